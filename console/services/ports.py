@@ -1,0 +1,156 @@
+"""What the use cases need from the outside world. db/ implements these; tests may too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from console.domain.events import IncidentEvent
+from console.domain.records import (
+    Agent,
+    Attachment,
+    Contact,
+    Customer,
+    EscalationContact,
+    IncidentSummary,
+    PolicyVersion,
+    SupportWindow,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, aware."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    """What history review and the queue narrow by; None means any."""
+
+    text: str = ""
+    statuses: tuple[str, ...] = ()
+    customer_id: str | None = None
+    priorities: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
+    assignee_id: str | None = None
+    unassigned: bool = False
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    met: bool | None = None  # True: met; False: missed; None: either
+    excluded: bool | None = None
+    window_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AttainmentRow:
+    priority: str
+    plan: str
+    month: str  # "YYYY-MM"
+    met: int
+    missed: int
+
+
+class IncidentRepository(Protocol):
+    def append(
+        self, events: Sequence[IncidentEvent], summary: IncidentSummary, search_text: str
+    ) -> None:
+        """Add events (ignoring ones already present) and store the new projection."""
+        ...
+
+    def events(self, incident_id: str) -> list[IncidentEvent]: ...
+    def summary(self, incident_id: str) -> IncidentSummary | None: ...
+    def by_number(self, number: str) -> IncidentSummary | None: ...
+    def open_incidents(self) -> list[IncidentSummary]: ...
+    def find(self, flt: IncidentFilter, *, limit: int, offset: int = 0) -> list[IncidentSummary]:
+        """A page of incidents, newest first."""
+        ...
+
+    def count(self, flt: IncidentFilter) -> int: ...
+    def attainment(self, flt: IncidentFilter, now: datetime) -> list[AttainmentRow]: ...
+    def all_ids(self) -> Iterator[str]: ...
+
+
+class CustomerRepository(Protocol):
+    def get(self, customer_id: str) -> Customer | None: ...
+    def list(self) -> list[Customer]: ...
+    def save(self, customer: Customer, hlc: str) -> None:
+        """Insert or update the customer's own fields (not its contacts)."""
+        ...
+
+    def save_contact(self, contact: Contact, hlc: str) -> None: ...
+    def delete_contact(self, contact_id: str, hlc: str) -> None: ...
+    def contact(self, contact_id: str) -> Contact | None: ...
+
+
+class WindowRepository(Protocol):
+    def get(self, window_id: str) -> SupportWindow | None: ...
+    def list(self) -> list[SupportWindow]: ...
+    def save(self, window: SupportWindow, hlc: str) -> None: ...
+
+
+class PolicyRepository(Protocol):
+    def latest(self) -> PolicyVersion | None: ...
+    def get(self, version: int) -> PolicyVersion | None: ...
+    def list(self) -> list[PolicyVersion]: ...
+    def add(self, version: PolicyVersion) -> None: ...
+
+
+class AgentRepository(Protocol):
+    def get(self, agent_id: str) -> Agent | None: ...
+    def list(self) -> list[Agent]: ...
+    def save(self, agent: Agent, hlc: str) -> None: ...
+
+
+class EscalationContactRepository(Protocol):
+    def list(self, level: int | None = None) -> list[EscalationContact]: ...
+    def save(self, contact: EscalationContact, hlc: str) -> None: ...
+    def delete(self, contact_id: str, hlc: str) -> None: ...
+
+
+class AttachmentRepository(Protocol):
+    def add(self, attachment: Attachment, content: bytes) -> None: ...
+    def list(self, incident_id: str) -> list[Attachment]: ...
+    def content(self, attachment_id: str) -> bytes: ...
+
+
+class MetaRepository(Protocol):
+    def get(self, key: str) -> str | None: ...
+    def set(self, key: str, value: str) -> None: ...
+    def next_sequence(self, name: str) -> int:
+        """Increment and return a named counter, inside the current transaction."""
+        ...
+
+
+class Transaction(Protocol):
+    """One unit of work: everything done through it commits or rolls back together."""
+
+    @property
+    def incidents(self) -> IncidentRepository: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def windows(self) -> WindowRepository: ...
+    @property
+    def policies(self) -> PolicyRepository: ...
+    @property
+    def agents(self) -> AgentRepository: ...
+    @property
+    def escalation_contacts(self) -> EscalationContactRepository: ...
+    @property
+    def attachments(self) -> AttachmentRepository: ...
+    @property
+    def meta(self) -> MetaRepository: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction (takes the write lock up front)."""
+        ...
+
+    def read(self) -> AbstractContextManager[Transaction]:
+        """A read-only snapshot."""
+        ...

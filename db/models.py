@@ -1,0 +1,202 @@
+"""SQLAlchemy 2 typed models. Rows never leave db/: repositories map them to frozen records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as sortable UTC text with microseconds; naive ones refused."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Per-database facts: the workstation id, the incident number sequence."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Synced:
+    """Columns every merged record carries: its last writer's clock and a delete flag."""
+
+    hlc: Mapped[str] = mapped_column(String(64), default="")
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AgentRow(Synced, Base):
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(320), default="")
+
+
+class WindowRow(Synced, Base):
+    __tablename__ = "support_windows"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[str] = mapped_column(String(500))
+    zone: Mapped[str] = mapped_column(String(64))
+    holidays: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of ISO dates
+    holiday_country: Mapped[str] = mapped_column(String(8), default="")
+    holiday_subdivision: Mapped[str] = mapped_column(String(16), default="")
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CustomerRow(Synced, Base):
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    plan: Mapped[str] = mapped_column(String(32))
+    window_id: Mapped[str] = mapped_column(ForeignKey("support_windows.id"))
+    csm_name: Mapped[str] = mapped_column(String(200), default="")
+    csm_email: Mapped[str] = mapped_column(String(320), default="")
+    csm_phone: Mapped[str] = mapped_column(String(40), default="")
+    list_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ContactRow(Synced, Base):
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_customer_rank", "customer_id", "rank"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+    emails: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    phones: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, E.164
+    rank: Mapped[str] = mapped_column(String(64))
+
+
+class EscalationContactRow(Synced, Base):
+    __tablename__ = "escalation_contacts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    rank: Mapped[str] = mapped_column(String(64))
+
+
+class PolicyVersionRow(Base):
+    """Policy versions are never edited: each save adds one."""
+
+    __tablename__ = "policy_versions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    author: Mapped[str] = mapped_column(String(200), default="")
+
+
+class EventRow(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_events_incident_at", "incident_id", "at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    author: Mapped[str] = mapped_column(String(200), default="")
+    origin: Mapped[str] = mapped_column(String(36), default="")
+    hlc: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
+
+
+class IncidentRow(Base):
+    """The projection of an incident's events, rebuilt at will; ``pk`` is the search rowid."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_status_deadline", "status", "next_deadline"),
+        Index("ix_incidents_opened", "opened_at"),
+        Index("ix_incidents_customer", "customer_id", "opened_at"),
+        # Covers the attainment report, so it never touches the table itself.
+        Index(
+            "ix_incidents_attainment",
+            "excluded",
+            "opened_month",
+            "priority",
+            "plan",
+            "first_response_met",
+            "first_response_due",
+        ),
+    )
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(500))
+    priority: Mapped[str] = mapped_column(String(8))
+    proposed_priority: Mapped[str] = mapped_column(String(8), default="")
+    status: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    opened_month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" in UTC, for reports
+    policy_version: Mapped[int] = mapped_column(Integer)
+    plan: Mapped[str] = mapped_column(String(32), default="")
+    assignee_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    next_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    first_response_due: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    first_response_met: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(36), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    author: Mapped[str] = mapped_column(String(200), default="")
+
+
+# Full-text index over incident text (title, report, notes, updates); rowid = incidents.pk.
+# It is a virtual table, so it lives in the migrations, not in this metadata.
+FTS_TABLE = "incident_fts"
+FTS_CREATE = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+    "number, title, body, tokenize = 'unicode61 remove_diacritics 2')"
+)

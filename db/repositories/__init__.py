@@ -1,0 +1,1 @@
+"""Repositories: SQLAlchemy rows in, frozen domain records out."""

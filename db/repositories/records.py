@@ -1,0 +1,366 @@
+"""Customers, support lists, windows, policy versions, agents, vendor contacts, attachments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from console.domain.records import (
+    Agent,
+    Attachment,
+    Contact,
+    Customer,
+    EscalationContact,
+    PolicyVersion,
+    Role,
+    SupportWindow,
+)
+from db.models import (
+    AgentRow,
+    AttachmentRow,
+    Base,
+    ContactRow,
+    CustomerRow,
+    EscalationContactRow,
+    Meta,
+    PolicyVersionRow,
+    WindowRow,
+)
+from db.repositories._json import dumps, loads
+
+
+def _upsert(session: Session, model: type[Base], values: dict[str, object]) -> None:
+    stmt = sqlite_insert(model).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}
+    )
+    session.execute(stmt)
+
+
+def _contact(row: ContactRow) -> Contact:
+    return Contact(
+        id=row.id,
+        customer_id=row.customer_id,
+        name=row.name,
+        role=row.role,
+        emails=tuple(loads(row.emails)),
+        phones=tuple(loads(row.phones)),
+        rank=row.rank,
+    )
+
+
+class SqlCustomerRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def _customer(self, row: CustomerRow, contacts: tuple[Contact, ...]) -> Customer:
+        return Customer(
+            id=row.id,
+            name=row.name,
+            plan=row.plan,
+            window_id=row.window_id,
+            csm_name=row.csm_name,
+            csm_email=row.csm_email,
+            csm_phone=row.csm_phone,
+            list_confirmed_at=row.list_confirmed_at,
+            contacts=contacts,
+        )
+
+    def _contacts(self, customer_id: str | None = None) -> dict[str, list[Contact]]:
+        stmt = select(ContactRow).where(ContactRow.deleted.is_(False))
+        if customer_id is not None:
+            stmt = stmt.where(ContactRow.customer_id == customer_id)
+        by_customer: dict[str, list[Contact]] = {}
+        for row in self._s.scalars(stmt.order_by(ContactRow.rank, ContactRow.id)):
+            by_customer.setdefault(row.customer_id, []).append(_contact(row))
+        return by_customer
+
+    def get(self, customer_id: str) -> Customer | None:
+        row = self._s.get(CustomerRow, customer_id)
+        if row is None or row.deleted:
+            return None
+        return self._customer(row, tuple(self._contacts(customer_id).get(customer_id, [])))
+
+    def list(self) -> list[Customer]:
+        contacts = self._contacts()
+        rows = self._s.scalars(
+            select(CustomerRow).where(CustomerRow.deleted.is_(False)).order_by(CustomerRow.name)
+        )
+        return [self._customer(r, tuple(contacts.get(r.id, []))) for r in rows]
+
+    def save(self, customer: Customer, hlc: str) -> None:
+        _upsert(
+            self._s,
+            CustomerRow,
+            {
+                "id": customer.id,
+                "name": customer.name,
+                "plan": customer.plan,
+                "window_id": customer.window_id,
+                "csm_name": customer.csm_name,
+                "csm_email": customer.csm_email,
+                "csm_phone": customer.csm_phone,
+                "list_confirmed_at": customer.list_confirmed_at,
+                "hlc": hlc,
+                "deleted": False,
+            },
+        )
+
+    def save_contact(self, contact: Contact, hlc: str) -> None:
+        _upsert(
+            self._s,
+            ContactRow,
+            {
+                "id": contact.id,
+                "customer_id": contact.customer_id,
+                "name": contact.name,
+                "role": contact.role,
+                "emails": dumps(list(contact.emails)),
+                "phones": dumps(list(contact.phones)),
+                "rank": contact.rank,
+                "hlc": hlc,
+                "deleted": False,
+            },
+        )
+
+    def delete_contact(self, contact_id: str, hlc: str) -> None:
+        self._s.execute(
+            update(ContactRow).where(ContactRow.id == contact_id).values(deleted=True, hlc=hlc)
+        )
+
+    def contact(self, contact_id: str) -> Contact | None:
+        row = self._s.get(ContactRow, contact_id)
+        return _contact(row) if row is not None and not row.deleted else None
+
+
+def _window(row: WindowRow) -> SupportWindow:
+    return SupportWindow(
+        id=row.id,
+        name=row.name,
+        hours=row.hours,
+        zone=row.zone,
+        holidays=tuple(date.fromisoformat(d) for d in loads(row.holidays)),
+        holiday_country=row.holiday_country,
+        holiday_subdivision=row.holiday_subdivision,
+        builtin=row.builtin,
+    )
+
+
+class SqlWindowRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, window_id: str) -> SupportWindow | None:
+        row = self._s.get(WindowRow, window_id)
+        return _window(row) if row is not None and not row.deleted else None
+
+    def list(self) -> list[SupportWindow]:
+        rows = self._s.scalars(
+            select(WindowRow)
+            .where(WindowRow.deleted.is_(False))
+            .order_by(WindowRow.builtin.desc(), WindowRow.name)
+        )
+        return [_window(r) for r in rows]
+
+    def save(self, window: SupportWindow, hlc: str) -> None:
+        _upsert(
+            self._s,
+            WindowRow,
+            {
+                "id": window.id,
+                "name": window.name,
+                "hours": window.hours,
+                "zone": window.zone,
+                "holidays": dumps([d.isoformat() for d in window.holidays]),
+                "holiday_country": window.holiday_country,
+                "holiday_subdivision": window.holiday_subdivision,
+                "builtin": window.builtin,
+                "hlc": hlc,
+                "deleted": False,
+            },
+        )
+
+
+def _policy(row: PolicyVersionRow) -> PolicyVersion:
+    return PolicyVersion(
+        id=row.id, version=row.version, text=row.text, created_at=row.created_at, author=row.author
+    )
+
+
+class SqlPolicyRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def latest(self) -> PolicyVersion | None:
+        row = self._s.scalar(
+            select(PolicyVersionRow).order_by(PolicyVersionRow.version.desc()).limit(1)
+        )
+        return _policy(row) if row else None
+
+    def get(self, version: int) -> PolicyVersion | None:
+        row = self._s.scalar(select(PolicyVersionRow).where(PolicyVersionRow.version == version))
+        return _policy(row) if row else None
+
+    def list(self) -> list[PolicyVersion]:
+        rows = self._s.scalars(select(PolicyVersionRow).order_by(PolicyVersionRow.version))
+        return [_policy(r) for r in rows]
+
+    def add(self, version: PolicyVersion) -> None:
+        self._s.add(
+            PolicyVersionRow(
+                id=version.id,
+                version=version.version,
+                text=version.text,
+                created_at=version.created_at,
+                author=version.author,
+            )
+        )
+        self._s.flush()
+
+
+class SqlAgentRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    @staticmethod
+    def _agent(row: AgentRow) -> Agent:
+        return Agent(id=row.id, name=row.name, role=Role(row.role), email=row.email)
+
+    def get(self, agent_id: str) -> Agent | None:
+        row = self._s.get(AgentRow, agent_id)
+        return self._agent(row) if row is not None and not row.deleted else None
+
+    def list(self) -> list[Agent]:
+        rows = self._s.scalars(
+            select(AgentRow).where(AgentRow.deleted.is_(False)).order_by(AgentRow.name)
+        )
+        return [self._agent(r) for r in rows]
+
+    def save(self, agent: Agent, hlc: str) -> None:
+        _upsert(
+            self._s,
+            AgentRow,
+            {
+                "id": agent.id,
+                "name": agent.name,
+                "role": agent.role.value,
+                "email": agent.email,
+                "hlc": hlc,
+                "deleted": False,
+            },
+        )
+
+
+class SqlEscalationContactRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def list(self, level: int | None = None) -> list[EscalationContact]:
+        stmt = select(EscalationContactRow).where(EscalationContactRow.deleted.is_(False))
+        if level is not None:
+            stmt = stmt.where(EscalationContactRow.level == level)
+        stmt = stmt.order_by(
+            EscalationContactRow.level, EscalationContactRow.rank, EscalationContactRow.id
+        )
+        return [
+            EscalationContact(
+                id=r.id,
+                level=r.level,
+                name=r.name,
+                role=r.role,
+                email=r.email,
+                phone=r.phone,
+                rank=r.rank,
+            )
+            for r in self._s.scalars(stmt)
+        ]
+
+    def save(self, contact: EscalationContact, hlc: str) -> None:
+        _upsert(
+            self._s,
+            EscalationContactRow,
+            {
+                "id": contact.id,
+                "level": contact.level,
+                "name": contact.name,
+                "role": contact.role,
+                "email": contact.email,
+                "phone": contact.phone,
+                "rank": contact.rank,
+                "hlc": hlc,
+                "deleted": False,
+            },
+        )
+
+    def delete(self, contact_id: str, hlc: str) -> None:
+        self._s.execute(
+            update(EscalationContactRow)
+            .where(EscalationContactRow.id == contact_id)
+            .values(deleted=True, hlc=hlc)
+        )
+
+
+class SqlAttachmentRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, attachment: Attachment, content: bytes) -> None:
+        self._s.add(
+            AttachmentRow(
+                id=attachment.id,
+                incident_id=attachment.incident_id,
+                filename=attachment.filename,
+                size=attachment.size,
+                sha256=attachment.sha256,
+                content=content,
+                added_at=attachment.added_at,
+                author=attachment.author,
+            )
+        )
+        self._s.flush()
+
+    def list(self, incident_id: str) -> list[Attachment]:
+        rows = self._s.execute(
+            select(
+                AttachmentRow.id,
+                AttachmentRow.incident_id,
+                AttachmentRow.filename,
+                AttachmentRow.size,
+                AttachmentRow.sha256,
+                AttachmentRow.added_at,
+                AttachmentRow.author,
+            )
+            .where(AttachmentRow.incident_id == incident_id)
+            .order_by(AttachmentRow.added_at)
+        )
+        return [Attachment(*row) for row in rows]
+
+    def content(self, attachment_id: str) -> bytes:
+        data = self._s.scalar(
+            select(AttachmentRow.content).where(AttachmentRow.id == attachment_id)
+        )
+        if data is None:
+            raise KeyError(f"no attachment {attachment_id}")
+        return data
+
+
+class SqlMetaRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, key: str) -> str | None:
+        row = self._s.get(Meta, key)
+        return row.value if row else None
+
+    def set(self, key: str, value: str) -> None:
+        stmt = sqlite_insert(Meta).values(key=key, value=value)
+        self._s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    def next_sequence(self, name: str) -> int:
+        key = f"sequence.{name}"
+        value = int(self.get(key) or "0") + 1
+        self.set(key, str(value))
+        return value
