@@ -232,7 +232,9 @@ class SqlIncidentRepository:
         ]
 
     def all_ids(self) -> Iterator[str]:
-        yield from self._s.scalars(select(IncidentRow.id).order_by(IncidentRow.pk))
+        yield from self._s.scalars(
+            select(EventRow.incident_id).distinct().order_by(EventRow.incident_id)
+        )
 
     def delete_projection(self) -> None:
         """Used only by a full rebuild; events are never deleted."""

@@ -131,9 +131,11 @@ class SqlCustomerRepository:
             update(ContactRow).where(ContactRow.id == contact_id).values(deleted=True, hlc=hlc)
         )
 
-    def contact(self, contact_id: str) -> Contact | None:
+    def contact(self, contact_id: str, *, include_deleted: bool = False) -> Contact | None:
         row = self._s.get(ContactRow, contact_id)
-        return _contact(row) if row is not None and not row.deleted else None
+        if row is None or (row.deleted and not include_deleted):
+            return None
+        return _contact(row)
 
 
 def _window(row: WindowRow) -> SupportWindow:

@@ -1,0 +1,62 @@
+"""The services one signed-in agent works with, assembled once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from console.domain.ids import HybridLogicalClock
+from console.domain.records import Agent
+from console.services.agents import AgentService
+from console.services.customers import CustomerService
+from console.services.incidents import IncidentService
+from console.services.policy import PolicyService
+from console.services.ports import Clock, Store
+
+
+class SystemClock:
+    """The real clock. Tests and the demo pass their own."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ConsoleContext:
+    """What every screen receives in ``__init__`` (never imported as global state)."""
+
+    store: Store
+    clock: Clock
+    actor: Agent
+    workstation_id: str
+    agent_zone: ZoneInfo
+    db_path: str
+    incidents: IncidentService
+    customers: CustomerService
+    policy: PolicyService
+    agents: AgentService
+
+    @classmethod
+    def build(
+        cls,
+        store: Store,
+        clock: Clock,
+        actor: Agent,
+        workstation_id: str,
+        hlc: HybridLogicalClock,
+        agent_zone: ZoneInfo,
+        db_path: str,
+    ) -> ConsoleContext:
+        return cls(
+            store=store,
+            clock=clock,
+            actor=actor,
+            workstation_id=workstation_id,
+            agent_zone=agent_zone,
+            db_path=db_path,
+            incidents=IncidentService(store, clock, actor, workstation_id, hlc),
+            customers=CustomerService(store, clock, actor, hlc),
+            policy=PolicyService(store, clock, actor, hlc),
+            agents=AgentService(store, hlc, actor),
+        )

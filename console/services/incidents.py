@@ -1,0 +1,752 @@
+"""Incident use cases (DESIGN §7): each validates, appends events and re-projects at once.
+
+Every action runs in one store transaction: load the incident's events and governing policy,
+check the action against the state those events give *now*, build the new events, project,
+and append events and projection together. A refusal is a :class:`ValidationError` (the
+incident's state under the field ``incident``) raised before anything is written.
+
+Priority at opening (DESIGN §2): an email with no stated priority proposes the channel default
+(P4). On plans where the customer proposes (Advanced, Premium, Premium Plus) the proposal is
+the effective priority. On plans where the vendor classifies (Standard) the agent's
+classification is the priority, falling back to the channel default; the customer's wish is
+kept as the proposed priority beside it. Either side changes it later with a reason.
+
+The OPENED event records the number, customer, reporting contact, plan, a snapshot of the
+support window and the policy version: the terms in force when the incident was received
+govern it for life, so replaying its events always gives the same clocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from console.domain.clocks import ClockState, IncidentClocks, Terms, evaluate
+from console.domain.events import Channel, EventKind, IncidentEvent, Side, UpdateChannel
+from console.domain.ids import HybridLogicalClock, incident_number, new_id
+from console.domain.policy import Policy, WindowSpec
+from console.domain.projection import (
+    REPORT_TEXT_FIELDS,
+    Report,
+    current_report,
+    opened_event,
+    project,
+    search_text,
+    terms_of,
+)
+from console.domain.records import (
+    Agent,
+    Attachment,
+    Contact,
+    Customer,
+    IncidentSummary,
+    Status,
+    SupportWindow,
+)
+from console.services import validation as v
+from console.services.policy import governing_policy, latest_policy
+from console.services.ports import Clock, Store, Transaction
+from console.services.validation import Errors, ValidationError
+
+INCIDENT = "incident"
+_ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
+_REPORT_FIELDS = ("title", *REPORT_TEXT_FIELDS, "started_at", "attachments")
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    """What the new-incident form collects (DESIGN §2's report, plus how it arrived)."""
+
+    customer_id: str
+    contact_id: str
+    title: str
+    channel: Channel | str = Channel.WEB
+    proposed_priority: str | None = None  # what the customer asked for
+    priority: str | None = None  # the vendor's classification (plans where the vendor sets it)
+    affected: str = ""
+    impact: str = ""
+    started_at: datetime | None = None  # aware; its zone is kept for display
+    steps: str = ""
+    error_message: str = ""
+    attachments: Sequence[tuple[str, bytes]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentDetails:
+    """Everything the detail screen shows, read in one snapshot."""
+
+    summary: IncidentSummary
+    events: tuple[IncidentEvent, ...]
+    clocks: IncidentClocks
+    report: Report
+    customer: Customer | None
+    contact: Contact | None
+    attachments: tuple[Attachment, ...]
+    policy: Policy = field(repr=False)
+
+    @property
+    def missing_items(self) -> tuple[tuple[str, str], ...]:
+        return self.report.missing
+
+    def missing_items_request(self) -> str:
+        """A ready message asking the reporting contact for the missing report items."""
+        missing = [label for key, label in self.missing_items if key != "vendor_ref"]
+        if not missing:
+            return ""
+        greeting = f"Dear {self.contact.name}," if self.contact else "Hello,"
+        lines = [
+            greeting,
+            "",
+            f"Thank you for reporting incident {self.summary.number}: "
+            f"{self.summary.title}. To help us resolve it, please send us:",
+            "",
+            *(f"- {label}" for label in missing),
+            "",
+            f"Please quote {self.summary.number} in your reply.",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class _Context:
+    """An incident as loaded inside a transaction, with its clocks at ``now``."""
+
+    tx: Transaction
+    events: list[IncidentEvent]
+    number: str
+    policy_version: int
+    policy: Policy
+    terms: Terms
+    customer_id: str
+    now: datetime
+    clocks: IncidentClocks
+
+    @property
+    def status(self) -> Status:
+        return self.clocks.status
+
+
+Draft = tuple[EventKind, dict[str, Any]]
+
+
+class IncidentService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        actor: Agent,
+        workstation_id: str,
+        hlc: HybridLogicalClock,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._actor = actor
+        self._workstation = workstation_id
+        self._hlc = hlc
+        self._policies: dict[int, Policy] = {}
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def open_incident(self, report: NewIncident) -> IncidentSummary:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            errors = Errors()
+            pv, policy = latest_policy(tx)
+            customer = tx.customers.get(report.customer_id) if report.customer_id else None
+            if customer is None:
+                errors.add("customer_id", "Choose the customer who reported the incident.")
+            contact = self._reporting_contact(customer, report.contact_id, errors)
+            title = errors.check("title", lambda: v.name(report.title, what="title", max_len=500))
+            channel = self._channel(report.channel, errors)
+            plan_priority = self._opening_priority(report, customer, channel, policy, errors)
+            fields = v.report_fields(_report_values(report), errors, now=now)
+            files = self._files(report.attachments, errors)
+            window = tx.windows.get(customer.window_id) if customer else None
+            if customer is not None and window is None:
+                errors.add("customer_id", "This customer's support window no longer exists.")
+            errors.raise_if_any()
+            assert customer and contact and title and channel and plan_priority and window
+            priority, proposed = plan_priority
+
+            incident_id = new_id()
+            number = incident_number(self._workstation, tx.meta.next_sequence("incident"))
+            data: dict[str, Any] = {
+                "number": number,
+                "vendor_ref": number,
+                "customer_id": customer.id,
+                "contact_id": contact.id,
+                "title": title,
+                "channel": channel.value,
+                "priority": priority,
+                "proposed_priority": proposed,
+                "plan": customer.plan,
+                "window": _window_snapshot(window),
+                "policy_version": pv.version,
+                **fields,
+                "attachments": self._store_files(tx, incident_id, files, now),
+            }
+            event = self._event(incident_id, EventKind.OPENED, data, now)
+            terms = Terms.of(customer.plan, _spec(window))
+            summary = project([event], terms, policy, number, pv.version)
+            tx.incidents.append([event], summary, search_text([event]))
+            return summary
+
+    def _reporting_contact(
+        self, customer: Customer | None, contact_id: str, errors: Errors
+    ) -> Contact | None:
+        if customer is None:
+            return None
+        for contact in customer.contacts:
+            if contact.id == contact_id:
+                return contact
+        if not customer.contacts:
+            errors.add("contact_id", f"{customer.name} has no one on its support list yet.")
+        else:
+            errors.add("contact_id", f"Choose the reporting contact from {customer.name}'s list.")
+        return None
+
+    @staticmethod
+    def _channel(value: Channel | str, errors: Errors) -> Channel | None:
+        try:
+            return Channel(value)
+        except ValueError:
+            known = ", ".join(c.value for c in Channel)
+            errors.add("channel", f'"{value}" is not a channel (one of: {known}).')
+            return None
+
+    @staticmethod
+    def _opening_priority(
+        report: NewIncident,
+        customer: Customer | None,
+        channel: Channel | None,
+        policy: Policy,
+        errors: Errors,
+    ) -> tuple[str, str] | None:
+        """(effective, proposed) priorities for a new incident; see the module docstring."""
+        ids = policy.priority_ids
+        proposed = errors.check(
+            "proposed_priority",
+            lambda: v.priority(report.proposed_priority, ids) if report.proposed_priority else "",
+        )
+        classified = errors.check(
+            "priority", lambda: v.priority(report.priority, ids) if report.priority else ""
+        )
+        if customer is None or channel is None or proposed is None or classified is None:
+            return None
+        default = policy.default_priority(channel) or ""
+        try:
+            plan = policy.plan(customer.plan)
+        except KeyError:
+            errors.add(
+                "customer_id",
+                f'{customer.name} is on the "{customer.plan}" plan, which the current policy '
+                "no longer has: choose a plan for the customer first.",
+            )
+            return None
+        if plan.customer_proposes:
+            proposed = proposed or default
+            if not proposed:
+                errors.add(
+                    "proposed_priority",
+                    f"On the {plan.name} plan the customer proposes the priority: "
+                    "enter the one they asked for.",
+                )
+                return None
+            if classified and classified != proposed:
+                errors.add(
+                    "priority",
+                    f"On the {plan.name} plan the customer's proposal ({proposed}) is the "
+                    "priority; open the incident, then change it with a reason.",
+                )
+                return None
+            return proposed, proposed
+        effective = classified or default
+        if not effective:
+            errors.add(
+                "priority",
+                f"On the {plan.name} plan the vendor sets the priority: choose one.",
+            )
+            return None
+        return effective, proposed
+
+    @staticmethod
+    def _files(files: Iterable[tuple[str, bytes]], errors: Errors) -> list[tuple[str, bytes]]:
+        kept = []
+        for index, item in enumerate(files):
+            try:
+                name, content = item
+            except (TypeError, ValueError):
+                errors.add(f"attachments[{index}]", "An attachment is a file name and its content.")
+                continue
+            checked = errors.check(f"attachments[{index}]", partial(v.attachment, name, content))
+            if checked is not None:
+                kept.append(checked)
+        return kept
+
+    def _store_files(
+        self, tx: Transaction, incident_id: str, files: Sequence[tuple[str, bytes]], now: datetime
+    ) -> list[dict[str, Any]]:
+        refs = []
+        for name, content in files:
+            attachment = Attachment(
+                id=new_id(),
+                incident_id=incident_id,
+                filename=name,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                added_at=now,
+                author=self._actor.name,
+            )
+            tx.attachments.add(attachment, content)
+            refs.append(
+                {
+                    "id": attachment.id,
+                    "filename": name,
+                    "size": attachment.size,
+                    "sha256": attachment.sha256,
+                }
+            )
+        return refs
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def respond(
+        self,
+        incident_id: str,
+        text: str,
+        channel: Channel | str = Channel.EMAIL,
+        recipient: str = "",
+    ) -> IncidentSummary:
+        """The vendor responds to the customer; the first one meets the first-response target."""
+
+        def build(ctx: _Context) -> list[Draft]:
+            self._require_active(ctx, "respond to")
+            errors = Errors()
+            body = errors.check("text", lambda: v.text(text, what="response"))
+            how = self._channel(channel, errors)
+            to = recipient.strip() or self._default_recipient(ctx)
+            errors.raise_if_any()
+            assert how is not None
+            return [(EventKind.RESPONDED, {"text": body, "channel": how.value, "recipient": to})]
+
+        return self._change(incident_id, build)
+
+    def post_status_update(
+        self, incident_id: str, channel: UpdateChannel | str, recipient: str, text: str
+    ) -> IncidentSummary:
+        """A status update via the status page or to a designated email contact."""
+
+        def build(ctx: _Context) -> list[Draft]:
+            self._require_active(ctx, "post a status update on")
+            if ctx.clocks.responded_at is None:
+                raise ValidationError.single(
+                    INCIDENT,
+                    "Respond first: status updates are owed only after the first response.",
+                )
+            errors = Errors()
+            body = errors.check("text", lambda: v.text(text, what="status update"))
+            try:
+                how: UpdateChannel | None = UpdateChannel(channel)
+            except ValueError:
+                how = None
+                known = ", ".join(c.value for c in UpdateChannel)
+                errors.add("channel", f'"{channel}" is not a status update channel ({known}).')
+            to: str | None = recipient.strip()
+            if how is UpdateChannel.EMAIL:
+                to = errors.check("recipient", lambda: v.email(recipient))
+                customer = ctx.tx.customers.get(ctx.customer_id)
+                if to and customer is not None and to.casefold() not in _designated(customer):
+                    errors.add(
+                        "recipient",
+                        f"{to} is not a designated contact of {customer.name}: choose an "
+                        "address from the support list or the account manager's.",
+                    )
+            elif how is UpdateChannel.STATUS_PAGE:
+                to = to or "status page"
+            errors.raise_if_any()
+            assert how is not None
+            return [
+                (EventKind.STATUS_UPDATE, {"text": body, "channel": how.value, "recipient": to})
+            ]
+
+        return self._change(incident_id, build)
+
+    def change_priority(
+        self, incident_id: str, priority: str, reason: str, side: Side | str = Side.VENDOR
+    ) -> IncidentSummary:
+        def build(ctx: _Context) -> list[Draft]:
+            self._require_active(ctx, "change the priority of")
+            errors = Errors()
+            new = errors.check("priority", lambda: v.priority(priority, ctx.policy.priority_ids))
+            why = errors.check("reason", lambda: v.text(reason, what="reason"))
+            try:
+                who: Side | None = Side(side)
+            except ValueError:
+                who = None
+                errors.add("side", f'"{side}" is not a side (customer or vendor).')
+            if new is not None and new == ctx.clocks.priority:
+                errors.add("priority", f"The incident is already {new}.")
+            errors.raise_if_any()
+            assert who is not None
+            return [(EventKind.PRIORITY_CHANGED, {"priority": new, "reason": why, "side": who})]
+
+        return self._change(incident_id, build)
+
+    def escalate(self, incident_id: str, level: int, reason: str = "") -> IncidentSummary:
+        """The customer escalates to the next level, once the vendor has missed a target."""
+
+        def build(ctx: _Context) -> list[Draft]:
+            self._require_active(ctx, "escalate")
+            self._check_escalation(ctx, level)
+            why = ValidationError.wrap(
+                "reason", lambda: v.text(reason, what="reason", required=False)
+            )
+            return [(EventKind.ESCALATED, {"level": level, "reason": why})]
+
+        return self._change(incident_id, build)
+
+    def _check_escalation(self, ctx: _Context, level: int) -> None:
+        current = ctx.clocks.escalation_level
+        top = len(ctx.policy.escalation_levels)
+        if level <= current:
+            raise ValidationError.single(
+                "level", f"The incident is already at Escalation {current}."
+            )
+        if level > top:
+            raise ValidationError.single("level", f"The policy has no Escalation {level}.")
+        if level != current + 1:
+            raise ValidationError.single(
+                "level", f"Escalate one level at a time: Escalation {current + 1} comes first."
+            )
+        eligible = dict(ctx.clocks.eligibility)
+        since = eligible.get(level)
+        if since is not None and since <= ctx.now:
+            return
+        watched = ctx.clocks.first_response if level == 1 else ctx.clocks.escalation_1
+        what = "the report" if level == 1 else "Escalation 1"
+        if watched.state in (ClockState.MET, ClockState.NOT_APPLICABLE) or since is None:
+            stopped = watched.stopped_at
+            when = f" at {_stamp(stopped, ctx.terms)}" if stopped else ""
+            raise ValidationError.single(
+                "level",
+                f"Escalation {level} is not available: the vendor responded to {what} within "
+                f"the target{when}.",
+            )
+        raise ValidationError.single(
+            "level",
+            f"Escalation {level} is not available yet: the vendor has until "
+            f"{_stamp(since, ctx.terms)} to respond to {what}.",
+        )
+
+    def exclude(self, incident_id: str, reason: str, text: str) -> IncidentSummary:
+        """Mark the incident excluded (reason i–iv): its clocks stop and it leaves attainment."""
+
+        def build(ctx: _Context) -> list[Draft]:
+            self._require_active(ctx, "exclude")
+            errors = Errors()
+            codes = [r.code for r in ctx.policy.exclusions]
+            code = errors.check(
+                "reason", lambda: v.choice(reason.strip().lower(), codes, what="exclusion reason")
+            )
+            body = errors.check("text", lambda: v.text(text, what="explanation"))
+            errors.raise_if_any()
+            return [(EventKind.EXCLUDED, {"reason": code, "text": body})]
+
+        return self._change(incident_id, build)
+
+    def wait_on_customer(self, incident_id: str, text: str = "") -> IncidentSummary:
+        def build(ctx: _Context) -> list[Draft]:
+            if ctx.status is Status.WAITING_ON_CUSTOMER:
+                raise ValidationError.single(
+                    INCIDENT, "The incident is already waiting on the customer."
+                )
+            self._require_active(ctx, "wait on the customer for")
+            body = ValidationError.wrap("text", lambda: v.text(text, what="note", required=False))
+            return [(EventKind.WAITING_ON_CUSTOMER, {"text": body})]
+
+        return self._change(incident_id, build)
+
+    def resume(self, incident_id: str, text: str = "") -> IncidentSummary:
+        def build(ctx: _Context) -> list[Draft]:
+            if ctx.status is not Status.WAITING_ON_CUSTOMER:
+                raise ValidationError.single(
+                    INCIDENT, "The incident is not waiting on the customer."
+                )
+            body = ValidationError.wrap("text", lambda: v.text(text, what="note", required=False))
+            return [(EventKind.RESUMED, {"text": body})]
+
+        return self._change(incident_id, build)
+
+    def assign(self, incident_id: str, agent_id: str | None) -> IncidentSummary:
+        """Assign to an agent, or unassign with None."""
+
+        def build(ctx: _Context) -> list[Draft]:
+            current = self._assignee(ctx.events)
+            if agent_id is None:
+                if current is None:
+                    raise ValidationError.single("agent_id", "The incident is not assigned.")
+                return [(EventKind.ASSIGNED, {"agent_id": None, "agent_name": ""})]
+            agent = ctx.tx.agents.get(agent_id)
+            if agent is None:
+                raise ValidationError.single("agent_id", "This agent is not registered.")
+            if current == agent.id:
+                raise ValidationError.single("agent_id", f"The incident is already {agent.name}'s.")
+            return [(EventKind.ASSIGNED, {"agent_id": agent.id, "agent_name": agent.name})]
+
+        return self._change(incident_id, build)
+
+    def note(self, incident_id: str, text: str) -> IncidentSummary:
+        def build(ctx: _Context) -> list[Draft]:
+            body = ValidationError.wrap("text", lambda: v.text(text, what="note"))
+            return [(EventKind.NOTE, {"text": body})]
+
+        return self._change(incident_id, build)
+
+    def resolve(self, incident_id: str, text: str) -> IncidentSummary:
+        def build(ctx: _Context) -> list[Draft]:
+            self._require_active(ctx, "resolve")
+            body = ValidationError.wrap("text", lambda: v.text(text, what="resolution"))
+            return [(EventKind.RESOLVED, {"text": body})]
+
+        return self._change(incident_id, build)
+
+    def reopen(self, incident_id: str, reason: str) -> IncidentSummary:
+        def build(ctx: _Context) -> list[Draft]:
+            if ctx.status in _ACTIVE:
+                raise ValidationError.single(
+                    INCIDENT, "The incident is open: there is nothing to reopen."
+                )
+            why = ValidationError.wrap("reason", lambda: v.text(reason, what="reason"))
+            return [(EventKind.REOPENED, {"reason": why})]
+
+        return self._change(incident_id, build)
+
+    def update_report(self, incident_id: str, fields: Mapping[str, Any]) -> IncidentSummary:
+        """Fill in or correct report items; ``attachments`` adds files (name, bytes)."""
+
+        def build(ctx: _Context) -> list[Draft]:
+            errors = Errors()
+            for key in fields:
+                if key not in _REPORT_FIELDS:
+                    errors.add(key, f'"{key}" is not an item of the incident report.')
+            data: dict[str, Any] = {}
+            if "title" in fields:
+                title = errors.check(
+                    "title", lambda: v.name(str(fields["title"] or ""), what="title", max_len=500)
+                )
+                if title:
+                    data["title"] = title
+            data.update(v.report_fields(fields, errors, now=ctx.now))
+            for key in REPORT_TEXT_FIELDS:  # clearing a text item is a change too
+                if key in fields and key not in data and not errors.errors.get(key):
+                    data[key] = ""
+            files = self._files(fields.get("attachments") or (), errors)
+            errors.raise_if_any()
+            report = current_report(ctx.events)
+            zone = data.get("started_zone")
+            data = {
+                key: value
+                for key, value in data.items()
+                if key != "started_zone" and _differs(report, key, value)
+            }
+            if "started_at" in data and zone:
+                data["started_zone"] = zone
+            if not data and not files:
+                raise ValidationError.single(INCIDENT, "Nothing in the report has changed.")
+            if files:
+                data["attachments"] = self._store_files(ctx.tx, incident_id, files, ctx.now)
+            return [(EventKind.REPORT_UPDATED, data)]
+
+        return self._change(incident_id, build)
+
+    # -- reading and rebuilding -------------------------------------------------------------
+
+    def details(self, incident_id: str) -> IncidentDetails:
+        """The incident, its timeline and its clocks as they stand now."""
+        with self._store.read() as tx:
+            ctx = self._load(tx, incident_id, now=self._clock.now(), clamp=False)
+            summary = tx.incidents.summary(incident_id)
+            if summary is None:
+                summary = project(ctx.events, ctx.terms, ctx.policy, ctx.number, ctx.policy_version)
+            customer = tx.customers.get(ctx.customer_id)
+            opened = opened_event(ctx.events)
+            contact_id = str(opened.data.get("contact_id") or "") if opened else ""
+            contact = (
+                tx.customers.contact(contact_id, include_deleted=True) if contact_id else None
+            )
+            return IncidentDetails(
+                summary=summary,
+                events=tuple(ctx.events),
+                clocks=ctx.clocks,
+                report=current_report(ctx.events),
+                customer=customer,
+                contact=contact,
+                attachments=tuple(tx.attachments.list(incident_id)),
+                policy=ctx.policy,
+            )
+
+    def summary(self, incident_id: str) -> IncidentSummary:
+        with self._store.read() as tx:
+            summary = tx.incidents.summary(incident_id)
+        if summary is None:
+            raise ValidationError.single(INCIDENT, "This incident does not exist.")
+        return summary
+
+    def rebuild_projection(self, incident_id: str) -> IncidentSummary:
+        """Re-derive the stored summary and search text from the events alone."""
+        with self._store.transaction() as tx:
+            ctx = self._load(tx, incident_id, now=self._clock.now(), clamp=False)
+            summary = project(ctx.events, ctx.terms, ctx.policy, ctx.number, ctx.policy_version)
+            tx.incidents.append([], summary, search_text(ctx.events))
+            return summary
+
+    def rebuild_all(self) -> int:
+        """Re-derive every stored projection (after an upgrade or a sync); returns how many."""
+        with self._store.read() as tx:
+            ids = list(tx.incidents.all_ids())
+        for incident_id in ids:
+            self.rebuild_projection(incident_id)
+        return len(ids)
+
+    def projected(self, incident_id: str) -> IncidentSummary:
+        """What the projection of the stored events is, without storing it."""
+        with self._store.read() as tx:
+            ctx = self._load(tx, incident_id, now=self._clock.now(), clamp=False)
+            return project(ctx.events, ctx.terms, ctx.policy, ctx.number, ctx.policy_version)
+
+    # -- machinery --------------------------------------------------------------------------
+
+    def _change(
+        self, incident_id: str, build: Callable[[_Context], list[Draft]]
+    ) -> IncidentSummary:
+        with self._store.transaction() as tx:
+            ctx = self._load(tx, incident_id, now=self._clock.now(), clamp=True)
+            drafts = build(ctx)
+            new = [self._event(incident_id, kind, data, ctx.now) for kind, data in drafts]
+            events = [*ctx.events, *new]
+            summary = project(events, ctx.terms, ctx.policy, ctx.number, ctx.policy_version)
+            tx.incidents.append(new, summary, search_text(events))
+            return summary
+
+    def _load(self, tx: Transaction, incident_id: str, *, now: datetime, clamp: bool) -> _Context:
+        events = tx.incidents.events(incident_id)
+        opened = opened_event(events)
+        stored = tx.incidents.summary(incident_id)
+        if opened is None:
+            raise ValidationError.single(INCIDENT, "This incident does not exist.")
+        number = str(opened.data.get("number") or (stored.number if stored else ""))
+        version = opened.data.get("policy_version")
+        policy_version = int(version) if version else (stored.policy_version if stored else 1)
+        policy = self._policies.get(policy_version)
+        if policy is None:  # versions never change once saved: parse and fetch each once
+            policy = self._policies[policy_version] = governing_policy(tx, policy_version)
+        customer_id = str(opened.data.get("customer_id") or (stored.customer_id if stored else ""))
+        terms = terms_of(events) or self._current_terms(tx, customer_id)
+        if clamp:  # an incident's own events never go back in time, even with a skewed clock
+            now = max(now, *(e.at for e in events))
+        clocks = evaluate(events, terms, policy, now)
+        return _Context(tx, events, number, policy_version, policy, terms, customer_id, now, clocks)
+
+    @staticmethod
+    def _current_terms(tx: Transaction, customer_id: str) -> Terms:
+        """Terms for an OPENED event that carries none: the customer's as they are now."""
+        customer = tx.customers.get(customer_id)
+        window = tx.windows.get(customer.window_id) if customer else None
+        if customer is None or window is None:
+            raise LookupError(f"incident of customer {customer_id}: customer or window missing")
+        return Terms.of(customer.plan, _spec(window))
+
+    def _event(
+        self, incident_id: str, kind: EventKind, data: Mapping[str, Any], at: datetime
+    ) -> IncidentEvent:
+        return IncidentEvent(
+            id=new_id(),
+            incident_id=incident_id,
+            kind=kind,
+            at=at,
+            author=self._actor.name,
+            origin=self._workstation,
+            hlc=self._hlc.now(),
+            data={k: (val.value if isinstance(val, Side) else val) for k, val in data.items()},
+        )
+
+    @staticmethod
+    def _require_active(ctx: _Context, action: str) -> None:
+        if ctx.status in _ACTIVE:
+            return
+        state = "resolved" if ctx.status is Status.RESOLVED else "excluded"
+        raise ValidationError.single(
+            INCIDENT,
+            f"Cannot {action} a{'n' if state[0] == 'e' else ''} {state} incident: reopen it first.",
+        )
+
+    @staticmethod
+    def _assignee(events: Iterable[IncidentEvent]) -> str | None:
+        current: str | None = None
+        for event in events:
+            if event.kind is EventKind.ASSIGNED:
+                agent = event.data.get("agent_id")
+                current = str(agent) if agent else None
+        return current
+
+    @staticmethod
+    def _default_recipient(ctx: _Context) -> str:
+        opened = opened_event(ctx.events)
+        contact_id = str(opened.data.get("contact_id") or "") if opened else ""
+        contact = ctx.tx.customers.contact(contact_id) if contact_id else None
+        if contact is None:
+            return ""
+        return contact.emails[0] if contact.emails else contact.name
+
+
+def _report_values(report: NewIncident) -> dict[str, Any]:
+    return {key: getattr(report, key) for key in (*REPORT_TEXT_FIELDS, "started_at")}
+
+
+def _window_snapshot(window: SupportWindow) -> dict[str, Any]:
+    return {
+        "id": window.id,
+        "name": window.name,
+        "zone": window.zone,
+        "hours": window.hours,
+        "holidays": [d.isoformat() for d in window.holidays],
+        "holiday_country": window.holiday_country,
+        "holiday_subdivision": window.holiday_subdivision,
+    }
+
+
+def _spec(window: SupportWindow) -> WindowSpec:
+    return WindowSpec(
+        id=window.id,
+        name=window.name,
+        zone=window.zone,
+        hours=window.hours,
+        holidays=tuple(window.holidays),
+        holiday_country=window.holiday_country,
+        holiday_subdivision=window.holiday_subdivision,
+    )
+
+
+def _designated(customer: Customer) -> set[str]:
+    addresses = {e.casefold() for c in customer.contacts for e in c.emails}
+    if customer.csm_email:
+        addresses.add(customer.csm_email.casefold())
+    return addresses
+
+
+def _differs(report: Report, key: str, value: Any) -> bool:
+    if key == "started_at":
+        return report.started_at is None or report.started_at != datetime.fromisoformat(value)
+    return str(report.value(key) or "") != str(value or "")
+
+
+def _stamp(at: datetime | None, terms: Terms) -> str:
+    """An instant in the customer's window zone, for refusal messages."""
+    if at is None:
+        return ""
+    local = at.astimezone(terms.calendar.zone)
+    return local.strftime("%a %d %b %Y %H:%M ") + (local.tzname() or terms.calendar.zone_name)
