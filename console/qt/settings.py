@@ -1,0 +1,79 @@
+"""One typed facade over QSettings: defaults, conversions and key migrations in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QByteArray, QSettings
+
+
+class Settings:
+    """Workstation preferences. Never holds secrets (those go to the keyring)."""
+
+    VERSION = 1
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "ui/theme": "light",
+        "ui/geometry": QByteArray(),
+        "ui/state": QByteArray(),
+        "ui/page": "queue",
+        "agent/id": "",
+        "queue/columns": QByteArray(),
+    }
+    # Old key -> new key, applied once when the stored settings are older than VERSION.
+    MIGRATIONS: ClassVar[dict[int, dict[str, str]]] = {}
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is None:
+            self._q = QSettings(
+                QSettings.Format.IniFormat, QSettings.Scope.UserScope, "support-console", "console"
+            )
+        else:
+            self._q = QSettings(str(path), QSettings.Format.IniFormat)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        stored = int(str(self._q.value("settings/version", 0) or 0))
+        for version in range(stored + 1, self.VERSION + 1):
+            for old, new in self.MIGRATIONS.get(version, {}).items():
+                if self._q.contains(old):
+                    self._q.setValue(new, self._q.value(old))
+                    self._q.remove(old)
+        self._q.setValue("settings/version", self.VERSION)
+
+    def value(self, key: str) -> Any:
+        default = self.DEFAULTS[key]
+        raw = self._q.value(key, default)
+        if isinstance(default, QByteArray):
+            return raw if isinstance(raw, QByteArray) else QByteArray()
+        return type(default)(raw) if raw is not None else default
+
+    def set_value(self, key: str, value: Any) -> None:
+        if key not in self.DEFAULTS:
+            raise KeyError(f"unknown setting {key!r}")
+        self._q.setValue(key, value)
+
+    def sync(self) -> None:
+        self._q.sync()
+
+    @property
+    def file_name(self) -> str:
+        return self._q.fileName()
+
+    # Typed accessors for the settings read most often.
+    @property
+    def theme(self) -> str:
+        theme = str(self.value("ui/theme"))
+        return theme if theme in ("light", "dark") else "light"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self.set_value("ui/theme", value)
+
+    @property
+    def agent_id(self) -> str:
+        return str(self.value("agent/id"))
+
+    @agent_id.setter
+    def agent_id(self, value: str) -> None:
+        self.set_value("agent/id", value)

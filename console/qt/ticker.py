@@ -1,0 +1,184 @@
+"""The SLA ticker: repaint countdowns once a second while they are seen, and turn known
+instants into state changes without ever scanning every incident.
+
+Two timers, two jobs:
+
+* the *repaint* timer (1 s) runs only while the queue is shown (its ``showEvent`` calls
+  :meth:`SlaTicker.start`, ``hideEvent`` :meth:`SlaTicker.stop`); each tick emits
+  :attr:`SlaTicker.ticked` so the view can ask its model to repaint the visible countdowns;
+* the *transition* timer is a single shot armed for the earliest known transition while the
+  repaint timer is off, so an incident still turns at risk or breaches (and notifies) while
+  the agent is on another screen.
+
+At-risk starts, breaches and calendar edges are instants known in advance
+(``IncidentClocks.next_transition_at``). They sit in a heap of ``(instant, incident_id)``;
+a tick pops only the due entries, asks the :class:`TransitionSubject` (the queue model) to
+re-read those incidents at ``now`` and emits :attr:`SlaTicker.incident_state_changed` when
+the state differs. Rescheduling an incident leaves its old entry in the heap; it is skipped
+when popped (the dict of live entries says which instant is current).
+
+Tests inject a clock and call :meth:`SlaTicker.tick` directly; no test waits on real time.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from console.services.ports import Clock
+
+__all__ = ["Reevaluation", "SlaTicker", "TransitionSubject"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reevaluation:
+    """What re-reading one incident's clocks at a due instant gave."""
+
+    old_state: str
+    new_state: str
+    next_at: datetime | None  # when to read it again; None: nothing more is predictable
+
+
+class TransitionSubject(Protocol):
+    def reevaluate(self, incident_id: str, now: datetime) -> Reevaluation | None:
+        """Re-read one incident at ``now``; None if it is no longer known."""
+        ...
+
+
+class SlaTicker(QObject):
+    """Ticks the visible countdowns and pops due state transitions off a heap."""
+
+    ticked = Signal(object)  # the instant of the tick: repaint what is visible
+    incident_state_changed = Signal(str, str, str)  # incident id, old state, new state
+
+    INTERVAL_MS = 1000
+    MAX_WAIT_MS = 60_000  # re-arm at least this often: the wall clock may jump (sleep, NTP)
+
+    def __init__(
+        self, clock: Clock, subject: TransitionSubject, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._subject = subject
+        self._heap: list[tuple[datetime, str]] = []
+        self._due: dict[str, datetime] = {}
+        self._repaint = QTimer(self)
+        self._repaint.setInterval(self.INTERVAL_MS)
+        self._repaint.timeout.connect(self.tick)
+        self._transition = QTimer(self)
+        self._transition.setSingleShot(True)
+        self._transition.timeout.connect(self._on_transition_timeout)
+
+    # -- visibility -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True while the repaint timer runs (the countdowns are on screen)."""
+        return self._repaint.isActive()
+
+    def start(self) -> None:
+        """The countdowns became visible: tick now, then every second."""
+        self._transition.stop()
+        if not self._repaint.isActive():
+            self._repaint.start()
+        self.tick()
+
+    def stop(self) -> None:
+        """The countdowns are hidden: stop repainting, keep watching for transitions."""
+        self._repaint.stop()
+        self._arm()
+
+    # -- the schedule -----------------------------------------------------------------------
+
+    def reset(self, entries: Iterable[tuple[datetime, str]]) -> None:
+        """Replace the whole schedule (after a reload) with ``(instant, incident_id)``."""
+        self._due = {incident_id: at for at, incident_id in entries}
+        self._heap = [(at, incident_id) for incident_id, at in self._due.items()]
+        heapq.heapify(self._heap)
+        self._arm()
+
+    def schedule(self, incident_id: str, at: datetime | None) -> None:
+        """Read ``incident_id`` again at ``at`` (None: stop watching it)."""
+        self._set(incident_id, at)
+        self._arm()
+
+    def schedule_many(self, entries: Iterable[tuple[datetime, str]]) -> None:
+        for at, incident_id in entries:
+            self._set(incident_id, at)
+        self._arm()
+
+    def forget(self, incident_id: str) -> None:
+        self.schedule(incident_id, None)
+
+    def scheduled(self, incident_id: str) -> datetime | None:
+        return self._due.get(incident_id)
+
+    def next_due(self) -> datetime | None:
+        self._drop_stale()
+        return self._heap[0][0] if self._heap else None
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def _set(self, incident_id: str, at: datetime | None) -> None:
+        if at is None:
+            self._due.pop(incident_id, None)
+            return
+        if self._due.get(incident_id) == at:
+            return
+        self._due[incident_id] = at
+        heapq.heappush(self._heap, (at, incident_id))
+        if len(self._heap) > 2 * len(self._due) + 1024:  # too many stale entries: compact
+            self._heap[:] = [(when, key) for key, when in self._due.items()]
+            heapq.heapify(self._heap)
+
+    def _drop_stale(self) -> None:
+        heap = self._heap
+        while heap and self._due.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)
+
+    # -- ticking ----------------------------------------------------------------------------
+
+    @Slot()
+    def tick(self) -> None:
+        """Process the transitions due by now, then let the visible countdowns repaint."""
+        now = self._clock.now()
+        self._process(now)
+        self.ticked.emit(now)
+
+    def _process(self, now: datetime) -> None:
+        heap, due = self._heap, self._due
+        while heap and heap[0][0] <= now:
+            at, incident_id = heapq.heappop(heap)
+            if due.get(incident_id) != at:
+                continue  # rescheduled or forgotten since this entry was pushed
+            del due[incident_id]
+            result = self._subject.reevaluate(incident_id, now)
+            if result is None:
+                continue
+            if result.next_at is not None and result.next_at > now:
+                self._set(incident_id, result.next_at)
+            if result.old_state != result.new_state:
+                self.incident_state_changed.emit(incident_id, result.old_state, result.new_state)
+
+    @Slot()
+    def _on_transition_timeout(self) -> None:
+        self._process(self._clock.now())
+        self._arm()
+
+    def _arm(self) -> None:
+        """While hidden, wake up for the earliest transition (at most a minute from now)."""
+        if self._repaint.isActive():
+            self._transition.stop()
+            return
+        first = self.next_due()
+        if first is None:
+            self._transition.stop()
+            return
+        wait = (first - self._clock.now()).total_seconds() * 1000
+        self._transition.start(int(min(max(wait, 0), self.MAX_WAIT_MS)))

@@ -1,0 +1,1 @@
+"""Customers & support lists (DESIGN §7): customers, windows, ordered support lists."""

@@ -1,0 +1,140 @@
+"""Shared form helpers: a red message under each invalid field, and errors said in words.
+
+The services raise one ``ValidationError`` whose ``errors`` map field keys (``title``,
+``attachments[1]``, ``emails[0]``) to messages. :class:`FieldErrors` maps those keys to the
+widgets of a form, shows each message under its field and focuses the first invalid one;
+anything it cannot place goes to the form's general message. :func:`error_text` turns
+any other failure into a sentence: environment errors from the database layer carry a
+``message`` written for the agent (the ui never imports ``db``), bugs get a short notice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from console.services.validation import NotAllowed, ValidationError
+from console.ui.theme import current_theme
+
+log = logging.getLogger(__name__)
+
+ERROR_OBJECT_NAME = "fieldError"
+
+
+def error_colour() -> str:
+    """The theme's red (the colour of a breached clock), for messages under fields."""
+    return current_theme().state_color("breached").name()
+
+
+def error_label(parent: QWidget | None = None) -> QLabel:
+    """A hidden, word-wrapped red label for one field's (or a form's) message."""
+    label = QLabel(parent)
+    label.setObjectName(ERROR_OBJECT_NAME)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {error_colour()};")
+    label.hide()
+    return label
+
+
+def with_error(field: QWidget, hint: QWidget | None = None) -> tuple[QWidget, QLabel]:
+    """``field`` with its error label under it (then an optional hint), as one form row."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(field)
+    label = error_label()
+    layout.addWidget(label)
+    if hint is not None:
+        layout.addWidget(hint)
+    return box, label
+
+
+def error_text(error: object) -> str:
+    """What went wrong, in words for the agent; never a traceback."""
+    if isinstance(error, ValidationError):
+        return "\n".join(error.errors.values()) or str(error)
+    if isinstance(error, NotAllowed):
+        return str(error)
+    message = getattr(error, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    if isinstance(error, BaseException):
+        log.error("unexpected error in a background job", exc_info=error)
+    detail = str(error) or type(error).__name__
+    return f"Something went wrong that the console did not expect ({detail}). Please report this."
+
+
+def _base(key: str) -> str:
+    """``attachments[2]`` → ``attachments``; ``contact.emails[0]`` → ``contact``."""
+    return key.split("[", 1)[0].split(".", 1)[0]
+
+
+class FieldErrors:
+    """The error labels of one form, keyed by the service's field names.
+
+    Register fields in the order they appear, so the first invalid one gets the focus.
+    """
+
+    def __init__(self, general: QLabel, scroll: QScrollArea | None = None) -> None:
+        self._general = general
+        self._scroll = scroll
+        self._fields: dict[str, tuple[QWidget, QLabel]] = {}
+
+    def add(self, key: str, widget: QWidget, label: QLabel) -> None:
+        self._fields[key] = (widget, label)
+
+    def clear(self) -> None:
+        for _, label in self._fields.values():
+            label.clear()
+            label.hide()
+        self._general.clear()
+        self._general.hide()
+
+    def message(self, key: str) -> str:
+        """The message shown under ``key``'s field ("" when none); the general one for ""."""
+        if not key:
+            return self._general.text() if not self._general.isHidden() else ""
+        _, label = self._fields[key]
+        return label.text() if not label.isHidden() else ""
+
+    def invalid_keys(self) -> list[str]:
+        return [key for key, (_, label) in self._fields.items() if not label.isHidden()]
+
+    def show(self, errors: Mapping[str, str]) -> None:
+        """Show every message under its field (or in the general label); focus the first."""
+        self.clear()
+        placed: dict[str, list[str]] = {}
+        general: list[str] = []
+        for key, message in errors.items():
+            target = key if key in self._fields else _base(key)
+            if target in self._fields:
+                placed.setdefault(target, []).append(message)
+            else:
+                general.append(message)
+        for key, messages in placed.items():
+            label = self._fields[key][1]
+            label.setText("\n".join(messages))
+            label.show()
+        if general:
+            self.show_general("\n".join(general))
+        first = next((key for key in self._fields if key in placed), None)
+        if first is not None:
+            widget = self._fields[first][0]
+            widget.setFocus()
+            if self._scroll is not None:
+                self._scroll.ensureWidgetVisible(widget)
+
+    def show_general(self, message: str) -> None:
+        self._general.setText(message)
+        self._general.show()
+
+    def show_exception(self, error: BaseException) -> None:
+        """A ValidationError goes to its fields; anything else is said in the general label."""
+        if isinstance(error, ValidationError):
+            self.show(error.errors)
+        else:
+            self.clear()
+            self.show_general(error_text(error))

@@ -1,0 +1,1 @@
+"""The lead's policy editor: targets, cadences, thresholds and escalation contacts."""

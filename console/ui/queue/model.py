@@ -1,0 +1,642 @@
+"""The queue's table model: one frozen :class:`QueueRow` per open incident.
+
+Rows are built off the GUI thread (see ``console.ui.queue.loading``) with each incident's
+clocks evaluated once; between transitions a countdown moves linearly (wall time always,
+business time only while the window was open when the row was read), so painting a cell
+costs a subtraction, never a calendar walk. When a state can change (at risk, breach,
+window opens or closes) is known in advance: the row carries ``next_at`` and the ticker
+calls :meth:`QueueModel.reevaluate` for due rows only.
+
+The rows are kept in deadline order (then number), which is the queue's default order; the
+proxy relies on it to show that order without sorting (see ``proxy.py``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import IntEnum
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from console.domain.clock_model import Clock, ClockState, ClockType, IncidentClocks, PauseReason
+from console.domain.countdown import format_countdown, format_duration
+from console.domain.explain import explain, when
+from console.domain.records import IncidentSummary, Status
+from console.qt.notifier import Notice
+from console.qt.ticker import Reevaluation
+
+__all__ = [
+    "CELL_ROLE",
+    "HEADERS",
+    "ID_ROLE",
+    "MUTED_ROLE",
+    "PENDING",
+    "ROW_ROLE",
+    "SORT_ROLE",
+    "BadgeCell",
+    "Column",
+    "CountdownCell",
+    "QueueModel",
+    "QueueRow",
+    "contiguous",
+    "countdown_cell",
+    "evaluated",
+]
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    NUMBER = 0
+    PRIORITY = 1
+    CUSTOMER = 2
+    TITLE = 3
+    STATUS = 4
+    WINDOW = 5
+    COUNTDOWN = 6
+    ESCALATION = 7
+    ASSIGNEE = 8
+
+
+HEADERS = (
+    "Number",
+    "Priority",
+    "Customer",
+    "Title",
+    "Status",
+    "Window",
+    "Countdown",
+    "Escalation",
+    "Assignee",
+)
+_HEADER_TIPS = (
+    "The incident number",
+    "Priority: P1 service down … P4 no material impact",
+    "The customer who reported the incident",
+    "What the incident is about",
+    "Open, or waiting on the customer",
+    "The customer's support window (its business hours)",
+    "Time left to the next SLA deadline; business time left for business-hours clocks",
+    "The escalation level the customer has reached",
+    "The agent working the incident",
+)
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # absolute keys: a tick never reorders
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+CELL_ROLE = Qt.ItemDataRole.UserRole + 3  # what the delegate paints (CountdownCell, badges)
+MUTED_ROLE = Qt.ItemDataRole.UserRole + 4  # secondary text ("Unassigned", "—")
+ROW_ROLE = Qt.ItemDataRole.UserRole + 5
+
+PENDING = "pending"  # clocks not worked out yet
+_TICK_ROLES = [
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.AccessibleTextRole,
+    CELL_ROLE,
+]
+_ROW_ROLES = [*_TICK_ROLES, MUTED_ROLE, SORT_ROLE, ROW_ROLE]
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_NO_DEADLINE = 9.9e9  # sorts after every real deadline (year 2283)
+_RANK = 1e10  # priority and level weights above any timestamp
+_MINUS = "\N{MINUS SIGN}"
+
+STATUS_TEXT = {
+    Status.OPEN: "Open",
+    Status.WAITING_ON_CUSTOMER: "Waiting",
+    Status.RESOLVED: "Resolved",
+    Status.EXCLUDED: "Excluded",
+}
+_CLOCK_NAMES = {
+    ClockType.FIRST_RESPONSE: "first response",
+    ClockType.STATUS_UPDATE: "status update",
+    ClockType.ESCALATION_1: "escalation 1 response",
+    ClockType.ESCALATION_2: "escalation 2 response",
+}
+
+
+def _priority_rank(priority: str) -> int:
+    digits = "".join(c for c in priority if c.isdigit())
+    return int(digits) if digits else 9
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One open incident as the queue shows it; never mutated, replaced when it changes."""
+
+    summary: IncidentSummary
+    customer_name: str = ""
+    window_id: str = ""
+    window_name: str = ""
+    assignee_name: str = ""
+    clocks: IncidentClocks | None = None  # None until worked out off the GUI thread
+    business_running: bool = False  # business time was passing at ``clocks.now``
+    next_at: datetime | None = None  # when the displayed state may change next
+    clock_error: str = ""  # why the clocks could not be worked out
+    search_key: str = field(init=False, repr=False, compare=False)
+    sort_keys: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        s = self.summary
+        deadline = s.next_deadline.timestamp() if s.next_deadline else _NO_DEADLINE
+        text = f"{s.number}\n{s.title}\n{self.customer_name}".casefold()
+        keys = (
+            s.number,
+            _priority_rank(s.priority) * _RANK + deadline,
+            self.customer_name.casefold(),
+            s.title.casefold(),
+            STATUS_TEXT.get(s.status, s.status.value),
+            self.window_name.casefold(),
+            deadline,
+            s.escalation_level * _RANK + deadline,
+            self.assignee_name.casefold(),
+        )
+        object.__setattr__(self, "search_key", text)
+        object.__setattr__(self, "sort_keys", keys)
+
+    @property
+    def id(self) -> str:
+        return self.summary.id
+
+    @property
+    def order_key(self) -> tuple[float, str]:
+        """The queue's own order: next deadline first, then number."""
+        return (self.sort_keys[Column.COUNTDOWN], self.summary.number)
+
+    @property
+    def current(self) -> Clock | None:
+        return self.clocks.current if self.clocks is not None else None
+
+    @property
+    def state(self) -> str:
+        """The state the row shows: its current clock's, or what the stopped ones say."""
+        if self.clocks is None:
+            return ClockState.NOT_APPLICABLE.value if self.clock_error else PENDING
+        current = self.clocks.current
+        if current is not None:
+            return current.state.value
+        first = self.clocks.first_response.state
+        if first in (ClockState.MET, ClockState.MISSED):
+            return first.value
+        return ClockState.NOT_APPLICABLE.value
+
+
+def evaluated(row: QueueRow, clocks: IncidentClocks) -> QueueRow:
+    """``row`` with ``clocks`` (read at ``clocks.now``) and when to read them again.
+
+    A breached business-hours clock keeps counting business time only while its window is
+    open, so its window's next opening or closing is a re-read instant too.
+    """
+    now = clocks.now
+    next_at = clocks.next_transition_at(now)
+    running = False
+    current = clocks.current
+    if (
+        current is not None
+        and current.is_business
+        and current.calendar is not None
+        and current.deadline is not None
+        and current.state in (ClockState.RUNNING, ClockState.AT_RISK, ClockState.BREACHED)
+    ):
+        calendar = current.calendar
+        running = calendar.is_open(now)
+        if current.state is ClockState.BREACHED:
+            edge = calendar.next_close(now) if running else calendar.next_open(now)
+            if edge is not None and edge > now and (next_at is None or edge < next_at):
+                next_at = edge
+    return replace(row, clocks=clocks, business_running=running, next_at=next_at, clock_error="")
+
+
+# -- what a countdown cell shows -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CountdownCell:
+    """The countdown column's content: the delegate maps ``state`` to colour and icon."""
+
+    state: str  # a ClockState value, or PENDING
+    text: str  # the countdown, or what the clock is doing
+    detail: str  # the state in words and which clock
+
+    @property
+    def accessible(self) -> str:
+        return f"{self.text}, {self.detail}" if self.detail else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeCell:
+    """A priority or an escalation level, painted as a pill."""
+
+    text: str
+    kind: str  # "priority" or "escalation"
+
+
+def _resume_text(resumes: datetime, now: datetime, zone: tzinfo) -> str:
+    local = resumes.astimezone(zone)
+    return f"{local:%a %d %b %H:%M}" if resumes - now > timedelta(days=6) else f"{local:%a %H:%M}"
+
+
+def countdown_cell(row: QueueRow, now: datetime, zone: tzinfo) -> CountdownCell:
+    """The countdown of ``row`` at ``now`` (no calendar work: see the module docstring)."""
+    clocks = row.clocks
+    if clocks is None:
+        if row.clock_error:
+            return CountdownCell(ClockState.NOT_APPLICABLE.value, "—", "clocks unavailable")
+        deadline = row.summary.next_deadline
+        text = format_duration(deadline - now) if deadline else "—"
+        return CountdownCell(PENDING, text, "working out the clocks…")
+    current = clocks.current
+    if current is None:
+        state = row.state
+        if state == ClockState.MET.value:
+            return CountdownCell(state, "responded", "met · no clock running")
+        if state == ClockState.MISSED.value:
+            return CountdownCell(state, "responded late", "missed · no clock running")
+        return CountdownCell(state, "—", "no clock running")
+    name = _CLOCK_NAMES[current.kind]
+    state = current.state
+    if state is ClockState.PAUSED and current.pause_reason is PauseReason.WAITING:
+        left = format_duration(current.frozen_remaining or timedelta(0))
+        return CountdownCell(state.value, "paused · waiting on customer", f"{left} left · {name}")
+    if current.deadline is None:
+        return CountdownCell(state.value, "—", name)
+    at = max(now, clocks.now)
+    business = current.business_remaining
+    if business is not None and row.business_running:
+        business -= at - clocks.now
+    if state is ClockState.PAUSED and current.resumes_at is not None:
+        resumes = _resume_text(current.resumes_at, at, zone)
+        if business is not None:  # constant while the window is closed
+            left = f"{format_duration(business)} business left"
+        else:
+            left = f"{format_duration(current.deadline - at)} left"
+        return CountdownCell(state.value, f"paused · resumes {resumes}", f"{left} · {name}")
+    left = format_countdown(current.deadline - at, business)
+    if state is ClockState.BREACHED:
+        return CountdownCell(state.value, left, f"breached · {name}")
+    if state is ClockState.AT_RISK:
+        return CountdownCell(state.value, left, f"at risk · {name}")
+    return CountdownCell(state.value, left, f"on track · {name}")
+
+
+def explanation(row: QueueRow, now: datetime, zone: tzinfo) -> str:
+    """The countdown's tooltip: the clock explaining itself in plain sentences."""
+    current = row.current
+    if current is None:
+        if row.clock_error:
+            return f"The clocks could not be worked out: {escape(row.clock_error)}"
+        if row.clocks is None:
+            return "The clocks of this incident are still being worked out."
+        return "No SLA clock is running for this incident."
+    clock = current.at(max(now, current.now))
+    lines = explain(clock, zone)
+    head = f"<b>{escape(clock.kind.label)}</b> — {escape(clock.state.value.replace('_', ' '))}"
+    body = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f"<qt>{head}<ul style='margin-left:-20px'>{body}</ul></qt>"
+
+
+def contiguous(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted, merged ``(first, last)`` ranges covering ``rows``."""
+    ranges: list[tuple[int, int]] = []
+    for row in sorted(set(rows)):
+        if ranges and row == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], row)
+        else:
+            ranges.append((row, row))
+    return ranges
+
+
+# -- the model -------------------------------------------------------------------------------
+
+
+class QueueModel(QAbstractTableModel):
+    """Open incidents in deadline order, with their countdowns at the last tick."""
+
+    state_counts_changed = Signal()
+
+    def __init__(self, agent_zone: tzinfo, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._zone = agent_zone
+        self._rows: list[QueueRow] = []
+        self._index: dict[str, int] = {}
+        self._now = datetime.now(UTC)
+        self._counts: Counter[str] = Counter()
+        # Each row's countdown as last worked out (and at which tick): a tick compares with
+        # it to send only what moved, and painting reuses it.
+        self._shown: dict[str, tuple[datetime, CountdownCell]] = {}
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """The instant the countdowns show (the last tick)."""
+        return self._now
+
+    @property
+    def agent_zone(self) -> tzinfo:
+        return self._zone
+
+    def rows(self) -> Sequence[QueueRow]:
+        return tuple(self._rows)
+
+    def row_at(self, row: int) -> QueueRow:
+        return self._rows[row]
+
+    def row_of(self, incident_id: str) -> int | None:
+        return self._index.get(incident_id)
+
+    def find(self, incident_id: str) -> QueueRow | None:
+        row = self._index.get(incident_id)
+        return None if row is None else self._rows[row]
+
+    def state_counts(self) -> Counter[str]:
+        """How many rows show each state (``breached``, ``at_risk``, …)."""
+        return Counter(self._counts)
+
+    def cell(self, row: int) -> CountdownCell:
+        return self._countdown(self._rows[row])
+
+    def _countdown(self, row: QueueRow) -> CountdownCell:
+        """The row's countdown at the last tick, worked out once per tick."""
+        now = self._now
+        shown = self._shown.get(row.id)
+        if shown is not None and shown[0] is now:
+            return shown[1]
+        cell = countdown_cell(row, now, self._zone)
+        self._shown[row.id] = (now, cell)
+        return cell
+
+    def notice_for(self, incident_id: str) -> Notice | None:
+        row = self.find(incident_id)
+        if row is None:
+            return None
+        current = row.current
+        cell = countdown_cell(row, self._now, self._zone)
+        return Notice(
+            incident_id=row.id,
+            number=row.summary.number,
+            title=row.summary.title,
+            customer=row.customer_name,
+            assignee_id=row.summary.assignee_id,
+            clock=current.kind.label if current is not None else "",
+            countdown=cell.text.split(" (")[0],
+            deadline=current.deadline if current is not None else None,
+        )
+
+    # -- Qt model interface -----------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == SORT_ROLE:  # first: the proxy asks this thousands of times when sorting
+            return self._rows[index.row()].sort_keys[index.column()] if index.isValid() else None
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == CELL_ROLE:
+            return self._cell(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column)
+        if role == MUTED_ROLE:
+            return (column == Column.ASSIGNEE and not row.summary.assignee_id) or (
+                column == Column.ESCALATION and not row.summary.escalation_level
+            )
+        if role == ID_ROLE:
+            return row.id
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.COUNTDOWN:
+            return countdown_cell(row, self._now, self._zone).accessible
+        return None
+
+    def _display(self, row: QueueRow, column: int) -> str:
+        s = row.summary
+        if column == Column.COUNTDOWN:
+            return countdown_cell(row, self._now, self._zone).accessible
+        if column == Column.NUMBER:
+            return s.number
+        if column == Column.PRIORITY:
+            return s.priority
+        if column == Column.CUSTOMER:
+            return row.customer_name
+        if column == Column.TITLE:
+            return s.title
+        if column == Column.STATUS:
+            return STATUS_TEXT.get(s.status, s.status.value)
+        if column == Column.WINDOW:
+            return row.window_name
+        if column == Column.ESCALATION:
+            return self._escalation_text(row)
+        return row.assignee_name or "Unassigned"
+
+    def _cell(self, row: QueueRow, column: int) -> Any:
+        """What the delegate paints: a CountdownCell, a BadgeCell or ``(text, muted)``."""
+        if column == Column.COUNTDOWN:
+            return self._countdown(row)
+        if column == Column.PRIORITY:
+            return BadgeCell(row.summary.priority, "priority")
+        if column == Column.ESCALATION:
+            level = row.summary.escalation_level
+            if level:
+                return BadgeCell(f"E{level}", "escalation")
+            return (self._escalation_text(row), True)
+        if column == Column.ASSIGNEE:
+            return (row.assignee_name or "Unassigned", not row.summary.assignee_id)
+        return (self._display(row, column), False)
+
+    @staticmethod
+    def _eligible(row: QueueRow) -> int:
+        return (row.clocks.eligible_level or 0) if row.clocks is not None else 0
+
+    def _escalation_text(self, row: QueueRow) -> str:
+        level = row.summary.escalation_level
+        if level:
+            return f"E{level}"
+        eligible = self._eligible(row)
+        return f"E{eligible} eligible" if eligible else "—"
+
+    def _tooltip(self, row: QueueRow, column: int) -> str | None:
+        if column == Column.COUNTDOWN:
+            return explanation(row, self._now, self._zone)
+        if column == Column.ESCALATION:
+            level, clocks = row.summary.escalation_level, row.clocks
+            eligible = self._eligible(row)
+            if eligible and clocks is not None and clocks.eligible_since is not None:
+                since = when(clocks.eligible_since, self._zone)
+                return f"The customer may escalate to Escalation {eligible} (since {since})."
+            return f"Escalation {level}" if level else "Not escalated"
+        if column == Column.ASSIGNEE and not row.summary.assignee_id:
+            return "Nobody is working this incident yet"
+        if column == Column.STATUS and row.summary.status is Status.WAITING_ON_CUSTOMER:
+            return "Waiting on customer: the status-update clock is paused until they answer"
+        text = self._display(row, column)
+        return text or None
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def reset_rows(self, rows: Iterable[QueueRow], now: datetime) -> list[tuple[datetime, str]]:
+        """Replace every row (a reload); returns the ticker's schedule for them."""
+        self.beginResetModel()
+        self._rows = sorted(rows, key=lambda r: r.order_key)
+        self._shown.clear()
+        self._index = {row.id: i for i, row in enumerate(self._rows)}
+        self._now = now
+        self.endResetModel()
+        self._counts = Counter(row.state for row in self._rows)
+        self.state_counts_changed.emit()
+        return [(row.next_at, row.id) for row in self._rows if row.next_at is not None]
+
+    def apply_clocks(self, rows: Iterable[QueueRow]) -> list[tuple[datetime, str]]:
+        """Fill in clocks worked out after the reload; rows changed meanwhile are skipped."""
+        changed: list[int] = []
+        for row in rows:
+            i = self._index.get(row.id)
+            if i is None:
+                continue
+            old = self._rows[i]
+            if old.clocks is not None or old.summary is not row.summary:
+                continue
+            self._rows[i] = row
+            self._shown.pop(row.id, None)
+            self._counts[old.state] -= 1
+            self._counts[row.state] += 1
+            changed.append(i)
+        for first, last in contiguous(changed):
+            self.dataChanged.emit(
+                self.index(first, Column.COUNTDOWN),
+                self.index(last, Column.ESCALATION),
+                _TICK_ROLES,
+            )
+        if changed:
+            self.state_counts_changed.emit()
+        return [(r.next_at, r.id) for r in (self._rows[i] for i in changed) if r.next_at]
+
+    def upsert(self, row: QueueRow) -> None:
+        """Add or update one incident, with the narrowest change (data, move or insert)."""
+        i = self._index.get(row.id)
+        if i is None:
+            at = bisect.bisect_left(self._rows, row.order_key, key=lambda r: r.order_key)
+            self.beginInsertRows(QModelIndex(), at, at)
+            self._rows.insert(at, row)
+            self._reindex(at)
+            self.endInsertRows()
+            self._counts[row.state] += 1
+            self.state_counts_changed.emit()
+            return
+        old = self._rows[i]
+        self._shown.pop(row.id, None)
+        self._counts[old.state] -= 1
+        self._counts[row.state] += 1
+        if old.order_key != row.order_key:
+            rest = self._rows[:i] + self._rows[i + 1 :]
+            at = bisect.bisect_left(rest, row.order_key, key=lambda r: r.order_key)
+            if at != i:
+                destination = at if at < i else at + 1
+                self.beginMoveRows(QModelIndex(), i, i, QModelIndex(), destination)
+                rest.insert(at, row)
+                self._rows = rest
+                self._reindex(min(i, at))
+                self.endMoveRows()
+                self.state_counts_changed.emit()
+                return
+        self._rows[i] = row
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(Column) - 1), _ROW_ROLES)
+        self.state_counts_changed.emit()
+
+    def remove(self, incident_id: str) -> bool:
+        i = self._index.get(incident_id)
+        if i is None:
+            return False
+        self.beginRemoveRows(QModelIndex(), i, i)
+        old = self._rows.pop(i)
+        del self._index[incident_id]
+        self._shown.pop(incident_id, None)
+        self._reindex(i)
+        self.endRemoveRows()
+        self._counts[old.state] -= 1
+        self.state_counts_changed.emit()
+        return True
+
+    def _reindex(self, start: int) -> None:
+        for i in range(start, len(self._rows)):
+            self._index[self._rows[i].id] = i
+
+    # -- time -------------------------------------------------------------------------------
+
+    def refresh_countdowns(self, ranges: Iterable[tuple[int, int]], now: datetime) -> None:
+        """Move the countdowns to ``now``; repaint the given (visible) source rows whose
+        countdown reads differently than at the last tick.
+
+        A countdown in days or hours reads the same for a minute or an hour; only the
+        rows whose text moved are sent, in contiguous ranges.
+        """
+        self._now = now
+        rows, zone, shown = self._rows, self._zone, self._shown
+        last_row = len(rows) - 1
+        changed: list[int] = []
+        for start, end in ranges:
+            for i in range(max(start, 0), min(end, last_row) + 1):
+                row = rows[i]
+                cell = countdown_cell(row, now, zone)
+                before = shown.get(row.id)
+                shown[row.id] = (now, cell)
+                if before is None or before[1] != cell:
+                    changed.append(i)
+        for first, last in contiguous(changed):
+            self.dataChanged.emit(
+                self.index(first, Column.COUNTDOWN), self.index(last, Column.COUNTDOWN), _TICK_ROLES
+            )
+
+    def reevaluate(self, incident_id: str, now: datetime) -> Reevaluation | None:
+        """Re-read one incident's clocks at ``now`` (the ticker calls this for due rows)."""
+        i = self._index.get(incident_id)
+        if i is None:
+            return None
+        old = self._rows[i]
+        if old.clocks is None:
+            return None
+        new = evaluated(old, old.clocks.at(now))
+        self._rows[i] = new
+        self._shown.pop(incident_id, None)
+        self._now = max(self._now, now)
+        self.dataChanged.emit(
+            self.index(i, Column.COUNTDOWN), self.index(i, Column.ESCALATION), _TICK_ROLES
+        )
+        if old.state != new.state:
+            self._counts[old.state] -= 1
+            self._counts[new.state] += 1
+            self.state_counts_changed.emit()
+        return Reevaluation(old.state, new.state, new.next_at)

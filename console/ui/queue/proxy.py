@@ -1,0 +1,133 @@
+"""Sorting and filtering the queue.
+
+Sorting reads ``SORT_ROLE``, whose keys are absolute (the deadline as a timestamp, never
+the time left), so a tick changes what a row shows but never where it stands.
+
+The default order, next deadline first, is the source model's own order; asked for it, the
+proxy restores source order instead of sorting. That is the same order, for O(n) instead of
+the ~n·log n calls back into Python a sort makes (0.3 s for 5 000 rows, 8 s for 100 000).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from console.domain.records import Status
+from console.ui.queue.model import SORT_ROLE, Column, QueueModel, QueueRow
+
+__all__ = ["QueueFilter", "QueueProxy"]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What the toolbar narrows the queue to; empty fields mean any.
+
+    ``mine`` and ``unassigned`` combine with *or*: both together are "what I may pick up".
+    """
+
+    mine: bool = False
+    unassigned: bool = False
+    priority: str = ""
+    status: str = ""
+    window_id: str = ""
+    text: str = ""
+
+    @property
+    def is_active(self) -> bool:
+        return bool(
+            self.mine
+            or self.unassigned
+            or self.priority
+            or self.status
+            or self.window_id
+            or self.text.strip()
+        )
+
+    def accepts(self, row: QueueRow, actor_id: str) -> bool:
+        s = row.summary
+        if self.mine or self.unassigned:
+            mine = self.mine and s.assignee_id == actor_id
+            free = self.unassigned and not s.assignee_id
+            if not (mine or free):
+                return False
+        if self.priority and s.priority != self.priority:
+            return False
+        if self.status and s.status.value != self.status:
+            return False
+        if self.window_id and row.window_id != self.window_id:
+            return False
+        needle = self.text.strip().casefold()
+        return not needle or needle in row.search_key
+
+
+class QueueProxy(QSortFilterProxyModel):
+    """The queue as the table shows it: filtered by :class:`QueueFilter`, sorted by key."""
+
+    def __init__(self, model: QueueModel, actor_id: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue = model
+        self._actor_id = actor_id
+        self._filter = QueueFilter()
+        self._sorted_by = (int(Column.COUNTDOWN), Qt.SortOrder.AscendingOrder)
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+        self.setSourceModel(model)
+
+    @property
+    def queue_filter(self) -> QueueFilter:
+        return self._filter
+
+    def set_filter(self, new: QueueFilter) -> None:
+        if new == self._filter:
+            return
+        self.beginFilterChange()
+        self._filter = new
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def update_filter(self, **changes: object) -> None:
+        """Change some fields of the filter: ``update_filter(mine=True)``."""
+        self.set_filter(replace(self._filter, **changes))  # type: ignore[arg-type]
+
+    def clear_filter(self) -> None:
+        self.set_filter(QueueFilter())
+
+    def filterAcceptsRow(
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
+        return self._filter.accepts(self._queue.row_at(source_row), self._actor_id)
+
+    # -- sorting ----------------------------------------------------------------------------
+
+    @property
+    def sorted_by(self) -> tuple[int, Qt.SortOrder]:
+        """The column and order asked for (``sortColumn()`` is -1 for the default order)."""
+        return self._sorted_by
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sorted_by = (column, order)
+        if column == Column.COUNTDOWN and order == Qt.SortOrder.AscendingOrder:
+            super().sort(-1)  # the source is kept in this order already
+        else:
+            super().sort(column, order)
+
+    def source_row(self, proxy_row: int) -> int:
+        return self.mapToSource(self.index(proxy_row, 0)).row()
+
+    def row_at(self, proxy_row: int) -> QueueRow:
+        return self._queue.row_at(self.source_row(proxy_row))
+
+    def proxy_row(self, incident_id: str) -> int | None:
+        source = self._queue.row_of(incident_id)
+        if source is None:
+            return None
+        mapped = self.mapFromSource(self._queue.index(source, 0))
+        return mapped.row() if mapped.isValid() else None
+
+    @staticmethod
+    def status_choices() -> tuple[tuple[str, str], ...]:
+        return (
+            ("Open", Status.OPEN.value),
+            ("Waiting on customer", Status.WAITING_ON_CUSTOMER.value),
+        )

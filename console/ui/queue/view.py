@@ -1,0 +1,734 @@
+"""The queue screen (DESIGN §7): open incidents by next deadline, filters, live countdowns.
+
+``reload()`` reads every open incident off the GUI thread and resets the model (the only
+reset); the clocks of rows beyond the first screenfuls follow in background chunks.
+``refresh_incident(id)`` re-reads one incident after an action and applies the narrowest
+change. The :class:`SlaTicker` runs while the view is shown: each tick repaints the
+countdown cells of the rows on screen (mapped through the proxy to source ranges) and due
+state transitions come out as ``incident_state_changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import qtawesome as qta
+import shiboken6
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QAccessible,
+    QAction,
+    QFont,
+    QFontMetrics,
+    QHideEvent,
+    QKeyEvent,
+    QResizeEvent,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.qt.ticker import SlaTicker
+from console.qt.worker import Dispatcher
+from console.services.context import ConsoleContext
+from console.ui.queue.delegate import QueueDelegate
+from console.ui.queue.loading import (
+    CHUNK_ROWS,
+    QueueSnapshot,
+    evaluate_rows,
+    load_queue,
+    load_row,
+)
+from console.ui.queue.model import HEADERS, ID_ROLE, Column, QueueModel, QueueRow, contiguous
+from console.ui.queue.proxy import QueueProxy
+
+__all__ = ["QueueView"]
+
+_ALWAYS_SHOWN = frozenset({Column.NUMBER, Column.TITLE, Column.COUNTDOWN})
+# The widest content each column should show whole, measured in the table's font (bold where
+# the delegate paints bold); the header text and its sort arrow must fit too.
+_SAMPLES = {
+    Column.NUMBER: ("INC-S1D6W-00000", False),
+    Column.PRIORITY: ("P1", True),
+    Column.CUSTOMER: ("Northwind Freight Co", False),
+    Column.STATUS: ("Waiting", False),
+    Column.WINDOW: ("Australian Eastern", False),
+    Column.ESCALATION: ("E1 eligible", False),
+    Column.ASSIGNEE: ("Sofia Alvarez-Ruiz", False),
+}
+# The countdown's widest usual lines: bold breach with business time, and a paused clock.
+_COUNTDOWN_SAMPLES = (
+    ("\N{MINUS SIGN}6 d 21 h (\N{MINUS SIGN}1 d 15 h business)", "breached"),
+    ("paused · resumes Wed 17:00", "8 h 00 m business left"),
+)
+_CELL_PADDING = 22
+_HEADER_PADDING = 34  # margins and the sort indicator
+
+
+class _Table(QTableView):
+    """The queue table: Enter/Return activates the current row like a double click."""
+
+    activated_by_key = Signal(QModelIndex)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.activated_by_key.emit(self.currentIndex())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            delegate = self.itemDelegate()
+            if isinstance(delegate, QueueDelegate):
+                delegate.forget_layout()
+        super().changeEvent(event)
+
+    def dataChanged(
+        self,
+        topLeft: QModelIndex | QPersistentModelIndex,
+        bottomRight: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        """Repaint exactly the changed range.
+
+        Qt repaints a range one pixel wider and taller than it is, which drags the next
+        column's cells into every tick's repaint and doubles its cost. With accessibility
+        on, Qt's own handling also tells assistive tools, so it keeps the job.
+        """
+        single = topLeft == bottomRight
+        if single or QAccessible.isActive() or not self.isVisible():
+            super().dataChanged(topLeft, bottomRight, list(roles))
+            return
+        header = self.horizontalHeader()
+        lefts = [
+            (header.sectionViewportPosition(c), header.sectionSize(c))
+            for c in range(topLeft.column(), bottomRight.column() + 1)
+            if not header.isSectionHidden(c)
+        ]
+        if not lefts:
+            return
+        left = min(x for x, _ in lefts)
+        right = max(x + width for x, width in lefts)
+        top = self.rowViewportPosition(topLeft.row())
+        bottom = self.rowViewportPosition(bottomRight.row()) + self.rowHeight(bottomRight.row())
+        rect = QRect(left, top, right - left, bottom - top).intersected(self.viewport().rect())
+        if not rect.isEmpty():
+            self.viewport().update(rect)
+
+
+class _EmptyState(QWidget):
+    """A centred message where the table would be: loading, empty, nothing matches, failed."""
+
+    action_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._icon_name = "mdi6.inbox-outline"
+        self.icon = QLabel()
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.body = QLabel()
+        self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.setWordWrap(True)
+        self.button = QPushButton()
+        self.button.clicked.connect(self.action_clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 24, 48, 24)
+        layout.setSpacing(10)
+        layout.addStretch(2)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body)
+        layout.addSpacing(6)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)
+
+    def show_message(self, icon: str, title: str, body: str, action: str = "") -> None:
+        self._icon_name = icon
+        self._paint_icon()
+        self.title.setText(title)
+        self.body.setText(body)
+        self.button.setText(action)
+        self.button.setVisible(bool(action))
+
+    def _paint_icon(self) -> None:
+        colour = self.palette().color(self.palette().ColorRole.PlaceholderText)
+        self.icon.setPixmap(
+            qta.icon(self._icon_name, color=colour).pixmap(QSize(56, 56), self.devicePixelRatioF())
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._paint_icon()
+        super().changeEvent(event)
+
+
+class QueueView(QWidget):
+    """Open incidents with live SLA countdowns; the screen an agent works from all day."""
+
+    incident_activated = Signal(str)  # double click or Enter on a row
+    new_incident_requested = Signal()
+    incident_state_changed = Signal(str, str, str, object)  # id, old, new, Notice
+    current_incident_changed = Signal(str)  # the selection moved ("" when none)
+    loaded = Signal(int)  # a reload landed with this many open incidents
+    clocks_ready = Signal()  # every row's clocks are worked out
+    incident_refreshed = Signal(str)  # refresh_incident() applied its change
+
+    def __init__(
+        self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._dispatcher = dispatcher
+        self._generation = 0
+        self._loading = False
+        self._loaded_once = False
+        self._error = ""
+        self._refresh_after_load: set[str] = set()
+        self.model = QueueModel(context.agent_zone, self)
+        self.proxy = QueueProxy(self.model, context.actor.id, self)
+        self.ticker = SlaTicker(context.clock, self.model, self)
+        self._build()
+        self._connect_signals()
+        self._update_state()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search number, title or customer")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(qta.icon("mdi6.magnify"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.setMinimumWidth(220)
+        self.search.setMaximumWidth(340)
+        self.search.setAccessibleName("Search the queue")
+
+        self.mine = self._toggle("Mine", "mdi6.account", "Incidents assigned to you")
+        self.unassigned = self._toggle(
+            "Unassigned", "mdi6.account-question-outline", "Incidents nobody is working yet"
+        )
+        self.priority_filter = self._combo("Priority filter", [("All priorities", "")])
+        self.status_filter = self._combo(
+            "Status filter", [("All statuses", ""), *QueueProxy.status_choices()]
+        )
+        self.window_filter = self._combo("Window filter", [("All windows", "")])
+        self.clear_filters = QPushButton(qta.icon("mdi6.filter-remove-outline"), "Clear")
+        self.clear_filters.setToolTip("Show every open incident")
+        self.count = QLabel()
+        self.count.setTextFormat(Qt.TextFormat.PlainText)
+        self.new_incident = QPushButton(qta.icon("mdi6.plus"), "New incident")
+        self.new_incident.setDefault(True)
+        self.new_incident.setToolTip("Record a new incident (Ctrl+N)")
+
+        # The filters sit beside the search when there is room, on a row of their own when
+        # the queue shares the window with the detail pane (see resizeEvent).
+        self.filters = QWidget()
+        filters = QHBoxLayout(self.filters)
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.setSpacing(8)
+        for widget in (
+            self.mine,
+            self.unassigned,
+            self.priority_filter,
+            self.status_filter,
+            self.window_filter,
+            self.clear_filters,
+        ):
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        self._top_row = QHBoxLayout()
+        self._top_row.setSpacing(8)
+        self._top_row.addWidget(self.search, 1)
+        self._top_row.addWidget(self.filters)
+        self._top_row.addStretch(0)
+        self._top_row.addWidget(self.new_incident)
+        self._filter_row = QHBoxLayout()
+        self._filters_inline = True
+        self.filters.setMinimumWidth(1)  # inline, it never holds the window wider
+
+        self.table = _Table()
+        self.table.setObjectName("queueTable")
+        self.table.setModel(self.proxy)
+        self.table.setItemDelegate(QueueDelegate(self.table))
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(Column.COUNTDOWN, Qt.SortOrder.AscendingOrder)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setCornerButtonEnabled(False)
+        self.table.setAccessibleName("Open incidents")
+        metrics = self.table.fontMetrics()
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(max(32, metrics.height() + 16))
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setMinimumHeight(metrics.height() + 14)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(48)
+        header.setSectionsMovable(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        # The countdown is what the queue is for: keep it in view when the queue is narrow
+        # (beside the detail pane) by showing it right after the priority.
+        header.moveSection(
+            header.visualIndex(Column.COUNTDOWN), header.visualIndex(Column.CUSTOMER)
+        )
+        self._size_columns()
+
+        self.empty = _EmptyState()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.table)
+        self.pages.addWidget(self.empty)
+
+        summary = QHBoxLayout()
+        summary.addWidget(self.count)
+        summary.addStretch(1)
+
+        layout = self._layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 8)
+        layout.setSpacing(8)
+        layout.addLayout(self._top_row)
+        layout.addLayout(self._filter_row)
+        layout.addWidget(self.pages, 1)
+        layout.addLayout(summary)
+
+    def _toggle(self, text: str, icon: str, tip: str) -> QPushButton:
+        button = QPushButton(qta.icon(icon), text)
+        button.setCheckable(True)
+        button.setToolTip(tip)
+        return button
+
+    def _combo(self, name: str, items: Sequence[tuple[str, str]]) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for text, value in items:
+            combo.addItem(text, value)
+        return combo
+
+    def _size_columns(self) -> None:
+        """Sections wide enough for their usual content; the title takes what is left."""
+        font = self.table.font()
+        bold = QFont(font)
+        bold.setBold(True)
+        plain_metrics, bold_metrics = QFontMetrics(font), QFontMetrics(bold)
+        header = self.table.horizontalHeader()
+        for column, (sample, is_bold) in _SAMPLES.items():
+            metrics = bold_metrics if is_bold else plain_metrics
+            content = metrics.horizontalAdvance(sample) + _CELL_PADDING
+            header.resizeSection(column, max(content, self._header_width(column)))
+        countdown = max(
+            (bold_metrics if bold else plain_metrics).horizontalAdvance(main)
+            + plain_metrics.horizontalAdvance(detail)
+            for (main, detail), bold in zip(_COUNTDOWN_SAMPLES, (True, False), strict=True)
+        )
+        countdown += 16 + 6 + 12 + _CELL_PADDING  # icon, gaps
+        header.resizeSection(Column.COUNTDOWN, max(countdown, self._header_width(Column.COUNTDOWN)))
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumWidth(420)
+
+    def _header_width(self, column: Column) -> int:
+        header = self.table.horizontalHeader()
+        return header.fontMetrics().horizontalAdvance(HEADERS[column]) + _HEADER_PADDING
+
+    def _connect_signals(self) -> None:
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.search.returnPressed.connect(self._on_search_return_pressed)
+        self.mine.toggled.connect(self._on_filter_changed)
+        self.unassigned.toggled.connect(self._on_filter_changed)
+        for combo in (self.priority_filter, self.status_filter, self.window_filter):
+            combo.currentIndexChanged.connect(self._on_filter_changed)
+        self.clear_filters.clicked.connect(self._on_clear_filters_clicked)
+        self.new_incident.clicked.connect(self.new_incident_requested)
+        self.empty.action_clicked.connect(self._on_empty_action_clicked)
+        self.table.doubleClicked.connect(self._on_table_activated)
+        self.table.activated_by_key.connect(self._on_table_activated)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        self.table.horizontalHeader().customContextMenuRequested.connect(
+            self._on_header_menu_requested
+        )
+        self.ticker.ticked.connect(self._on_ticker_ticked)
+        self.ticker.incident_state_changed.connect(self._on_ticker_incident_state_changed)
+        self.model.state_counts_changed.connect(self._update_count)
+        for signal in (
+            self.proxy.modelReset,
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.layoutChanged,
+        ):
+            signal.connect(self._update_state)
+
+    # -- public API -------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read every open incident again, off the GUI thread; the model resets when it lands."""
+        self._generation += 1
+        generation = self._generation
+        self._loading = True
+        self._error = ""
+        self._update_state()
+        self._dispatcher.submit(
+            partial(load_queue, self._context),
+            self._alive(partial(self._on_snapshot_loaded, generation)),
+            self._alive(partial(self._on_load_failed, generation)),
+        )
+
+    @Slot(str)
+    def refresh_incident(self, incident_id: str) -> None:
+        """Re-read one incident after an action: update, add or drop its row."""
+        if not incident_id:
+            return
+        if self._loading:
+            self._refresh_after_load.add(incident_id)
+            return
+        self._dispatcher.submit(
+            partial(load_row, self._context, incident_id),
+            self._alive(partial(self._on_row_loaded, self._generation, incident_id)),
+        )
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def selected_incident_id(self) -> str | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
+            return None
+        return str(index.data(ID_ROLE))
+
+    def select_row(self, row: int) -> None:
+        if 0 <= row < self.proxy.rowCount():
+            self.table.selectRow(row)
+            self.table.setCurrentIndex(self.proxy.index(row, Column.NUMBER))
+
+    def select_incident(self, incident_id: str) -> bool:
+        row = self.proxy.proxy_row(incident_id)
+        if row is None:
+            return False
+        self.select_row(row)
+        return True
+
+    def header_state(self) -> QByteArray:
+        """Column order, widths and visibility, for the settings."""
+        return self.table.horizontalHeader().saveState()
+
+    def restore_header_state(self, state: QByteArray) -> None:
+        if not state.isEmpty():
+            self.table.horizontalHeader().restoreState(state)
+
+    def visible_source_ranges(self) -> list[tuple[int, int]]:
+        """The source rows on screen now, as contiguous ``(first, last)`` ranges."""
+        count = self.proxy.rowCount()
+        if not count or self.pages.currentWidget() is not self.table:
+            return []
+        first = self.table.rowAt(0)
+        if first < 0:
+            return []
+        last = self.table.rowAt(self.table.viewport().height() - 1)
+        if last < 0:
+            last = count - 1
+        if self.proxy.sortColumn() < 0 and not self.proxy.queue_filter.is_active:
+            return [(first, last)]  # the proxy shows the source as it is
+        return contiguous(self.proxy.source_row(row) for row in range(first, last + 1))
+
+    # -- showing and hiding -----------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._loaded_once and not self._loading:
+            self.reload()
+        self.ticker.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.ticker.stop()
+        super().hideEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_filters(event.size().width())
+
+    def _place_filters(self, width: int) -> None:
+        """One toolbar row when everything fits; otherwise the filters get their own row."""
+        margins = self._layout.contentsMargins()
+        needed = (
+            self.search.minimumWidth()
+            + self.filters.sizeHint().width()
+            + self.new_incident.sizeHint().width()
+            + 2 * self._top_row.spacing()
+            + margins.left()
+            + margins.right()
+        )
+        inline = width >= needed
+        if inline == self._filters_inline:
+            return
+        self._filters_inline = inline
+        if inline:
+            self._filter_row.removeWidget(self.filters)
+            self._top_row.insertWidget(1, self.filters)
+            self.filters.setMinimumWidth(1)
+        else:
+            self._top_row.removeWidget(self.filters)
+            self._filter_row.addWidget(self.filters)
+            self.filters.setMinimumWidth(0)  # on its own row: its natural minimum
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def _alive(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        """A job callback dropped if this view was deleted while the job ran."""
+
+        def call(value: Any) -> None:
+            if shiboken6.isValid(self):
+                fn(value)
+
+        return call
+
+    def _on_snapshot_loaded(self, generation: int, snapshot: QueueSnapshot) -> None:
+        if generation == self._generation:  # else a newer reload is on its way
+            self.apply_snapshot(snapshot)
+
+    def apply_snapshot(self, snapshot: QueueSnapshot) -> None:
+        """Show ``snapshot`` (what ``reload()`` read); rows still without clocks follow."""
+        self._generation += 1  # whatever was loading before is now stale
+        generation = self._generation
+        selected = self.selected_incident_id()
+        self._fill_choices(
+            self.priority_filter, "All priorities", [(p, p) for p in snapshot.priorities]
+        )
+        self._fill_choices(self.window_filter, "All windows", [(n, i) for i, n in snapshot.windows])
+        now = max(snapshot.loaded_at, self._context.clock.now())
+        self.ticker.reset(self.model.reset_rows(snapshot.rows, now))
+        self._loading = False
+        self._loaded_once = True
+        self._error = ""
+        if selected:
+            self.select_incident(selected)
+        self._update_state()
+        self.loaded.emit(len(snapshot.rows))
+        self._evaluate_pending(generation, snapshot.pending, 0)
+        again, self._refresh_after_load = self._refresh_after_load, set()
+        for incident_id in sorted(again):
+            self.refresh_incident(incident_id)
+
+    def _evaluate_pending(self, generation: int, pending: Sequence[QueueRow], start: int) -> None:
+        if generation != self._generation:
+            return
+        if start >= len(pending):
+            self.clocks_ready.emit()
+            return
+        chunk = pending[start : start + CHUNK_ROWS]
+        self._dispatcher.submit(
+            partial(evaluate_rows, self._context, chunk),
+            self._alive(partial(self._on_chunk_evaluated, generation, pending, start + len(chunk))),
+            self._alive(partial(self._on_load_failed, generation)),
+        )
+
+    def _on_chunk_evaluated(
+        self, generation: int, pending: Sequence[QueueRow], start: int, rows: list[QueueRow]
+    ) -> None:
+        if generation != self._generation:
+            return
+        self.ticker.schedule_many(self.model.apply_clocks(rows))
+        self._evaluate_pending(generation, pending, start)
+
+    def _on_load_failed(self, generation: int, error: Exception) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        self._error = str(getattr(error, "message", "") or error) or type(error).__name__
+        self._update_state()
+
+    def _on_row_loaded(self, generation: int, incident_id: str, row: QueueRow | None) -> None:
+        if generation != self._generation:
+            return  # a reload since then read it afresh
+        if row is None:
+            self.model.remove(incident_id)
+            self.ticker.forget(incident_id)
+        else:
+            self.model.upsert(row)
+            self.ticker.schedule(incident_id, row.next_at)
+        self._update_state()
+        self.incident_refreshed.emit(incident_id)
+
+    @staticmethod
+    def _fill_choices(combo: QComboBox, everything: str, items: Sequence[tuple[str, str]]) -> None:
+        current = combo.currentData()
+        combo.blockSignals(True)
+        try:
+            combo.clear()
+            combo.addItem(everything, "")
+            for text, value in items:
+                combo.addItem(text, value)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+        finally:
+            combo.blockSignals(False)
+
+    # -- state of the screen ----------------------------------------------------------------
+
+    @Slot()
+    def _update_state(self) -> None:
+        empty = self.empty
+        if self._error and not self.model.rowCount():
+            empty.show_message(
+                "mdi6.database-alert-outline",
+                "The queue could not be loaded",
+                self._error,
+                "Try again",
+            )
+        elif self.model.rowCount() == 0:
+            if self._loading or not self._loaded_once:
+                empty.show_message("mdi6.timer-sand", "Loading the queue…", "")
+            else:
+                empty.show_message(
+                    "mdi6.inbox-outline",
+                    "No open incidents",
+                    "New incidents appear here with a live countdown to their next SLA deadline.",
+                    "New incident",
+                )
+        elif self.proxy.rowCount() == 0:
+            empty.show_message(
+                "mdi6.filter-remove-outline",
+                "No incidents match these filters",
+                "Change the filters or the search, or show every open incident.",
+                "Clear filters",
+            )
+        showing_table = self.model.rowCount() > 0 and self.proxy.rowCount() > 0
+        self.pages.setCurrentWidget(self.table if showing_table else empty)
+        self.clear_filters.setEnabled(self.proxy.queue_filter.is_active)
+        self._update_count()
+
+    @Slot()
+    def _update_count(self) -> None:
+        total = self.model.rowCount()
+        if not self._loaded_once:
+            self.count.setText("")
+            return
+        counts = self.model.state_counts()
+        parts = [f"{total} open incident{'s' if total != 1 else ''}"]
+        if self.proxy.queue_filter.is_active:
+            parts.append(f"{self.proxy.rowCount()} shown")
+        parts.append(f"{counts['breached']} breached")
+        parts.append(f"{counts['at_risk']} at risk")
+        if counts["pending"]:
+            parts.append(f"clocks of {counts['pending']} still being worked out")
+        self.count.setText("  ·  ".join(parts))
+
+    # -- slots ------------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_search_text_changed(self, text: str) -> None:
+        self.proxy.update_filter(text=text)
+        self._update_state()
+
+    @Slot()
+    def _on_search_return_pressed(self) -> None:
+        if self.proxy.rowCount():
+            self.select_row(0)
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def _on_filter_changed(self) -> None:
+        self.proxy.update_filter(
+            mine=self.mine.isChecked(),
+            unassigned=self.unassigned.isChecked(),
+            priority=str(self.priority_filter.currentData() or ""),
+            status=str(self.status_filter.currentData() or ""),
+            window_id=str(self.window_filter.currentData() or ""),
+        )
+        self._update_state()
+
+    @Slot()
+    def _on_clear_filters_clicked(self) -> None:
+        for button in (self.mine, self.unassigned):
+            button.blockSignals(True)
+            button.setChecked(False)
+            button.blockSignals(False)
+        for combo in (self.priority_filter, self.status_filter, self.window_filter):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.proxy.clear_filter()
+        self._update_state()
+
+    @Slot()
+    def _on_empty_action_clicked(self) -> None:
+        if self._error and not self.model.rowCount():
+            self.reload()
+        elif self.model.rowCount() == 0:
+            self.new_incident_requested.emit()
+        else:
+            self._on_clear_filters_clicked()
+
+    @Slot(QModelIndex)
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.incident_activated.emit(str(index.data(ID_ROLE)))
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self.current_incident_changed.emit(str(current.data(ID_ROLE)) if current.isValid() else "")
+
+    @Slot(QPoint)
+    def _on_header_menu_requested(self, pos: QPoint) -> None:
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for column in Column:
+            action = QAction(str(self.model.headerData(column, Qt.Orientation.Horizontal)), menu)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.setEnabled(column not in _ALWAYS_SHOWN)
+            action.toggled.connect(
+                lambda shown, section=column: header.setSectionHidden(section, not shown)
+            )
+            menu.addAction(action)
+        menu.popup(header.mapToGlobal(pos))
+
+    @Slot(object)
+    def _on_ticker_ticked(self, now: datetime) -> None:
+        self.model.refresh_countdowns(self.visible_source_ranges(), now)
+
+    @Slot(str, str, str)
+    def _on_ticker_incident_state_changed(self, incident_id: str, old: str, new: str) -> None:
+        self.incident_state_changed.emit(incident_id, old, new, self.model.notice_for(incident_id))

@@ -1,0 +1,277 @@
+"""The main window assembles the screens and wires them; every decision lives elsewhere."""
+
+from __future__ import annotations
+
+import qtawesome as qta
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.qt.notifier import NotificationBanner, Notifier
+from console.qt.settings import Settings
+from console.qt.worker import Dispatcher
+from console.services.context import ConsoleContext
+from console.ui.customers.view import CustomersView
+from console.ui.forms import error_text
+from console.ui.incident.detail import IncidentDetailView
+from console.ui.incident.new_form import NewIncidentDialog
+from console.ui.queue.view import QueueView
+from console.ui.shell.coming import ComingPage
+from console.ui.shell.statusbar import ConsoleStatusBar
+from console.ui.theme import apply_theme
+
+PAGES = (
+    ("queue", "Queue", "mdi6.format-list-checks"),
+    ("customers", "Customers", "mdi6.domain"),
+    ("escalations", "Escalations", "mdi6.stairs-up"),
+    ("history", "History", "mdi6.history"),
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        context: ConsoleContext,
+        dispatcher: Dispatcher,
+        settings: Settings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._dispatcher = dispatcher
+        self._settings = settings
+        self.setWindowTitle("Support Console")
+        self.setMinimumSize(QSize(1100, 640))
+
+        self.queue = QueueView(context, dispatcher)
+        self.detail = IncidentDetailView(context, dispatcher)
+        self.banner = NotificationBanner()
+        self.notifier = Notifier(context.actor.id, self.banner, self)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setFixedWidth(150)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        for key, label, icon in PAGES:
+            item = QListWidgetItem(qta.icon(icon), label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setSizeHint(QSize(150, 44))
+            self.nav.addItem(item)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._queue_page())
+        self.customers = CustomersView(context, dispatcher)
+        self.pages.addWidget(self.customers)
+        self.pages.addWidget(
+            ComingPage(
+                "Escalations",
+                "mdi6.stairs-up",
+                "The escalation panel arrives in the next release. Until then, the incident "
+                "detail shows when an incident is eligible for Escalation 1 or 2 and records "
+                "escalations.",
+            )
+        )
+        self.pages.addWidget(
+            ComingPage(
+                "History review",
+                "mdi6.history",
+                "Search, attainment charts and exports arrive in the next release. Every "
+                "incident and event is already kept in this database.",
+            )
+        )
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(self.nav)
+        body.addWidget(self.pages, 1)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(central)
+        self.setStatusBar(ConsoleStatusBar(context.actor, context.agent_zone.key, context.db_path))
+
+        self._create_actions()
+        self._connect_signals()
+        self._restore_layout()
+
+    def _queue_page(self) -> QWidget:
+        """The queue fills the page; an opened incident's detail slides in beside it."""
+        self.detail_pane = QWidget()
+        pane = QVBoxLayout(self.detail_pane)
+        pane.setContentsMargins(0, 0, 0, 0)
+        pane.setSpacing(0)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 4, 8, 0)
+        bar.addStretch(1)
+        self.close_detail_button = QToolButton()
+        self.close_detail_button.setIcon(qta.icon("mdi6.close"))
+        self.close_detail_button.setText("Close")
+        self.close_detail_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.close_detail_button.setToolTip("Close the incident detail (Esc)")
+        self.close_detail_button.setShortcut(QKeySequence("Esc"))
+        self.close_detail_button.setAutoRaise(True)
+        bar.addWidget(self.close_detail_button)
+        pane.addLayout(bar)
+        pane.addWidget(self.detail, 1)
+        self.detail_pane.hide()
+        self.work_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.work_splitter.addWidget(self.queue)
+        self.work_splitter.addWidget(self.detail_pane)
+        self.work_splitter.setStretchFactor(0, 1)
+        self.work_splitter.setStretchFactor(1, 1)
+        self.work_splitter.setChildrenCollapsible(False)
+        return self.work_splitter
+
+    def open_incident(self, incident_id: str) -> None:
+        """Show an incident's detail beside the queue."""
+        if not incident_id:
+            return
+        self.nav.setCurrentRow(0)
+        if self.detail_pane.isHidden():
+            self.detail_pane.show()
+            total = self.work_splitter.width()
+            self.work_splitter.setSizes([total - total * 9 // 20, total * 9 // 20])
+        self.detail.show_incident(incident_id)
+
+    def _create_actions(self) -> None:
+        def action(text: str, icon: str, shortcut: str | QKeySequence.StandardKey) -> QAction:
+            act = QAction(qta.icon(icon), text, self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(act)
+            return act
+
+        self.new_action = action("New incident…", "mdi6.plus-circle", "Ctrl+N")
+        self.search_action = action("Search the queue", "mdi6.magnify", "Ctrl+F")
+        self.open_action = action("Open selected incident", "mdi6.open-in-app", "Ctrl+O")
+        self.respond_action = action("Respond…", "mdi6.reply", "Ctrl+R")
+        self.update_action = action("Post status update…", "mdi6.bullhorn", "Ctrl+U")
+        self.escalate_action = action("Escalate…", "mdi6.stairs-up", "Ctrl+E")
+        self.theme_action = action("Dark theme", "mdi6.theme-light-dark", "Ctrl+Shift+T")
+        self.theme_action.setCheckable(True)
+        self.theme_action.setChecked(self._settings.theme == "dark")
+        self.quit_action = action("Quit", "mdi6.exit-to-app", QKeySequence.StandardKey.Quit)
+        self.policy_action = action("Support policy…", "mdi6.file-document-edit", "Ctrl+Shift+P")
+
+        menu = self.menuBar()
+        incident_menu = menu.addMenu("&Incident")
+        for act in (self.new_action, self.open_action, self.respond_action):
+            incident_menu.addAction(act)
+        incident_menu.addAction(self.update_action)
+        incident_menu.addAction(self.escalate_action)
+        incident_menu.addSeparator()
+        incident_menu.addAction(self.quit_action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.search_action)
+        view_menu.addAction(self.theme_action)
+        settings_menu = menu.addMenu("&Settings")
+        settings_menu.addAction(self.policy_action)
+
+    def _connect_signals(self) -> None:
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.new_action.triggered.connect(self._on_new_action_triggered)
+        self.search_action.triggered.connect(self._on_search_action_triggered)
+        self.open_action.triggered.connect(self._on_open_action_triggered)
+        self.respond_action.triggered.connect(self.detail.respond)
+        self.update_action.triggered.connect(self.detail.post_update)
+        self.escalate_action.triggered.connect(self.detail.escalate)
+        self.theme_action.toggled.connect(self._on_theme_action_toggled)
+        self.quit_action.triggered.connect(self.close)
+        self.policy_action.triggered.connect(self.customers.open_policy_editor)
+        self.customers.customer_changed.connect(self._on_customers_customer_changed)
+        self.queue.incident_activated.connect(self.open_incident)
+        self.close_detail_button.clicked.connect(self.detail_pane.hide)
+        self.queue.current_incident_changed.connect(self._on_queue_current_incident_changed)
+        self.banner.open_requested.connect(self._on_banner_open_requested)
+        self.queue.new_incident_requested.connect(self._on_new_action_triggered)
+        self.queue.incident_state_changed.connect(self.notifier.on_state_changed)
+        self.detail.incident_changed.connect(self.queue.refresh_incident)
+        self._dispatcher.job_failed.connect(self._on_dispatcher_job_failed)
+
+    def _restore_layout(self) -> None:
+        geometry = self._settings.value("ui/geometry")
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1366, 768)
+        state = self._settings.value("ui/state")
+        if not state.isEmpty():
+            self.restoreState(state)
+        page = str(self._settings.value("ui/page"))
+        keys = [key for key, _, _ in PAGES]
+        self.nav.setCurrentRow(keys.index(page) if page in keys else 0)
+
+    @Slot()
+    def _on_new_action_triggered(self) -> None:
+        dialog = NewIncidentDialog(self._context, self._dispatcher, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.incident_opened.connect(self._on_new_incident_opened)
+        dialog.open()
+
+    @Slot(object)
+    def _on_new_incident_opened(self, summary: object) -> None:
+        incident_id = getattr(summary, "id", "")
+        self.queue.refresh_incident(incident_id)
+        self.open_incident(incident_id)
+
+    @Slot(str)
+    def _on_queue_current_incident_changed(self, incident_id: str) -> None:
+        if incident_id and self.detail_pane.isVisible():
+            self.detail.show_incident(incident_id)
+
+    @Slot(object)
+    def _on_customers_customer_changed(self, _customer: object) -> None:
+        self.queue.reload()
+
+    @Slot(str)
+    def _on_banner_open_requested(self, incident_id: str) -> None:
+        self.queue.select_incident(incident_id)
+        self.open_incident(incident_id)
+
+    @Slot()
+    def _on_search_action_triggered(self) -> None:
+        self.nav.setCurrentRow(0)
+        self.queue.focus_search()
+
+    @Slot()
+    def _on_open_action_triggered(self) -> None:
+        self.open_incident(self.queue.selected_incident_id() or "")
+
+    @Slot(bool)
+    def _on_theme_action_toggled(self, dark: bool) -> None:
+        name = "dark" if dark else "light"
+        self._settings.theme = name
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, name)
+
+    @Slot(object)
+    def _on_dispatcher_job_failed(self, error: object) -> None:
+        QMessageBox.warning(self, "Support Console", error_text(error))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._settings.set_value("ui/geometry", self.saveGeometry())
+        self._settings.set_value("ui/state", self.saveState())
+        key = PAGES[max(0, self.nav.currentRow())][0]
+        self._settings.set_value("ui/page", key)
+        self._settings.sync()
+        super().closeEvent(event)

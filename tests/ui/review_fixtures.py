@@ -1,0 +1,75 @@
+"""Fixtures for the review screens (escalations, wallboard, history): the demo database.
+
+Reuses the session's demo template from ``conftest.py`` (a copy per test), signed in as the
+lead, with the vendor's escalation ladder filled in: two Escalation 1 contacts and one
+Escalation 2 contact. Import the fixture into a test module
+(``from tests.ui.review_fixtures import review_world``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QThreadPool
+
+from console.domain.records import EscalationContact, Role
+from console.services.context import ConsoleContext
+from console.services.review import ReviewService
+from db.engine import open_database
+from db.store import SqliteStore
+from tests.ui.conftest import FakeClock, make_context
+
+
+def _keep_none_alive() -> None:
+    """Work around PySide6 6.12.0 on CPython 3.11: its void methods return ``None`` without
+    a new reference, so each call lowers None's reference count by one, and painting code
+    (hundreds of calls a frame) soon makes CPython abort with "deallocating None". Python
+    3.12 made None immortal; here a large head start keeps the count from reaching zero.
+    """
+    if sys.version_info < (3, 12):
+        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+
+
+_keep_none_alive()
+
+
+@dataclass(frozen=True)
+class ReviewWorld:
+    context: ConsoleContext
+    clock: FakeClock
+    store: SqliteStore
+    escalation_contacts: tuple[EscalationContact, ...]
+
+    @property
+    def review(self) -> ReviewService:
+        return ReviewService(self.context.store, self.context.clock)
+
+
+@pytest.fixture
+def review_world(demo_template: Path, tmp_path: Path) -> Iterator[ReviewWorld]:
+    path = tmp_path / "console.sqlite3"
+    shutil.copyfile(demo_template, path)
+    store = SqliteStore(open_database(path, backup=False, quick_check=False))
+    with store.read() as tx:
+        lead = next(a for a in tx.agents.list() if a.role is Role.LEAD)
+    clock = FakeClock()
+    context = make_context(store, clock, lead, path)
+    policy = context.policy
+    contacts = (
+        policy.add_escalation_contact(
+            1, "Dana Whitfield", "Support manager", "dana@vendor.example", "+44 20 7946 0018"
+        ),
+        policy.add_escalation_contact(1, "Luis Ortega", "Support manager", "luis@vendor.example"),
+        policy.add_escalation_contact(
+            2, "Helen Park", "Head of support", "helen@vendor.example", "+44 20 7946 0001"
+        ),
+    )
+    yield ReviewWorld(context=context, clock=clock, store=store, escalation_contacts=contacts)
+    QThreadPool.globalInstance().waitForDone()
+    store.close()

@@ -1,0 +1,135 @@
+"""An incident's life through the screens: form → respond → escalate → resolve."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from console.domain.clock_model import ClockState
+from console.domain.records import IncidentSummary, Status
+from console.qt.worker import Dispatcher
+from console.ui.incident.actions import EscalateDialog, ResolveDialog, RespondDialog
+from console.ui.incident.detail import IncidentDetailView
+from console.ui.incident.new_form import NewIncidentDialog
+from tests.ui.incident_fixtures import IncidentWorld, dispatcher, world
+
+__all__ = ["dispatcher", "world"]
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+def open_ids(world: IncidentWorld) -> list[str]:
+    """What the queue lists: the open incidents in the store."""
+    with world.context.store.read() as tx:
+        return [s.id for s in tx.incidents.open_incidents()]
+
+
+def test_open_respond_escalate_resolve(qtbot, world: IncidentWorld, dispatcher: Dispatcher) -> None:
+    incidents = world.context.incidents
+    form = NewIncidentDialog(world.context, dispatcher)
+    qtbot.addWidget(form)
+    with qtbot.waitSignal(form.data_loaded):
+        pass
+    form.customer.setCurrentIndex(form.customer.findData(world.premium.id))
+    form.channel.setCurrentIndex(form.channel.findData("phone"))
+    form.proposed.setCurrentIndex(form.proposed.findData("P1"))
+    form.title.setText("Service unavailable for all users")
+    form.affected.setPlainText("The whole web application")
+    with qtbot.waitSignal(form.incident_opened) as opened:
+        form.submit_button.click()
+    summary: IncidentSummary = opened.args[0]
+    assert summary.status is Status.OPEN and summary.priority == "P1"
+    assert open_ids(world) == [summary.id]
+
+    view = IncidentDetailView(world.context, dispatcher)
+    qtbot.addWidget(view)
+    view.resize(1366, 768)
+    view.show()
+    with qtbot.waitSignal(view.incident_loaded):
+        view.show_incident(summary.id)
+    assert view.number.text() == f"<b>{summary.number}</b>"
+    assert not view.action_buttons["escalate"].isEnabled()
+
+    # Past the 15-minute first-response deadline: the customer may escalate.
+    world.clock.advance(timedelta(minutes=20))
+    view.refresh_clocks()
+    assert view.clocks_panel.cards[0].state.text() == "Breached"
+    assert view.action_buttons["escalate"].isEnabled()
+
+    # Respond (late).
+    dialog = view.respond()
+    assert isinstance(dialog, RespondDialog)
+    dialog.text.setPlainText("We are on it; engineers are restoring the service.")
+    with qtbot.waitSignals([view.incident_changed, view.incident_loaded]):
+        dialog.ok_button.click()
+    details = incidents.details(summary.id)
+    assert details.clocks.responded_at == world.clock.now()
+    assert details.clocks.first_response.state is ClockState.MISSED
+    assert details.summary.first_response_met is False
+    assert open_ids(world) == [summary.id]
+    assert view.action_buttons["post_update"].isEnabled()
+
+    # Escalate: it asks first, because it cannot be undone.
+    world.clock.advance(timedelta(minutes=2))
+    dialog = view.escalate()
+    assert isinstance(dialog, EscalateDialog)
+    assert dialog.level.currentData() == 1
+    dialog.reason.setPlainText("No response within 15 minutes")
+    dialog.ok_button.click()
+    assert dialog.confirmation is not None
+    assert "Escalation 1" in dialog.confirmation.text()
+    assert incidents.summary(summary.id).escalation_level == 0  # nothing before the yes
+    with qtbot.waitSignal(view.incident_loaded):
+        dialog.confirm()
+    assert incidents.summary(summary.id).escalation_level == 1
+    assert view.status.text() == "Open · Escalation 1"
+    assert view.clocks_panel.cards[0].name.text() == "Escalation 1 response"  # live ones first
+
+    # Resolve: asks first too; then the clocks stop and only reopening is left.
+    world.clock.advance(timedelta(minutes=30))
+    dialog = view.resolve()
+    assert isinstance(dialog, ResolveDialog)
+    dialog.text.setPlainText("Restarted the load balancer; the customer confirmed.")
+    dialog.ok_button.click()
+    assert dialog.confirmation is not None
+    with qtbot.waitSignal(view.incident_loaded):
+        dialog.confirm()
+    resolved = incidents.summary(summary.id)
+    assert resolved.status is Status.RESOLVED
+    assert resolved.resolved_at == world.clock.now()
+    assert open_ids(world) == []
+    assert view.status.text() == "Resolved · Escalation 1"
+    assert view.next_clock.text() == "No clock is running."
+    assert view.action_buttons["reopen"].isEnabled()
+    assert view.action_buttons["respond"].toolTip() == (
+        "The incident is resolved: reopen it first."
+    )
+    kinds = [view.timeline.event_at(r).kind.value for r in range(view.timeline.rowCount())]
+    assert kinds == ["opened", "responded", "escalated", "resolved"]
+
+
+def test_cancelling_a_confirmation_saves_nothing(
+    qtbot, world: IncidentWorld, dispatcher: Dispatcher
+) -> None:
+    customer = world.premium
+    from console.services.incidents import NewIncident
+
+    summary = world.context.incidents.open_incident(
+        NewIncident(customer.id, customer.contacts[0].id, "Down", proposed_priority="P1")
+    )
+    view = IncidentDetailView(world.context, dispatcher)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.incident_loaded):
+        view.show_incident(summary.id)
+    dialog = view.resolve()
+    assert dialog is not None
+    dialog.text.setPlainText("Fixed")  # type: ignore[attr-defined]
+    dialog.ok_button.click()
+    box = dialog.confirmation
+    assert box is not None
+    cancel = next(b for b in box.buttons() if b is not dialog._confirm_yes)
+    cancel.click()
+    assert dialog.confirmation is None
+    assert not dialog.busy
+    assert world.context.incidents.summary(summary.id).status is Status.OPEN

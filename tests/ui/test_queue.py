@@ -1,0 +1,558 @@
+"""The queue: loading off the GUI thread, ticking only what is seen, sorting, filters, refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QApplication
+
+from console.domain.clock_model import ClockState
+from console.domain.countdown import format_duration
+from console.domain.events import Channel
+from console.domain.ids import HybridLogicalClock
+from console.domain.records import Status
+from console.qt.worker import Dispatcher
+from console.services.incidents import NewIncident
+from console.services.seed import seed_defaults
+from console.ui.queue import loading
+from console.ui.queue import view as view_module
+from console.ui.queue.model import (
+    CELL_ROLE,
+    PENDING,
+    Column,
+    CountdownCell,
+    QueueModel,
+    QueueRow,
+    contiguous,
+    countdown_cell,
+)
+from console.ui.queue.proxy import QueueFilter
+from console.ui.queue.view import QueueView
+from db.engine import open_database
+from db.store import SqliteStore
+from tests.ui.conftest import AGENT_ZONE, FakeClock, QueueWorld, make_context
+
+# The offscreen platform cannot pass a window's size limits on; it says so on every show().
+pytestmark = [
+    pytest.mark.usefixtures("fake_timers"),
+    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
+]
+
+
+@pytest.fixture
+def view(qtbot: Any, queue_world: QueueWorld, dispatcher: Dispatcher) -> QueueView:
+    widget = QueueView(queue_world.context, dispatcher)
+    qtbot.addWidget(widget)
+    widget.resize(1366, 768)
+    with qtbot.waitSignal(widget.clocks_ready, timeout=20_000):
+        widget.show()
+    return widget
+
+
+def shown_rows(view: QueueView) -> list[QueueRow]:
+    return [view.proxy.row_at(r) for r in range(view.proxy.rowCount())]
+
+
+def open_summaries(world: QueueWorld) -> list[Any]:
+    with world.store.read() as tx:
+        return tx.incidents.open_incidents()
+
+
+def cell_of(view: QueueView, incident_id: str) -> CountdownCell:
+    row = view.model.row_of(incident_id)
+    assert row is not None
+    cell = view.model.index(row, Column.COUNTDOWN).data(CELL_ROLE)
+    assert isinstance(cell, CountdownCell)
+    return cell
+
+
+class Recorder:
+    """Collects a signal's arguments."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any) -> None:
+        self.calls.append(args)
+
+
+# -- loading and the model tester ------------------------------------------------------------
+
+
+def test_the_queue_holds_every_open_incident_in_deadline_order(
+    view: QueueView, queue_world: QueueWorld
+) -> None:
+    expected = {s.id for s in open_summaries(queue_world)}
+    assert {row.id for row in view.model.rows()} == expected
+    assert view.proxy.rowCount() == len(expected)
+    keys = [row.order_key for row in shown_rows(view)]
+    assert keys == sorted(keys)
+    assert all(row.clocks is not None for row in view.model.rows())
+    assert view.pages.currentWidget() is view.table
+
+
+def test_model_and_proxy_pass_the_model_tester(qtmodeltester: Any, view: QueueView) -> None:
+    qtmodeltester.check(view.model)
+    qtmodeltester.check(view.proxy)
+    view.proxy.update_filter(priority="P1")
+    view.ticker.tick()
+    view.proxy.clear_filter()
+    view.table.sortByColumn(Column.CUSTOMER, Qt.SortOrder.DescendingOrder)
+    view.ticker.tick()
+
+
+def test_every_state_is_drawn_with_words(view: QueueView, queue_world: QueueWorld) -> None:
+    cells = {row.id: cell_of(view, row.id) for row in view.model.rows()}
+    states = {cell.state for cell in cells.values()}
+    assert {"breached", "at_risk", "running", "paused", "met"} <= states
+    for cell in cells.values():
+        assert cell.text and cell.detail  # never colour alone
+        if cell.state == "breached":
+            assert cell.text.startswith("\N{MINUS SIGN}") and "breached" in cell.detail
+        if cell.state == "at_risk":
+            assert "at risk" in cell.detail
+    paused = [c for c in cells.values() if c.state == "paused" and "resumes" in c.text]
+    assert paused
+    # Pacific opens at 09:00 PST, which the agent (in London) reads as 17:00.
+    assert any(c.text == "paused · resumes Wed 17:00" for c in paused)
+    assert any("business" in c.text for c in cells.values() if c.state == "running")
+    waiting = [r for r in view.model.rows() if r.summary.status is Status.WAITING_ON_CUSTOMER]
+    assert any("waiting on customer" in cells[r.id].text for r in waiting)
+    assert not view.grab().isNull()  # the delegate paints every state without complaint
+
+
+def test_tooltips_explain_the_clock(view: QueueView) -> None:
+    row = next(r for r in view.model.rows() if r.state == "at_risk")
+    index = view.model.index(view.model.row_of(row.id) or 0, Column.COUNTDOWN)
+    tip = str(index.data(Qt.ItemDataRole.ToolTipRole))
+    assert "Target:" in tip and "Deadline:" in tip and "At risk" in tip
+
+
+def test_clocks_beyond_the_first_screens_arrive_in_chunks_without_a_reset(
+    qtbot: Any, queue_world: QueueWorld, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view_module, "load_queue", partial(loading.load_queue, eager=5))
+    monkeypatch.setattr(view_module, "CHUNK_ROWS", 10)
+    widget = QueueView(queue_world.context, dispatcher)
+    qtbot.addWidget(widget)
+    resets, changes = Recorder(), Recorder()
+    widget.model.modelReset.connect(resets)
+    widget.model.dataChanged.connect(changes)
+    with qtbot.waitSignal(widget.loaded, timeout=20_000):
+        widget.show()
+    assert sum(r.clocks is None for r in widget.model.rows()) == widget.model.rowCount() - 5
+    assert widget.model.state_counts()[PENDING] == widget.model.rowCount() - 5
+    if not all(r.clocks is not None for r in widget.model.rows()):
+        with qtbot.waitSignal(widget.clocks_ready, timeout=20_000):
+            pass
+    assert all(r.clocks is not None for r in widget.model.rows())
+    assert len(resets.calls) == 1
+    assert changes.calls  # the late clocks came in as dataChanged
+    assert widget.model.state_counts()[PENDING] == 0
+    assert len(widget.ticker) > 0
+
+
+def test_an_empty_queue_says_so_and_offers_a_new_incident(
+    qtbot: Any, tmp_path: Path, dispatcher: Dispatcher, queue_world: QueueWorld
+) -> None:
+    path = tmp_path / "empty.sqlite3"
+    store = SqliteStore(open_database(path, backup=False, quick_check=False))
+    clock = FakeClock()
+    seed_defaults(store, clock, HybridLogicalClock("ws-empty"))
+    context = make_context(store, clock, queue_world.actor, path)
+    widget = QueueView(context, dispatcher)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.loaded, timeout=20_000):
+        widget.show()
+    assert widget.pages.currentWidget() is widget.empty
+    assert widget.empty.title.text() == "No open incidents"
+    with qtbot.waitSignal(widget.new_incident_requested):
+        widget.empty.button.click()
+    dispatcher.wait_for_done()
+    store.close()
+
+
+# -- ticking -----------------------------------------------------------------------------------
+
+
+def test_a_tick_moves_the_countdown_of_a_visible_row(
+    view: QueueView, queue_world: QueueWorld
+) -> None:
+    row = next(r for r in shown_rows(view) if r.state == "at_risk")
+    before = cell_of(view, row.id).text
+    queue_world.clock.advance(timedelta(seconds=5))
+    view.ticker.tick()
+    after = cell_of(view, row.id).text
+    assert after != before
+    current = row.current
+    assert current is not None and current.deadline is not None
+    assert after == countdown_cell(row, queue_world.clock.now(), AGENT_ZONE).text
+    assert view.model.now == queue_world.clock.now()
+
+
+def test_business_time_counts_down_only_while_the_window_is_open(
+    view: QueueView, queue_world: QueueWorld
+) -> None:
+    rows = view.model.rows()
+    running = [r for r in rows if r.state == "running" and r.business_running]
+    paused = [r for r in rows if r.state == "paused" and "resumes" in cell_of(view, r.id).text]
+    assert running and paused
+    before = {r.id: cell_of(view, r.id) for r in (*running, *paused)}
+    later = queue_world.clock.advance(timedelta(minutes=1))
+    view.ticker.tick()
+    for row in running:  # the GMT window is open: business time went down with the wall clock
+        current = row.current
+        assert current is not None and current.deadline is not None
+        wall = format_duration(current.deadline - later)
+        business = format_duration(current.at(later).business_remaining or timedelta(0))
+        assert cell_of(view, row.id).text == f"{wall} ({business} business)"
+        assert cell_of(view, row.id).text != before[row.id].text
+    for row in paused:  # a closed window: the business time left stands still
+        assert cell_of(view, row.id) == before[row.id]
+
+
+def _first_running_to_at_risk(view: QueueView) -> tuple[QueueRow, datetime]:
+    candidates = []
+    for row in view.model.rows():
+        current = row.current
+        if (
+            row.state == "running"
+            and current is not None
+            and current.at_risk_at is not None
+            and row.next_at == current.at_risk_at
+        ):
+            candidates.append((current.at_risk_at, row))
+    assert candidates, "the demo has running clocks that will turn at risk"
+    at, row = min(candidates, key=lambda c: c[0])
+    return row, at
+
+
+def test_crossing_the_at_risk_instant_emits_one_state_change(
+    view: QueueView, queue_world: QueueWorld
+) -> None:
+    row, at_risk_at = _first_running_to_at_risk(view)
+    changes = Recorder()
+    view.ticker.incident_state_changed.connect(changes)
+    relayed = Recorder()
+    view.incident_state_changed.connect(relayed)
+    queue_world.clock.set(at_risk_at - timedelta(seconds=1))
+    view.ticker.tick()
+    assert (row.id, "running", "at_risk") not in changes.calls
+    queue_world.clock.set(at_risk_at + timedelta(milliseconds=500))
+    view.ticker.tick()
+    queue_world.clock.advance(timedelta(seconds=1))
+    view.ticker.tick()
+    mine = [c for c in changes.calls if c[0] == row.id]
+    assert mine == [(row.id, "running", "at_risk")]
+    assert cell_of(view, row.id).state == "at_risk"
+    notice = next(c[3] for c in relayed.calls if c[0] == row.id)
+    assert notice.number == row.summary.number and notice.assignee_id == row.summary.assignee_id
+
+
+def test_ticks_re_read_only_the_due_incidents(
+    view: QueueView, queue_world: QueueWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+    original = view.model.reevaluate
+
+    def counting(incident_id: str, now: datetime) -> Any:
+        read.append(incident_id)
+        return original(incident_id, now)
+
+    monkeypatch.setattr(view.model, "reevaluate", counting)
+    due = view.ticker.next_due()
+    assert due is not None and due > queue_world.clock.now() + timedelta(seconds=2)
+    queue_world.clock.advance(timedelta(seconds=1))
+    view.ticker.tick()
+    assert read == []  # nothing due: not a single incident re-read
+    due_ids = {i for i in (r.id for r in view.model.rows()) if view.ticker.scheduled(i) == due}
+    queue_world.clock.set(due)
+    view.ticker.tick()
+    assert set(read) == due_ids
+    assert len(read) < view.model.rowCount()
+
+
+def test_only_visible_rows_whose_countdown_moved_repaint(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    view.resize(1366, 420)
+    QApplication.processEvents()
+    view.table.verticalScrollBar().setValue(5 * view.table.verticalHeader().defaultSectionSize())
+    QApplication.processEvents()
+    for column in (Column.COUNTDOWN, Column.CUSTOMER):  # source order, then scattered rows
+        view.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
+        QApplication.processEvents()
+        visible = {r for a, b in view.visible_source_ranges() for r in range(a, b + 1)}
+        assert 0 < len(visible) < view.model.rowCount()
+        for step in (timedelta(seconds=1), timedelta(hours=1)):
+            view.ticker.tick()
+            before = queue_world.clock.now()
+            changes = Recorder()
+            view.model.dataChanged.connect(changes)
+            after = queue_world.clock.advance(step)
+            view.ticker.tick()
+            view.model.dataChanged.disconnect(changes)
+            repainted: set[int] = set()
+            for top, bottom, roles in changes.calls:
+                if top.column() == bottom.column() == Column.COUNTDOWN:
+                    assert Qt.ItemDataRole.DisplayRole in roles and CELL_ROLE in roles
+                    repainted |= set(range(top.row(), bottom.row() + 1))
+                else:  # a state transition re-read that row: one row, countdown to escalation
+                    assert top.row() == bottom.row()
+                    assert (top.column(), bottom.column()) == (Column.COUNTDOWN, Column.ESCALATION)
+            rows = view.model.rows()
+            moved = {
+                r
+                for r in visible
+                if countdown_cell(rows[r], before, AGENT_ZONE).text
+                != countdown_cell(rows[r], after, AGENT_ZONE).text
+            }
+            assert repainted <= visible
+            assert moved <= repainted
+            ticks = [c for c in changes.calls if c[0].column() == c[1].column()]
+            assert len(ticks) == len(contiguous(repainted))
+        assert moved  # an hour later, every countdown on screen reads differently
+
+
+def test_a_countdown_in_days_is_not_repainted_every_second(
+    view: QueueView, queue_world: QueueWorld
+) -> None:
+    days = next(r for r in shown_rows(view) if " d " in cell_of(view, r.id).text)
+    position = view.model.row_of(days.id)
+    view.ticker.tick()
+    changes = Recorder()
+    view.model.dataChanged.connect(changes)
+    queue_world.clock.advance(timedelta(seconds=1))
+    view.ticker.tick()
+    assert all(not (a.row() <= position <= b.row()) for a, b, _ in changes.calls)
+
+
+def test_the_ticker_runs_only_while_the_queue_is_shown(view: QueueView) -> None:
+    assert view.ticker.running
+    view.hide()
+    assert not view.ticker.running
+    view.show()
+    assert view.ticker.running
+
+
+def test_transitions_still_happen_while_the_queue_is_hidden(
+    view: QueueView, queue_world: QueueWorld
+) -> None:
+    row, at_risk_at = _first_running_to_at_risk(view)
+    changes = Recorder()
+    view.incident_state_changed.connect(changes)
+    view.hide()
+    queue_world.clock.set(at_risk_at)
+    view.ticker._transition.fire()  # type: ignore[attr-defined]  # the single-shot FakeTimer
+    assert [c[:3] for c in changes.calls if c[0] == row.id] == [(row.id, "running", "at_risk")]
+
+
+# -- sorting and filters ---------------------------------------------------------------------
+
+
+def test_sorting_by_deadline_and_other_columns(view: QueueView, queue_world: QueueWorld) -> None:
+    def deadlines() -> list[float]:
+        return [r.sort_keys[Column.COUNTDOWN] for r in shown_rows(view)]
+
+    assert deadlines() == sorted(deadlines())
+    order = [r.id for r in shown_rows(view)]
+    queue_world.clock.advance(timedelta(minutes=30))  # many countdowns change, none reorders
+    view.ticker.tick()
+    assert [r.id for r in shown_rows(view)] == order
+
+    view.table.sortByColumn(Column.COUNTDOWN, Qt.SortOrder.DescendingOrder)
+    assert deadlines() == sorted(deadlines(), reverse=True)
+    view.table.sortByColumn(Column.PRIORITY, Qt.SortOrder.AscendingOrder)
+    priorities = [r.summary.priority for r in shown_rows(view)]
+    assert priorities == sorted(priorities)
+    view.table.sortByColumn(Column.CUSTOMER, Qt.SortOrder.AscendingOrder)
+    names = [r.customer_name.casefold() for r in shown_rows(view)]
+    assert names == sorted(names)
+    view.table.sortByColumn(Column.COUNTDOWN, Qt.SortOrder.AscendingOrder)
+    assert view.proxy.sorted_by == (Column.COUNTDOWN, Qt.SortOrder.AscendingOrder)
+    assert [r.id for r in shown_rows(view)] == [r.id for r in view.model.rows()]
+
+
+def test_mine_and_unassigned_filters(view: QueueView, queue_world: QueueWorld) -> None:
+    actor = queue_world.actor.id
+    summaries = open_summaries(queue_world)
+    view.mine.setChecked(True)
+    assert {r.id for r in shown_rows(view)} == {s.id for s in summaries if s.assignee_id == actor}
+    view.unassigned.setChecked(True)  # both: what I may pick up
+    expected = {s.id for s in summaries if s.assignee_id in (actor, None)}
+    assert {r.id for r in shown_rows(view)} == expected
+    view.mine.setChecked(False)
+    assert {r.id for r in shown_rows(view)} == {s.id for s in summaries if s.assignee_id is None}
+    assert view.clear_filters.isEnabled()
+    view.clear_filters.click()
+    assert view.proxy.rowCount() == len(summaries)
+    assert not view.unassigned.isChecked() and not view.clear_filters.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("combo", "value", "field"),
+    [
+        ("priority_filter", "P1", lambda r: r.summary.priority),
+        ("status_filter", Status.WAITING_ON_CUSTOMER.value, lambda r: r.summary.status.value),
+        ("window_filter", "GMT", lambda r: r.window_name),
+    ],
+)
+def test_priority_status_and_window_filters(
+    view: QueueView, combo: str, value: str, field: Any
+) -> None:
+    box = getattr(view, combo)
+    index = box.findText(value) if combo == "window_filter" else box.findData(value)
+    assert index > 0
+    box.setCurrentIndex(index)
+    rows = shown_rows(view)
+    assert rows and all(field(r) == value for r in rows)
+    assert len(rows) == sum(field(r) == value for r in view.model.rows())
+    box.setCurrentIndex(0)
+    assert view.proxy.rowCount() == view.model.rowCount()
+
+
+def test_search_finds_number_title_and_customer(view: QueueView) -> None:
+    sample = view.model.rows()[3]
+    for text in (sample.summary.number.lower(), sample.summary.title.split()[0].upper()):
+        view.search.setText(text)
+        assert sample.id in {r.id for r in shown_rows(view)}
+        needle = text.casefold()
+        assert all(needle in r.search_key for r in shown_rows(view))
+    view.search.setText(sample.customer_name)
+    assert {r.customer_name for r in shown_rows(view)} == {sample.customer_name}
+    view.search.setText("no incident is called this")
+    assert view.proxy.rowCount() == 0
+    assert view.pages.currentWidget() is view.empty
+    assert view.empty.title.text() == "No incidents match these filters"
+    view.empty.button.click()
+    assert view.search.text() == "" and view.proxy.rowCount() == view.model.rowCount()
+    assert view.pages.currentWidget() is view.table
+
+
+def test_the_filter_itself() -> None:
+    f = QueueFilter()
+    assert not f.is_active
+    assert QueueFilter(text="  ").is_active is False
+    assert QueueFilter(mine=True).is_active
+
+
+# -- activation and refresh ------------------------------------------------------------------
+
+
+def test_double_click_and_enter_activate_the_incident(qtbot: Any, view: QueueView) -> None:
+    view.select_row(2)
+    expected = view.proxy.row_at(2).id
+    assert view.selected_incident_id() == expected
+    with qtbot.waitSignal(view.incident_activated) as activated:
+        view.table.doubleClicked.emit(view.proxy.index(2, Column.TITLE))
+    assert activated.args == [expected]
+    view.table.setFocus()
+    with qtbot.waitSignal(view.incident_activated) as activated:
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert activated.args == [expected]
+
+
+def _watch(model: QueueModel) -> dict[str, Recorder]:
+    watched = {name: Recorder() for name in ("reset", "inserted", "removed", "moved", "changed")}
+    model.modelReset.connect(watched["reset"])
+    model.rowsInserted.connect(watched["inserted"])
+    model.rowsRemoved.connect(watched["removed"])
+    model.rowsMoved.connect(watched["moved"])
+    model.dataChanged.connect(watched["changed"])
+    return watched
+
+
+def _refresh(qtbot: Any, view: QueueView, incident_id: str) -> None:
+    with qtbot.waitSignal(view.incident_refreshed, timeout=20_000):
+        view.refresh_incident(incident_id)
+
+
+def test_refresh_after_assigning_changes_that_row_only(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    row = next(r for r in view.model.rows() if r.summary.assignee_id is None)
+    queue_world.context.incidents.assign(row.id, queue_world.actor.id)
+    watched = _watch(view.model)
+    _refresh(qtbot, view, row.id)
+    assert not (watched["reset"].calls or watched["inserted"].calls or watched["removed"].calls)
+    position = view.model.row_of(row.id)
+    assert [(a.row(), b.row()) for a, b, _ in watched["changed"].calls] == [(position, position)]
+    fresh = view.model.find(row.id)
+    assert fresh is not None and fresh.assignee_name == queue_world.actor.name
+    view.mine.setChecked(True)
+    assert row.id in {r.id for r in shown_rows(view)}
+
+
+def test_refresh_after_resolving_removes_the_row(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    row = view.model.rows()[0]
+    queue_world.context.incidents.resolve(row.id, "Fixed by the hotfix.")
+    watched = _watch(view.model)
+    before = view.model.rowCount()
+    _refresh(qtbot, view, row.id)
+    assert view.model.rowCount() == before - 1 and view.model.find(row.id) is None
+    assert len(watched["removed"].calls) == 1 and not watched["reset"].calls
+    assert view.ticker.scheduled(row.id) is None
+
+
+def test_refresh_of_a_new_incident_inserts_it_in_deadline_order(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    with queue_world.store.read() as tx:
+        customer = next(c for c in tx.customers.list() if c.plan == "premium")
+    summary = queue_world.context.incidents.open_incident(
+        NewIncident(
+            customer_id=customer.id,
+            contact_id=customer.contacts[0].id,
+            title="Exports fail with a timeout",
+            channel=Channel.PHONE,
+            proposed_priority="P2",
+        )
+    )
+    watched = _watch(view.model)
+    _refresh(qtbot, view, summary.id)
+    assert len(watched["inserted"].calls) == 1 and not watched["reset"].calls
+    keys = [r.order_key for r in view.model.rows()]
+    assert keys == sorted(keys)
+    new = view.model.find(summary.id)
+    assert new is not None and new.state == ClockState.RUNNING.value
+    assert view.ticker.scheduled(summary.id) == new.next_at
+
+
+def test_refresh_after_responding_moves_the_row_to_its_new_deadline(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    row = next(r for r in view.model.rows() if r.state == "at_risk")
+    queue_world.context.incidents.respond(row.id, "We are on it.")
+    watched = _watch(view.model)
+    _refresh(qtbot, view, row.id)
+    assert not watched["reset"].calls and not watched["removed"].calls
+    keys = [r.order_key for r in view.model.rows()]
+    assert keys == sorted(keys)
+    moved = view.model.find(row.id)
+    assert moved is not None and moved.summary.next_deadline != row.summary.next_deadline
+    assert watched["moved"].calls or watched["changed"].calls
+
+
+def test_contiguous_ranges() -> None:
+    assert contiguous([5, 1, 2, 3, 9, 10]) == [(1, 3), (5, 5), (9, 10)]
+    assert contiguous([]) == []
+
+
+def test_a_reload_keeps_the_selection(qtbot: Any, view: QueueView) -> None:
+    view.select_row(4)
+    selected = view.selected_incident_id()
+    with qtbot.waitSignal(view.loaded, timeout=20_000):
+        view.reload()
+    assert view.selected_incident_id() == selected
+
+
+def test_rows_are_never_invalid_indexes(view: QueueView) -> None:
+    assert view.model.data(QModelIndex()) is None
+    assert view.model.rowCount(view.model.index(0, 0)) == 0
