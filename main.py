@@ -11,10 +11,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import platformdirs
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from console.domain.ids import HybridLogicalClock
-from console.domain.records import Agent
+from console.domain.records import Agent, Role
 from console.qt.gc import GuiThreadCollector
 from console.qt.settings import Settings
 from console.qt.worker import Dispatcher
@@ -29,6 +29,7 @@ from console.services.workstation import (
     signed_in_agent,
     workstation,
 )
+from console.ui.board.view import Wallboard
 from console.ui.shell.main_window import MainWindow
 from console.ui.shell.sign_in import SignInDialog
 from console.ui.theme import apply_theme
@@ -38,6 +39,8 @@ from db.store import SqliteStore
 
 APP_NAME = "Support Console"
 APP_ID = "support-console"
+# Who the read-only wallboard acts as; it records nothing, so it is never stored.
+BOARD_VIEWER = Agent(id="", name="Wallboard", role=Role.AGENT)
 
 
 def default_db_path(demo: bool = False) -> Path:
@@ -142,7 +145,8 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
         clock = SystemClock()
         station = workstation(store)
         seed_defaults(store, clock, station.hlc)
-        agent = sign_in(store, station.hlc)
+        # The wallboard only reads: it runs unattended, so nobody is asked to sign in.
+        agent = BOARD_VIEWER if board else sign_in(store, station.hlc)
     except StoreError as exc:
         print(exc.message, file=sys.stderr)
         QMessageBox.critical(None, APP_NAME, exc.message)
@@ -157,10 +161,14 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     collector = GuiThreadCollector(app)
     collector.start()
     dispatcher = Dispatcher()
+    window: QWidget
     if board:
-        print("The wallboard arrives in the next release; opening the console.", file=sys.stderr)
-    window = MainWindow(context, dispatcher, settings)
-    window.show()
+        window = Wallboard(context, dispatcher)
+        window.setWindowTitle(f"{APP_NAME} — wallboard")
+        window.showFullScreen()
+    else:
+        window = MainWindow(context, dispatcher, settings)
+        window.show()
     code = app.exec()
     dispatcher.wait_for_done()
     remember_clock(store, station.hlc)

@@ -20,7 +20,10 @@ from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext, SystemClock
 from console.services.demo import build_demo
 from console.services.workstation import workstation
+from console.ui.board.view import Wallboard
+from console.ui.customers.window_dialog import WindowEditorDialog
 from console.ui.incident.new_form import NewIncidentDialog
+from console.ui.policy.editor import PolicyEditorDialog
 from console.ui.shell.main_window import MainWindow
 from console.ui.shell.sign_in import SignInDialog
 from console.ui.theme import apply_theme
@@ -79,8 +82,26 @@ def main() -> int:
             window.detail_pane.hide()
             for row, key in enumerate(("customers", "escalations", "history"), start=1):
                 window.nav.setCurrentRow(row)
-                app.processEvents()
+                settle(app, dispatcher)
                 save(window, args.folder, f"{key}-{theme}")
+            policy = PolicyEditorDialog(context, dispatcher, window)
+            policy.resize(1100, 700)
+            policy.show()
+            settle(app, dispatcher)
+            save(policy, args.folder, f"policy-editor-{theme}")
+            policy.close()
+            editor = WindowEditorDialog(context, dispatcher, parent=window)
+            editor.show()
+            settle(app, dispatcher)
+            save(editor, args.folder, f"window-editor-{theme}")
+            editor.close()
+            for width, height in ((1366, 768), (3840, 2160)):
+                board = Wallboard(context, dispatcher)
+                board.resize(width, height)
+                board.show()
+                settle(app, dispatcher)
+                save(board, args.folder, f"wallboard-{width}x{height}-{theme}")
+                board.close()
             window.nav.setCurrentRow(0)
             dialog = NewIncidentDialog(context, dispatcher, window)
             dialog.show()

@@ -126,6 +126,7 @@ def project(
         channel=str(opened.data.get("channel") or ""),
         opened_at=opened.at,
         policy_version=policy_version,
+        plan=terms.plan,
         assignee_id=assignee,
         escalation_level=clocks.escalation_level,
         next_deadline=clocks.next_deadline,

@@ -25,7 +25,7 @@ from console.domain.records import Agent, Customer, IncidentSummary, Role, Suppo
 from console.services.agents import AgentService
 from console.services.customers import CustomerService
 from console.services.incidents import IncidentService, NewIncident
-from console.services.policy import latest_policy
+from console.services.policy import PolicyService, latest_policy
 from console.services.ports import IncidentRepository, Store, Transaction
 from console.services.seed import seed_defaults
 from console.services.validation import ValidationError
@@ -304,6 +304,14 @@ _RESOLUTIONS = (
 # -- the build -----------------------------------------------------------------------------
 
 
+# Vendor-side escalation ladder: support managers at level 1, the head of support at 2.
+_ESCALATION_CONTACTS = (
+    (1, "Priya Raman", "Support manager, EMEA", "+44 20 7946 0110"),
+    (1, "Daniel Brooks", "Support manager, Americas", "+1 415 555 0142"),
+    (2, "Helen Carter", "Head of support", "+44 20 7946 0100"),
+)
+
+
 def build_demo(
     store: Store,
     clock_factory: Callable[[datetime], SettableClock] = DemoClock,
@@ -370,6 +378,11 @@ class _Builder:
         for name, role in _AGENTS:
             email = name.lower().replace("'", "").replace(" ", ".") + "@support-vendor.example"
             self.agents.append(service.register(name, role, email))
+
+        policy = PolicyService(self.store, self.clock, self.lead, self.hlc)
+        for level, name, role, phone in _ESCALATION_CONTACTS:
+            email = name.lower().replace(" ", ".") + "@support-vendor.example"
+            policy.add_escalation_contact(level, name, role, email, phone)
 
     @property
     def lead(self) -> Agent:

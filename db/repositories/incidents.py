@@ -204,7 +204,7 @@ class SqlIncidentRepository:
         An incident with no response yet counts as missed once its deadline has passed and is
         not counted while it can still be met.
         """
-        met = func.sum(IncidentRow.first_response_met.is_(True))
+        met = func.sum(case((IncidentRow.first_response_met.is_(True), 1), else_=0))
         missed = func.sum(
             case(
                 (IncidentRow.first_response_met.is_(False), 1),

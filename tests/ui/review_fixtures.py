@@ -8,9 +8,7 @@ Escalation 2 contact. Import the fixture into a test module
 
 from __future__ import annotations
 
-import ctypes
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,19 +22,6 @@ from console.services.review import ReviewService
 from db.engine import open_database
 from db.store import SqliteStore
 from tests.ui.conftest import FakeClock, make_context
-
-
-def _keep_none_alive() -> None:
-    """Work around PySide6 6.12.0 on CPython 3.11: its void methods return ``None`` without
-    a new reference, so each call lowers None's reference count by one, and painting code
-    (hundreds of calls a frame) soon makes CPython abort with "deallocating None". Python
-    3.12 made None immortal; here a large head start keeps the count from reaching zero.
-    """
-    if sys.version_info < (3, 12):
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
-
-_keep_none_alive()
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,14 @@ from console.qt.notifier import NotificationBanner, Notifier
 from console.qt.settings import Settings
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
+from console.ui.board.view import Wallboard
 from console.ui.customers.view import CustomersView
+from console.ui.escalations.view import EscalationsView
 from console.ui.forms import error_text
+from console.ui.history.view import HistoryView
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.new_form import NewIncidentDialog
 from console.ui.queue.view import QueueView
-from console.ui.shell.coming import ComingPage
 from console.ui.shell.statusbar import ConsoleStatusBar
 from console.ui.theme import apply_theme
 
@@ -77,23 +79,10 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self._queue_page())
         self.customers = CustomersView(context, dispatcher)
         self.pages.addWidget(self.customers)
-        self.pages.addWidget(
-            ComingPage(
-                "Escalations",
-                "mdi6.stairs-up",
-                "The escalation panel arrives in the next release. Until then, the incident "
-                "detail shows when an incident is eligible for Escalation 1 or 2 and records "
-                "escalations.",
-            )
-        )
-        self.pages.addWidget(
-            ComingPage(
-                "History review",
-                "mdi6.history",
-                "Search, attainment charts and exports arrive in the next release. Every "
-                "incident and event is already kept in this database.",
-            )
-        )
+        self.escalations = EscalationsView(context, dispatcher)
+        self.history = HistoryView(context, dispatcher)
+        self.pages.addWidget(self.escalations)
+        self.pages.addWidget(self.history)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -166,6 +155,7 @@ class MainWindow(QMainWindow):
         self.respond_action = action("Respond…", "mdi6.reply", "Ctrl+R")
         self.update_action = action("Post status update…", "mdi6.bullhorn", "Ctrl+U")
         self.escalate_action = action("Escalate…", "mdi6.stairs-up", "Ctrl+E")
+        self.board_action = action("Wallboard", "mdi6.monitor-dashboard", "Ctrl+Shift+B")
         self.theme_action = action("Dark theme", "mdi6.theme-light-dark", "Ctrl+Shift+T")
         self.theme_action.setCheckable(True)
         self.theme_action.setChecked(self._settings.theme == "dark")
@@ -182,6 +172,7 @@ class MainWindow(QMainWindow):
         incident_menu.addAction(self.quit_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.search_action)
+        view_menu.addAction(self.board_action)
         view_menu.addAction(self.theme_action)
         settings_menu = menu.addMenu("&Settings")
         settings_menu.addAction(self.policy_action)
@@ -197,6 +188,9 @@ class MainWindow(QMainWindow):
         self.theme_action.toggled.connect(self._on_theme_action_toggled)
         self.quit_action.triggered.connect(self.close)
         self.policy_action.triggered.connect(self.customers.open_policy_editor)
+        self.board_action.triggered.connect(self._on_board_action_triggered)
+        self.escalations.incident_activated.connect(self.open_incident)
+        self.escalations.incident_changed.connect(self.queue.refresh_incident)
         self.customers.customer_changed.connect(self._on_customers_customer_changed)
         self.queue.incident_activated.connect(self.open_incident)
         self.close_detail_button.clicked.connect(self.detail_pane.hide)
@@ -237,6 +231,13 @@ class MainWindow(QMainWindow):
     def _on_queue_current_incident_changed(self, incident_id: str) -> None:
         if incident_id and self.detail_pane.isVisible():
             self.detail.show_incident(incident_id)
+
+    @Slot()
+    def _on_board_action_triggered(self) -> None:
+        board = Wallboard(self._context, self._dispatcher)
+        board.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        board.setWindowTitle("Support Console — wallboard")
+        board.showFullScreen()
 
     @Slot(object)
     def _on_customers_customer_changed(self, _customer: object) -> None:

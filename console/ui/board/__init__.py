@@ -1,0 +1,5 @@
+"""The full-screen countdown wallboard."""
+
+from console.ui.board.view import Wallboard
+
+__all__ = ["Wallboard"]

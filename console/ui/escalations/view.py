@@ -1,0 +1,419 @@
+"""The escalation panel (DESIGN §7): who may escalate, since when, and whom to contact next.
+
+The list holds open incidents eligible for or at Escalation 1 or 2, longest waiting first.
+For the selected one the panel shows both ladders and the actions: record the customer's
+escalation (the detail view's own confirm-first dialog), copy an address or a number, or
+compose a mail. Loads run on the Dispatcher; while the panel is shown a one-second tick
+moves the two time columns, and a slow timer reloads the list.
+"""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+import qtawesome as qta
+import shiboken6
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QFont, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.escalation import Ladder, Rung
+from console.domain.explain import when
+from console.qt.worker import Dispatcher
+from console.services.context import ConsoleContext
+from console.services.incidents import IncidentDetails
+from console.services.review import EscalationItem, ReviewService
+from console.ui.escalations.ladder import LadderPanel
+from console.ui.escalations.model import EscalationModel, response_text, since_text
+from console.ui.forms import error_label, error_text
+from console.ui.incident.actions import ActionDialog, EscalateDialog
+
+RELOAD_MS = 60_000
+
+
+class EscalationsView(QWidget):
+    incident_activated = Signal(str)  # open this incident (double-click)
+    incident_changed = Signal(str)  # an escalation was recorded on it
+    loaded = Signal()  # the list (and the ladder of the selection) are shown
+
+    def __init__(
+        self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._dispatcher = dispatcher
+        self._review = ReviewService(context.store, context.clock)
+        self._zone = context.agent_zone
+        self._list_token = 0  # a newer load makes older results stale
+        self._ladder_token = 0
+        self._selected_id = ""
+        self.ladder: Ladder | None = None
+        self.dialog: ActionDialog | None = None
+        self._sized = False
+        self.model = EscalationModel(self._zone, context.clock.now(), self)
+        self._build()
+        self._tick = QTimer(self)
+        self._tick.setInterval(1_000)
+        self._tick.timeout.connect(self._on_tick_timeout)
+        self._reload = QTimer(self)
+        self._reload.setInterval(RELOAD_MS)
+        self._reload.timeout.connect(self._on_reload_timeout)
+        self._connect_signals()
+        self._show_item(None)
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        top = QHBoxLayout()
+        title = QLabel("Escalations")
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        title.setFont(font)
+        self.summary = QLabel()
+        self.refresh_button = QPushButton(qta.icon("mdi6.refresh"), "Refresh")
+        top.addWidget(title)
+        top.addSpacing(12)
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.refresh_button)
+        outer.addLayout(top)
+        self.banner = error_label()
+        outer.addWidget(self.banner)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(EscalationModel.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        for column, width in (
+            (EscalationModel.NUMBER, 116),
+            (EscalationModel.PRIORITY, 36),
+            (EscalationModel.CUSTOMER, 140),
+            (EscalationModel.LEVEL, 164),
+            (EscalationModel.SINCE, 86),
+            (EscalationModel.RESPONSE, 124),
+        ):
+            self.table.setColumnWidth(column, width)
+        self.empty = QLabel(
+            "No open incident is eligible for or at Escalation 1 or 2. An incident becomes "
+            "eligible when the vendor misses its response target."
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.empty, 1)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(8, 0, 0, 0)
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts = QLabel()
+        self.facts.setWordWrap(True)
+        right_layout.addWidget(self.heading)
+        right_layout.addWidget(self.facts)
+        buttons = QHBoxLayout()
+        self.escalate_button = QPushButton(
+            qta.icon("mdi6.arrow-up-bold-circle-outline"), "Record escalation…"
+        )
+        self.open_button = QPushButton(qta.icon("mdi6.open-in-app"), "Open incident")
+        buttons.addWidget(self.escalate_button)
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        right_layout.addLayout(buttons)
+        self.notice = QLabel()
+        self.notice.setObjectName("hint")
+        right_layout.addWidget(self.notice)
+        self.ladder_panel = LadderPanel()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.ladder_panel)
+        right_layout.addWidget(scroll, 1)
+        self.details_panel = right
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        outer.addWidget(self.splitter, 1)
+
+    def _connect_signals(self) -> None:
+        self.refresh_button.clicked.connect(self.reload)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.escalate_button.clicked.connect(self.record_escalation)
+        self.open_button.clicked.connect(self._on_open_button_clicked)
+        self.ladder_panel.copied.connect(self._on_ladder_panel_copied)
+        self.ladder_panel.mail_requested.connect(self.compose_mail)
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def _alive(self) -> bool:
+        return shiboken6.isValid(self)
+
+    @Slot()
+    def reload(self) -> None:
+        """Re-read the list off the GUI thread, keeping the selection where it can."""
+        self._list_token += 1
+        token, review = self._list_token, self._review
+
+        def done(items: list[EscalationItem]) -> None:
+            if self._alive() and token == self._list_token:
+                self._on_loaded(items)
+
+        def failed(error: Exception) -> None:
+            if self._alive() and token == self._list_token:
+                self._show_error(error)
+
+        self._dispatcher.submit(review.escalations, done, failed)
+
+    def _on_loaded(self, items: list[EscalationItem]) -> None:
+        self.banner.hide()
+        keep = self._selected_id
+        self.model.set_items(items, self._context.clock.now())
+        self.table.setVisible(bool(items))
+        self.empty.setVisible(not items)
+        eligible = sum(1 for i in items if i.standing.eligible_level is not None)
+        self.summary.setText(
+            f"{len(items)} incident{'s' if len(items) != 1 else ''} escalated or eligible · "
+            f"{eligible} may be escalated now"
+        )
+        row = self.model.row_of(keep) if keep else -1
+        if row < 0 and items:
+            row = 0
+        if row >= 0:
+            self.select_row(row)
+            if self.model.item(row).summary.id == keep:
+                self._load_ladder(self.model.item(row))  # same incident, fresh facts
+        else:
+            self._show_item(None)
+            self.loaded.emit()
+
+    def _load_ladder(self, item: EscalationItem) -> None:
+        self._show_item(item)
+        self._ladder_token += 1
+        token, review = self._ladder_token, self._review
+
+        def done(ladder: Ladder) -> None:
+            if self._alive() and token == self._ladder_token:
+                if ladder != self.ladder:  # a reload that changed nothing keeps the cards
+                    self.ladder = ladder
+                    self.ladder_panel.show_ladder(ladder)
+                self.loaded.emit()
+
+        def failed(error: Exception) -> None:
+            if self._alive() and token == self._ladder_token:
+                self._show_error(error)
+
+        self._dispatcher.submit(lambda: review.ladder(item), done, failed)
+
+    def _show_error(self, error: Exception) -> None:
+        self.banner.setText(error_text(error))
+        self.banner.show()
+
+    # -- selection ---------------------------------------------------------------------------
+
+    def select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+
+    def selected_item(self) -> EscalationItem | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.item(rows[0].row()) if rows else None
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        item = self.selected_item()
+        if item is None:
+            self._show_item(None)
+            return
+        if item.summary.id != self._selected_id:
+            self._load_ladder(item)
+
+    def _show_item(self, item: EscalationItem | None) -> None:
+        incident_id = item.summary.id if item else ""
+        if incident_id != self._selected_id:  # another incident: forget the last one's
+            self.notice.clear()
+            self.ladder = None
+            self.ladder_panel.show_ladder(None)
+        self._selected_id = incident_id
+        self.details_panel.setEnabled(item is not None)
+        if item is None:
+            self.heading.setText("<b>Choose an incident</b> to see whom to contact next.")
+            self.facts.clear()
+            self.escalate_button.setEnabled(False)
+            self.open_button.setEnabled(False)
+            return
+        summary = item.summary
+        self.heading.setText(
+            f"<b>{html.escape(summary.number)}</b> · {html.escape(summary.priority)} · "
+            f"{html.escape(summary.title)}"
+        )
+        self._show_facts(item)
+        eligible = item.standing.eligible_level
+        self.escalate_button.setEnabled(eligible is not None)
+        self.escalate_button.setText(
+            f"Record Escalation {eligible}…" if eligible else "Record escalation…"
+        )
+        self.escalate_button.setToolTip(
+            "Record that the customer escalated: a new response clock starts now."
+            if eligible
+            else "The customer cannot escalate further now."
+        )
+        self.open_button.setEnabled(True)
+
+    def _show_facts(self, item: EscalationItem) -> None:
+        now = self._context.clock.now()
+        standing = item.standing
+        lines = [f"{html.escape(item.incident.customer)} · <b>{html.escape(standing.label)}</b>"]
+        if standing.escalated_at is not None:
+            lines.append(
+                f"Escalated to Escalation {standing.level} on "
+                f"{when(standing.escalated_at, self._zone)}"
+            )
+        if standing.eligible_since is not None:
+            what = standing.eligible_level or standing.level
+            lines.append(
+                f"Eligible for Escalation {what} since {when(standing.eligible_since, self._zone)} "
+                f"({since_text(item, now)} ago)"
+            )
+        if standing.response is not None:
+            lines.append(f"{standing.response.kind.label}: {response_text(item, now)}")
+        self.facts.setText("<br>".join(lines))
+
+    # -- actions -----------------------------------------------------------------------------
+
+    @Slot()
+    def record_escalation(self) -> None:
+        """Load the incident and open the confirm-first escalation dialog for it."""
+        item = self.selected_item()
+        if item is None or item.standing.eligible_level is None:
+            return
+        if self.dialog is not None:
+            self.dialog.raise_()
+            return
+        incidents = self._context.incidents
+
+        def done(details: IncidentDetails) -> None:
+            if self._alive() and self.dialog is None:
+                self._open_dialog(details)
+
+        def failed(error: Exception) -> None:
+            if self._alive():
+                self._show_error(error)
+
+        self._dispatcher.submit(lambda: incidents.details(item.summary.id), done, failed)
+
+    def _open_dialog(self, details: IncidentDetails) -> None:
+        dialog = EscalateDialog(self._dispatcher, self._context.incidents, details, self)
+        dialog.completed.connect(self._on_dialog_completed)
+        dialog.finished.connect(self._on_dialog_finished)
+        self.dialog = dialog
+        dialog.open()
+
+    @Slot(object)
+    def _on_dialog_completed(self, summary: object) -> None:
+        incident_id = str(getattr(summary, "id", ""))
+        level = getattr(summary, "escalation_level", 0)
+        self.notice.setText(f"Escalation {level} recorded.")
+        self.incident_changed.emit(incident_id)
+        self.reload()
+
+    @Slot()
+    def _on_dialog_finished(self) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = None
+
+    def mailto(self, rung: Rung) -> QUrl:
+        item = self.selected_item()
+        subject, body = "", ""
+        if item is not None:
+            summary, standing = item.summary, item.standing
+            subject = f"{summary.number} ({summary.priority}): {standing.label}"
+            body = (
+                f"Dear {rung.name},\n\nIncident {summary.number} for {item.incident.customer}, "
+                f"\u201c{summary.title}\u201d ({summary.priority}), stands at: {standing.label}."
+                f"\n\nPlease quote {summary.number} in your reply."
+            )
+        return QUrl(
+            f"mailto:{quote(rung.email, safe='@')}"
+            f"?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
+        )
+
+    @Slot(object)
+    def compose_mail(self, rung: Rung) -> None:
+        if rung.email:
+            QDesktopServices.openUrl(self.mailto(rung))
+
+    @Slot(str)
+    def _on_ladder_panel_copied(self, text: str) -> None:
+        self.notice.setText(f"Copied {text} to the clipboard.")
+
+    @Slot(QModelIndex)
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        self.incident_activated.emit(self.model.item(index.row()).summary.id)
+
+    @Slot()
+    def _on_open_button_clicked(self) -> None:
+        item = self.selected_item()
+        if item is not None:
+            self.incident_activated.emit(item.summary.id)
+
+    # -- time --------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_tick_timeout(self) -> None:
+        now = self._context.clock.now()
+        self.model.tick(now)
+        item = self.selected_item()
+        if item is not None:
+            self._show_facts(item)
+
+    @Slot()
+    def _on_reload_timeout(self) -> None:
+        self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:  # the list gets the room it needs; the ladders the rest
+            self._sized = True
+            width = self.splitter.width()
+            self.splitter.setSizes([width * 65 // 100, width * 35 // 100])
+        self._tick.start()
+        self._reload.start()
+        self.reload()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._tick.stop()
+        self._reload.stop()
+        super().hideEvent(event)

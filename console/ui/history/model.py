@@ -1,0 +1,198 @@
+"""History rows fetched a page at a time: ``canFetchMore``/``fetchMore`` ask the Dispatcher.
+
+The view scrolls near the end, Qt calls ``fetchMore``, one page of ``PAGE`` rows is read off
+the GUI thread and appended with ``beginInsertRows``. A new filter is a reset; results of a
+load started under an older filter are dropped (``_generation``). Nothing else is cached, so
+a history of millions of incidents costs only the pages someone scrolled through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import tzinfo
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from console.qt.worker import Dispatcher
+from console.services.ports import IncidentFilter
+from console.services.review import PAGE, HistoryRow, ReviewService
+from console.ui.theme import current_theme
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_STATUS = {
+    "open": "Open",
+    "waiting_on_customer": "Waiting",
+    "resolved": "Resolved",
+    "excluded": "Excluded",
+}
+_OUTCOME = {"met": "Met", "missed": "Missed", "pending": "Pending", "excluded": "Excluded"}
+_OUTCOME_STATES = {"met": "met", "missed": "missed", "excluded": "not_applicable"}
+
+
+class HistoryModel(QAbstractTableModel):
+    NUMBER, OPENED, CUSTOMER, PLAN, PRIORITY, TITLE, STATUS, OUTCOME, LEVEL = range(9)
+    _HEADERS = (
+        "Number",
+        "Opened",
+        "Customer",
+        "Plan",
+        "P",
+        "Title",
+        "Status",
+        "First response",
+        "Esc.",
+    )
+
+    loading_changed = Signal(bool)
+    page_loaded = Signal(int)  # rows held after the page arrived
+    load_failed = Signal(object)  # the exception
+
+    def __init__(
+        self,
+        review: ReviewService,
+        dispatcher: Dispatcher,
+        zone: tzinfo,
+        parent: QObject | None = None,
+        page_size: int = PAGE,
+    ) -> None:
+        super().__init__(parent)
+        self._review = review
+        self._dispatcher = dispatcher
+        self._zone = zone
+        self.page_size = page_size
+        self.filter = IncidentFilter()
+        self.plan_names: Mapping[str, str] = {}
+        self._rows: list[HistoryRow] = []
+        self._generation = 0
+        self._fetching = False
+        self._exhausted = True  # nothing to fetch until a filter is set
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def set_filter(self, flt: IncidentFilter) -> None:
+        """Start over with ``flt``: drop the rows held, then fetch the first page."""
+        self._generation += 1
+        self.beginResetModel()
+        self.filter = flt
+        self._rows = []
+        self._exhausted = False
+        self._set_fetching(False)
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    @property
+    def fetching(self) -> bool:
+        return self._fetching
+
+    @property
+    def exhausted(self) -> bool:
+        return self._exhausted
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if parent.isValid() or self._exhausted or self._fetching:
+            return
+        self._set_fetching(True)
+        generation, flt, offset = self._generation, self.filter, len(self._rows)
+        review, size = self._review, self.page_size
+
+        def current() -> bool:
+            return shiboken6.isValid(self) and generation == self._generation
+
+        def done(page: list[HistoryRow]) -> None:
+            if current():
+                self._append(page)
+
+        def failed(error: Exception) -> None:
+            if current():
+                self._set_fetching(False)
+                self._exhausted = True
+                self.load_failed.emit(error)
+
+        self._dispatcher.submit(
+            lambda: review.history_page(flt, limit=size, offset=offset), done, failed
+        )
+
+    def _append(self, page: list[HistoryRow]) -> None:
+        self._exhausted = len(page) < self.page_size
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+        self._set_fetching(False)
+        self.page_loaded.emit(len(self._rows))
+
+    def _set_fetching(self, fetching: bool) -> None:
+        if fetching != self._fetching:
+            self._fetching = fetching
+            self.loading_changed.emit(fetching)
+
+    def row(self, row: int) -> HistoryRow:
+        return self._rows[row]
+
+    # -- Qt model API -----------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self._HEADERS)
+        ):
+            return self._HEADERS[section]
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row, column = self._rows[index.row()], index.column()
+        summary = row.summary
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.NUMBER:
+                return summary.number
+            if column == self.OPENED:
+                return summary.opened_at.astimezone(self._zone).strftime("%d %b %Y %H:%M")
+            if column == self.CUSTOMER:
+                return row.customer
+            if column == self.PLAN:
+                return self.plan_names.get(summary.plan, summary.plan)
+            if column == self.PRIORITY:
+                return summary.priority
+            if column == self.TITLE:
+                return summary.title
+            if column == self.STATUS:
+                return _STATUS.get(summary.status.value, summary.status.value)
+            if column == self.OUTCOME:
+                return _OUTCOME[row.outcome]
+            if column == self.LEVEL:
+                return f"E{summary.escalation_level}" if summary.escalation_level else ""
+        if role == Qt.ItemDataRole.ToolTipRole and column in (self.TITLE, self.CUSTOMER):
+            return summary.title if column == self.TITLE else row.customer
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.OUTCOME:
+            state = _OUTCOME_STATES.get(row.outcome)
+            return current_theme().state_color(state) if state else None
+        return None
