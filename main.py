@@ -11,17 +11,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import platformdirs
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.domain.ids import HybridLogicalClock
 from console.domain.records import Agent, Role
 from console.qt.gc import GuiThreadCollector
 from console.qt.settings import Settings
+from console.qt.sync_worker import SyncWorker
 from console.qt.worker import Dispatcher
 from console.services.agents import AgentService
 from console.services.context import ConsoleContext, SystemClock
 from console.services.demo import build_demo
 from console.services.seed import seed_defaults
+from console.services.sync import SyncService, projection_rebuilder
 from console.services.validation import ValidationError
 from console.services.workstation import (
     remember_agent,
@@ -32,10 +35,13 @@ from console.services.workstation import (
 from console.ui.board.view import Wallboard
 from console.ui.shell.main_window import MainWindow
 from console.ui.shell.sign_in import SignInDialog
+from console.ui.sync import SyncSettingsDialog, SyncStatusWidget
 from console.ui.theme import apply_theme
 from db.engine import open_database
 from db.errors import StoreError
 from db.store import SqliteStore
+from db.sync.backend import SqlSyncBackend
+from db.sync.cli import init_server_command
 
 APP_NAME = "Support Console"
 APP_ID = "support-console"
@@ -128,6 +134,31 @@ def sign_in(store: SqliteStore, hlc: HybridLogicalClock) -> Agent | None:
     return None
 
 
+def wire_sync(
+    window: MainWindow,
+    context: ConsoleContext,
+    dispatcher: Dispatcher,
+    service: SyncService,
+    worker: SyncWorker,
+) -> None:
+    """Sync's status in the status bar, its settings in the menu, pulled changes into view."""
+    status = SyncStatusWidget(context.agent_zone)
+    window.statusBar().addPermanentWidget(status)
+    worker.status_changed.connect(status.show_status)
+    worker.changes_pulled.connect(lambda ids: [window.queue.refresh_incident(i) for i in ids])
+    worker.records_pulled.connect(lambda _tables: window.queue.reload())
+
+    def open_settings() -> None:
+        dialog = SyncSettingsDialog(context, service, window, dispatcher=dispatcher)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.settings_saved.connect(lambda _settings: worker.restart())
+        dialog.sync_turned_off.connect(worker.restart)
+        dialog.open()
+
+    status.clicked.connect(open_settings)
+    window.add_settings_action("Team sync…", "mdi6.cloud-sync", open_settings)
+
+
 def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str | None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -161,15 +192,29 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     collector = GuiThreadCollector(app)
     collector.start()
     dispatcher = Dispatcher()
-    window: QWidget
+    sync_service = SyncService(
+        SqlSyncBackend(
+            store.database,
+            workstation_id=station.id,
+            hlc=station.hlc,
+            author=agent.name,
+            rebuild=projection_rebuilder(clock, station.id, station.hlc),
+        )
+    )
+    sync_worker = SyncWorker(sync_service)
     if board:
-        window = Wallboard(context, dispatcher)
-        window.setWindowTitle(f"{APP_NAME} — wallboard")
-        window.showFullScreen()
+        board_window = Wallboard(context, dispatcher)
+        board_window.setWindowTitle(f"{APP_NAME} — wallboard")
+        sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
+        board_window.showFullScreen()
     else:
-        window = MainWindow(context, dispatcher, settings)
-        window.show()
+        main_window = MainWindow(context, dispatcher, settings)
+        wire_sync(main_window, context, dispatcher, sync_service, sync_worker)
+        main_window.show()
+    if sync_service.settings() is not None:
+        sync_worker.start()
     code = app.exec()
+    sync_worker.stop()
     dispatcher.wait_for_done()
     remember_clock(store, station.hlc)
     store.close()
@@ -193,7 +238,10 @@ def _local_zone_name() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:2] == ["sync", "init-server"]:
+        return init_server_command(arguments[2:])
+    args = build_parser().parse_args(arguments)
     db_path = args.db or default_db_path(demo=args.demo)
     return run(
         db_path=db_path,

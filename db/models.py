@@ -200,3 +200,78 @@ FTS_CREATE = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
     "number, title, body, tokenize = 'unicode61 remove_diacritics 2')"
 )
+
+
+# --------------------------------------------------------------------------------------------
+# Sync (DESIGN §6). Triggers made by migration 0002 queue every local write to a synced table
+# in ``sync_outbox`` and keep ``sync_field_clocks``, in the writer's own transaction; the sync
+# engine (``db.sync``) pushes the outbox and merges pulled changes with capture switched off.
+
+
+class SyncCaptureRow(Base):
+    """One row (id 1): whether local writes are queued, and whether a pull is being applied."""
+
+    __tablename__ = "sync_capture"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    applying: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SyncOutboxRow(Base):
+    """A local change not yet acknowledged by the server; ``seq`` is never reused."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy's own shape)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    change_id: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    row_id: Mapped[str] = mapped_column(String(36))
+    hlc: Mapped[str] = mapped_column(String(64), default="")
+    fields: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON; None: read the row
+    bases: Mapped[str] = mapped_column(Text, default="{}")  # JSON: field → clock seen before
+
+
+class SyncFieldClockRow(Base):
+    """The clock of the write each field of a synced record holds, and the clock it replaced."""
+
+    __tablename__ = "sync_field_clocks"
+    entity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    row_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hlc: Mapped[str] = mapped_column(String(64))
+    base: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SyncConflictRow(Base):
+    """Two writes to one field that did not see each other: which value lost, and to whom."""
+
+    __tablename__ = "sync_conflicts"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy's own shape)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    row_id: Mapped[str] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(64))
+    lost_value: Mapped[str] = mapped_column(Text)  # JSON
+    lost_hlc: Mapped[str] = mapped_column(String(64))
+    lost_author: Mapped[str] = mapped_column(String(200), default="")
+    won_value: Mapped[str] = mapped_column(Text)  # JSON
+    won_hlc: Mapped[str] = mapped_column(String(64))
+    won_author: Mapped[str] = mapped_column(String(200), default="")
+    noticed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SyncStashRow(Base):
+    """A pulled change that cannot be applied yet (its row is incomplete); retried each pull."""
+
+    __tablename__ = "sync_stash"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(32))
+    row_id: Mapped[str] = mapped_column(String(36))
+    change: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class SyncDirtyRow(Base):
+    """An incident whose projection could not be rebuilt after a pull; retried each pull."""
+
+    __tablename__ = "sync_dirty"
+    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)

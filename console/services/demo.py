@@ -380,9 +380,9 @@ class _Builder:
             self.agents.append(service.register(name, role, email))
 
         policy = PolicyService(self.store, self.clock, self.lead, self.hlc)
-        for level, name, role, phone in _ESCALATION_CONTACTS:
-            email = name.lower().replace(" ", ".") + "@support-vendor.example"
-            policy.add_escalation_contact(level, name, role, email, phone)
+        for level, person, title, phone in _ESCALATION_CONTACTS:
+            address = person.lower().replace(" ", ".") + "@support-vendor.example"
+            policy.add_escalation_contact(level, person, title, address, phone)
 
     @property
     def lead(self) -> Agent:

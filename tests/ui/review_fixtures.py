@@ -46,15 +46,8 @@ def review_world(demo_template: Path, tmp_path: Path) -> Iterator[ReviewWorld]:
     clock = FakeClock()
     context = make_context(store, clock, lead, path)
     policy = context.policy
-    contacts = (
-        policy.add_escalation_contact(
-            1, "Dana Whitfield", "Support manager", "dana@vendor.example", "+44 20 7946 0018"
-        ),
-        policy.add_escalation_contact(1, "Luis Ortega", "Support manager", "luis@vendor.example"),
-        policy.add_escalation_contact(
-            2, "Helen Park", "Head of support", "helen@vendor.example", "+44 20 7946 0001"
-        ),
-    )
+    contacts = tuple(policy.escalation_contacts())  # the demo's vendor ladder
+    assert [c.level for c in contacts] == [1, 1, 2]
     yield ReviewWorld(context=context, clock=clock, store=store, escalation_contacts=contacts)
     QThreadPool.globalInstance().waitForDone()
     store.close()

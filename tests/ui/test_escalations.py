@@ -100,9 +100,9 @@ def test_the_ladder_puts_the_csm_first_and_the_level_contacts_next(
 
 def test_copy_and_mail_a_contact(qtbot, view: EscalationsView) -> None:
     select(qtbot, view, 0)
-    card = view.ladder_panel.card("Dana Whitfield")
+    card = view.ladder_panel.card("Priya Raman")
     card.copy_email_button.click()
-    assert QGuiApplication.clipboard().text() == "dana@vendor.example"
+    assert QGuiApplication.clipboard().text() == "priya.raman@support-vendor.example"
     card.copy_phone_button.click()
     assert QGuiApplication.clipboard().text() == card.rung.phone != ""
     assert "Copied" in view.notice.text()
@@ -115,11 +115,11 @@ def test_copy_and_mail_a_contact(qtbot, view: EscalationsView) -> None:
         QDesktopServices.unsetUrlHandler("mailto")
     [url] = mailer.opened
     parts = urlsplit(url.toString())
-    assert unquote(parts.path) == "dana@vendor.example"
+    assert unquote(parts.path) == "priya.raman@support-vendor.example"
     query = parse_qs(parts.query)
     number = view.selected_item().summary.number  # type: ignore[union-attr]
     assert query["subject"][0].startswith(number)
-    assert "Dear Dana Whitfield" in query["body"][0]
+    assert "Dear Priya Raman" in query["body"][0]
 
 
 def test_record_an_escalation_after_confirming(

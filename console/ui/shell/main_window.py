@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import qtawesome as qta
 from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -174,8 +176,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.search_action)
         view_menu.addAction(self.board_action)
         view_menu.addAction(self.theme_action)
-        settings_menu = menu.addMenu("&Settings")
-        settings_menu.addAction(self.policy_action)
+        self.settings_menu = menu.addMenu("&Settings")
+        self.settings_menu.addAction(self.policy_action)
 
     def _connect_signals(self) -> None:
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -200,6 +202,13 @@ class MainWindow(QMainWindow):
         self.queue.incident_state_changed.connect(self.notifier.on_state_changed)
         self.detail.incident_changed.connect(self.queue.refresh_incident)
         self._dispatcher.job_failed.connect(self._on_dispatcher_job_failed)
+
+    def add_settings_action(self, text: str, icon: str, slot: Callable[[], None]) -> QAction:
+        """For features assembled outside the window (sync): one more Settings entry."""
+        act = QAction(qta.icon(icon), text, self)
+        act.triggered.connect(slot)
+        self.settings_menu.addAction(act)
+        return act
 
     def _restore_layout(self) -> None:
         geometry = self._settings.value("ui/geometry")
