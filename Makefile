@@ -24,8 +24,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@for script in tests/bench/*.py; do \
-		case $$script in */__init__.py|*/_*) continue;; esac; \
-		$(PY) $$script || exit 1; \
+		name=$$(basename $$script .py); \
+		case $$name in __init__|_*) continue;; esac; \
+		QT_QPA_PLATFORM=offscreen $(PY) -m tests.bench.$$name || exit 1; \
 	done
 
 lint: $(STAMP)
