@@ -159,6 +159,33 @@ def wire_sync(
     window.add_settings_action("Team sync…", "mdi6.cloud-sync", open_settings)
 
 
+def open_main_window(
+    context: ConsoleContext,
+    dispatcher: Dispatcher,
+    settings: Settings,
+    sync_service: SyncService,
+    sync_worker: SyncWorker,
+    previous: MainWindow | None = None,
+) -> MainWindow:
+    """Show the console; a theme switch builds it anew so every icon takes the new colours."""
+    window = MainWindow(context, dispatcher, settings)
+    if previous is not None:
+        for signal in (sync_worker.status_changed, sync_worker.changes_pulled):
+            signal.disconnect()
+        sync_worker.records_pulled.disconnect()
+    wire_sync(window, context, dispatcher, sync_service, sync_worker)
+    window.theme_changed.connect(
+        lambda _name: open_main_window(
+            context, dispatcher, settings, sync_service, sync_worker, previous=window
+        )
+    )
+    window.show()
+    if previous is not None:
+        previous.close()
+        previous.deleteLater()
+    return window
+
+
 def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str | None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -208,9 +235,7 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
         sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
         board_window.showFullScreen()
     else:
-        main_window = MainWindow(context, dispatcher, settings)
-        wire_sync(main_window, context, dispatcher, sync_service, sync_worker)
-        main_window.show()
+        open_main_window(context, dispatcher, settings, sync_service, sync_worker)
     if sync_service.settings() is not None:
         sync_worker.start()
     code = app.exec()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 
+import qtawesome as qta
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -209,4 +210,7 @@ def apply_theme(app: QApplication, name: str) -> Theme:
     _current = name
     _generation += 1
     app.setPalette(chosen.palette)
+    # qtawesome colours an icon from the palette when it is made and caches it: forget the
+    # old ones so icons made from now on follow the theme (the main window is rebuilt).
+    qta.reset_cache()
     return chosen

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import qtawesome as qta
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -46,6 +46,8 @@ PAGES = (
 
 
 class MainWindow(QMainWindow):
+    theme_changed = Signal(str)  # the composition root rebuilds the window in the new theme
+
     def __init__(
         self,
         context: ConsoleContext,
@@ -273,6 +275,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, name)
+        self.theme_changed.emit(name)
 
     @Slot(object)
     def _on_dispatcher_job_failed(self, error: object) -> None:
