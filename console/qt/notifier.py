@@ -109,7 +109,7 @@ class NotificationBanner(QFrame):
 
     def show_notice(self, notice: Notice, state: str) -> None:
         """Show ``notice``; a newer one replaces it and the count of unseen ones grows."""
-        self._queued = self._queued + 1 if self.isVisible() else 0
+        self._queued = self._queued + 1 if not self.isHidden() else 0
         self._incident_id = notice.incident_id
         dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
         colours = _DARK if dark else _LIGHT
@@ -119,12 +119,13 @@ class NotificationBanner(QFrame):
         palette.setColor(QPalette.ColorRole.WindowText, QColor(text))
         self.setPalette(palette)
         self.text_label.setPalette(palette)
+        self._close.setIcon(qta.icon("mdi6.close", color=QColor(text)))
         self._icon.setPixmap(
             qta.icon(_ICONS.get(state, _ICONS[AT_RISK]), color=QColor(accent)).pixmap(
                 QSize(22, 22), self.devicePixelRatioF()
             )
         )
-        more = f" <span>(+{self._queued} more)</span>" if self._queued else ""
+        more = f" <span>(+{self._queued}\N{NO-BREAK SPACE}more)</span>" if self._queued else ""
         self.text_label.setText(
             f"<b>{escape(headline(notice, state))}</b> — {escape(body(notice, state))}{more}"
         )

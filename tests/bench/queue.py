@@ -13,7 +13,6 @@ Run as ``python -m tests.bench.queue`` (offscreen); prints one JSON object per g
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import json
 import os
@@ -33,12 +32,6 @@ from zoneinfo import ZoneInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="qt-runtime-"))
-if sys.version_info < (3, 12):
-    # PySide6 6.12.0 on CPython 3.11 drops a reference to None on every void C++ call made
-    # from Python (6.11 does not; 3.12 makes None immortal): thousands of repaints would
-    # free None and abort the process. Give it references to spare.
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QAbstractItemView, QApplication
 
@@ -50,6 +43,7 @@ from console.domain.policy import Policy, WindowSpec, load_default_policy
 from console.domain.projection import project
 from console.domain.records import Agent, IncidentSummary, Role, Status
 from console.qt import ticker as ticker_module
+from console.qt.ticker import Reevaluation
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext, SystemClock
 from console.services.seed import builtin_window_id, seed_defaults
@@ -76,6 +70,7 @@ TITLES = (
     "Typo in admin guide section 4.2",
 )
 HOT = 60  # incidents due within the hour in every data set: the busiest screen
+HOT_CUSTOMER = "Hot Desk Logistics"
 TICK_BUDGET_MS = 2.0
 RATIO_BUDGET = 1.5
 STARTUP_BUDGET_S = 1.5
@@ -166,6 +161,8 @@ class Incidents:
             (f"00000000-0000-7000-a000-{i:012d}", f"Customer {i:03d}", PLANS[i % 4], i % 3)
             for i in range(400)
         ]
+        # Its own customer, so the busiest screen is the same rows whatever the queue size.
+        self.hot = ("00000000-0000-7000-a000-999999999999", HOT_CUSTOMER, "premium", 2)
         self.agents = [(f"00000000-0000-7000-b000-{i:012d}", f"Agent {i:02d}") for i in range(20)]
 
     def events(self, n: int) -> tuple[list[IncidentEvent], tuple[str, str, str, int]]:
@@ -173,7 +170,7 @@ class Incidents:
         rng = self.rng
         customer = self.customers[n % len(self.customers)]
         if n < HOT:  # due within the hour on a 2 h wall-clock target: seconds tick on screen
-            customer = self.customers[2]  # a premium customer
+            customer = self.hot
         customer_id, _, plan, window = customer
         window_id, spec = self.windows[window]
         incident_id = f"00000000-0000-7000-8000-{n:012d}"
@@ -270,10 +267,10 @@ def time_ticks(
     slot_ms, total_ms, reread = [], [], 0
     original = view.model.reevaluate
 
-    def counting(incident_id: str, at: datetime) -> Any:
+    def counting(incident_id: str, now: datetime) -> Reevaluation | None:
         nonlocal reread
         reread += 1
-        return original(incident_id, at)
+        return original(incident_id, now)
 
     view.model.reevaluate = counting  # type: ignore[method-assign]
     for _ in range(ticks):
@@ -295,6 +292,15 @@ def time_ticks(
     }
 
 
+def scroll_to_first_due_after(view: QueueView, at: datetime) -> None:
+    first = next(
+        r
+        for r in range(view.proxy.rowCount())
+        if (deadline := view.proxy.row_at(r).summary.next_deadline) is not None and deadline > at
+    )
+    view.table.scrollTo(view.proxy.index(first, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+
+
 def measure_ticks(
     app: QApplication, rows: list[QueueRow], now: datetime, folder: Path, ticks: int
 ) -> tuple[dict[str, float], QueueView, Any]:
@@ -309,17 +315,18 @@ def measure_ticks(
     settle(app)
     figures = {f"tick_{k}": v for k, v in time_ticks(app, view, clock, ticks).items()}
     figures["visible_rows"] = sum(b - a + 1 for a, b in view.visible_source_ranges())
-    # The busiest screen: rows due within the hour, each countdown changing every second.
-    soon = clock.now() + timedelta(minutes=3)
-    busy = next(
-        i
-        for i, row in enumerate(view.model.rows())
-        if row.summary.next_deadline is not None and row.summary.next_deadline > soon
-    )
-    view.table.scrollTo(view.proxy.index(busy, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    # The busiest screen: rows due within the hour, every countdown changing every second.
+    scroll_to_first_due_after(view, clock.now() + timedelta(minutes=3))
     settle(app)
     busy_figures = time_ticks(app, view, clock, ticks)
     figures.update({f"busy_tick_{k}": v for k, v in busy_figures.items()})
+    # The same, searched down to one customer's incidents: the rows on screen are scattered
+    # through the source model, so each tick sends one range per row.
+    view.search.setText(HOT_CUSTOMER)
+    scroll_to_first_due_after(view, clock.now() + timedelta(minutes=3))
+    settle(app)
+    filtered = time_ticks(app, view, clock, ticks)
+    figures.update({f"filtered_tick_{k}": v for k, v in filtered.items()})
     return figures, view, store
 
 
@@ -360,23 +367,39 @@ def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
                 view.close()
         gc.collect()
         current, peak = rss_mb()
-        small_ms = results[str(small)]["busy_tick_median_ms"]
-        large_ms = results[str(large)]["busy_tick_median_ms"]
-        ratio = large_ms / small_ms
+        small_busy = results[str(small)]["busy_tick_median_ms"]
+        large_busy = results[str(large)]["busy_tick_median_ms"]
+        large_typical = results[str(large)]["tick_median_ms"]
+        ratio = large_busy / small_busy
+        typical_ratio = large_typical / max(results[str(small)]["tick_median_ms"], 1e-9)
         yield {
             "benchmark": "queue_tick",
+            "measures": (
+                "median wall ms of GUI-thread work per tick (ticker slot + the repaint it "
+                "causes), 1366x768; typical = top of the queue, busy = a screen on which "
+                "every countdown changes each second, busy_searched = the same searched down "
+                "to one customer (no budget: its rows are scattered through the queue)"
+            ),
             "ticks": ticks,
-            "open_incidents": [small, large],
+            "visible_rows": int(results[str(large)]["visible_rows"]),
             "rows_built_s": {k: round(v, 1) for k, v in setup.items()},
             **{
-                f"{key}_{count}": round(value, 3)
-                for count, figures in results.items()
-                for key, value in figures.items()
+                count: {
+                    "typical_ms": round(f["tick_median_ms"], 3),
+                    "typical_p95_ms": round(f["tick_p95_ms"], 3),
+                    "busy_ms": round(f["busy_tick_median_ms"], 3),
+                    "busy_p95_ms": round(f["busy_tick_p95_ms"], 3),
+                    "busy_slot_ms": round(f["busy_tick_slot_median_ms"], 3),
+                    "busy_searched_ms": round(f["filtered_tick_median_ms"], 3),
+                    "rows_reread_per_tick": round(f["busy_tick_rows_reread_per_tick"], 2),
+                }
+                for count, f in results.items()
             },
-            "ratio_large_to_small": round(ratio, 2),
+            "ratio_busy_large_to_small": round(ratio, 2),
+            "ratio_typical_large_to_small": round(typical_ratio, 2),
             "tick_budget_ms": TICK_BUDGET_MS,
             "ratio_budget": RATIO_BUDGET,
-            "within_budget": large_ms <= TICK_BUDGET_MS and ratio <= RATIO_BUDGET,
+            "within_budget": large_busy <= TICK_BUDGET_MS and ratio <= RATIO_BUDGET,
         }
         yield {
             "benchmark": "queue_memory",
@@ -414,7 +437,10 @@ def generate(path: Path, total: int, open_count: int) -> float:
     con.executemany(
         "INSERT INTO customers (id, name, plan, window_id, csm_name, csm_email, csm_phone, hlc,"
         " deleted) VALUES (?, ?, ?, ?, '', '', '', '', 0)",
-        [(c, name, plan, incidents.windows[w][0]) for c, name, plan, w in incidents.customers],
+        [
+            (c, name, plan, incidents.windows[w][0])
+            for c, name, plan, w in (*incidents.customers, incidents.hot)
+        ],
     )
     columns = (
         "pk, id, number, customer_id, title, priority, proposed_priority, status, channel,"
@@ -512,7 +538,8 @@ def startup_group(total: int, open_count: int) -> dict[str, Any]:
         gc.collect()
         dispatcher = Dispatcher()
         t0 = time.perf_counter()
-        store = SqliteStore(open_database(path))
+        store = SqliteStore(open_database(path))  # as main.py does: with its quick_check
+        opened_s = time.perf_counter() - t0
         with store.read() as tx:
             actor = tx.agents.list()[0]
         context = ConsoleContext.build(
@@ -547,6 +574,7 @@ def startup_group(total: int, open_count: int) -> dict[str, Any]:
         "rows_shown": rows,
         "generate_s": round(generate_s, 1),
         "db_size_mb": round(size_mb, 1),
+        "open_store_s": round(opened_s, 3),
         "startup_to_painted_s": round(painted_s, 3),
         "all_clocks_worked_out_s": round(all_clocks_s, 3),
         "startup_budget_s": STARTUP_BUDGET_S,

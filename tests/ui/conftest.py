@@ -7,10 +7,8 @@ change it freely. Nothing here is autouse: other screens' tests bring their own 
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import shutil
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,14 +27,6 @@ from console.services.context import ConsoleContext
 from console.services.demo import build_demo
 from db.engine import open_database
 from db.store import SqliteStore
-
-if sys.version_info < (3, 12):
-    # PySide6 6.12.0 on CPython 3.11 drops a reference to None on every void C++ method
-    # called from Python (QPainter.save, setPen, drawText…; 6.11.3 does not, and 3.12 makes
-    # None immortal). A few thousand painted cells free None and abort the interpreter
-    # ("none_dealloc"). Until the environment moves on, give None references to spare.
-    # This belongs in tests/conftest.py and main.py; it is here so these tests can run.
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
 
 # Wednesday 4 March 2026, 14:30 UTC: the GMT window is open, Pacific (06:30 PST) and
 # Australian Eastern (01:30 AEDT on Thursday) are closed, so every clock state occurs.

@@ -130,7 +130,7 @@ def test_the_banner_opens_the_incident_and_closes(
 ) -> None:
     notifier.on_state_changed("inc-1", "running", "at_risk", notice(ME))
     notifier.on_state_changed("inc-9", "running", "breached", notice(None, "inc-9"))
-    assert "(+1 more)" in banner.text_label.text()
+    assert "(+1\N{NO-BREAK SPACE}more)" in banner.text_label.text()
     with qtbot.waitSignal(banner.open_requested) as opened:
         banner._open.click()
     assert opened.args == ["inc-9"]

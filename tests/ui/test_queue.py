@@ -357,7 +357,7 @@ def test_transitions_still_happen_while_the_queue_is_hidden(
 
 def test_sorting_by_deadline_and_other_columns(view: QueueView, queue_world: QueueWorld) -> None:
     def deadlines() -> list[float]:
-        return [r.sort_keys[Column.COUNTDOWN] for r in shown_rows(view)]
+        return [r.deadline_key for r in shown_rows(view)]
 
     assert deadlines() == sorted(deadlines())
     order = [r.id for r in shown_rows(view)]
@@ -422,7 +422,7 @@ def test_search_finds_number_title_and_customer(view: QueueView) -> None:
         view.search.setText(text)
         assert sample.id in {r.id for r in shown_rows(view)}
         needle = text.casefold()
-        assert all(needle in r.search_key for r in shown_rows(view))
+        assert all(needle in r.search_text() for r in shown_rows(view))
     view.search.setText(sample.customer_name)
     assert {r.customer_name for r in shown_rows(view)} == {sample.customer_name}
     view.search.setText("no incident is called this")
@@ -556,3 +556,66 @@ def test_a_reload_keeps_the_selection(qtbot: Any, view: QueueView) -> None:
 def test_rows_are_never_invalid_indexes(view: QueueView) -> None:
     assert view.model.data(QModelIndex()) is None
     assert view.model.rowCount(view.model.index(0, 0)) == 0
+
+
+# -- the ticker and the theme on their own ---------------------------------------------------
+
+
+class _Subject:
+    """Re-reads return a scripted state; records who was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.states: dict[str, tuple[str, str, datetime | None]] = {}
+
+    def reevaluate(self, incident_id: str, now: datetime) -> Any:
+        from console.qt.ticker import Reevaluation
+
+        self.asked.append(incident_id)
+        old, new, next_at = self.states.get(incident_id, ("running", "running", None))
+        return Reevaluation(old, new, next_at)
+
+
+def test_the_ticker_pops_due_entries_once_and_skips_rescheduled_ones(qtbot: Any) -> None:
+    from console.qt.ticker import SlaTicker
+
+    clock = FakeClock()
+    subject = _Subject()
+    ticker = SlaTicker(clock, subject)
+    t0 = clock.now()
+    ticker.reset([(t0 + timedelta(seconds=5), "a"), (t0 + timedelta(seconds=9), "b")])
+    ticker.schedule("a", t0 + timedelta(seconds=20))  # moved: the old entry is stale
+    ticker.schedule("c", t0 + timedelta(seconds=7))
+    ticker.forget("b")
+    subject.states["c"] = ("running", "at_risk", t0 + timedelta(seconds=30))
+    changes = Recorder()
+    ticker.incident_state_changed.connect(changes)
+    clock.advance(timedelta(seconds=10))
+    ticker.tick()
+    assert subject.asked == ["c"]
+    assert changes.calls == [("c", "running", "at_risk")]
+    assert ticker.scheduled("c") == t0 + timedelta(seconds=30)
+    assert ticker.next_due() == t0 + timedelta(seconds=20)
+    ticker.tick()
+    assert subject.asked == ["c"]  # nothing more was due
+    assert len(ticker) == 2
+
+
+def test_themes_have_a_colour_for_every_state() -> None:
+    from console.ui.theme import THEME_NAMES, apply_theme, current_theme, theme, theme_generation
+
+    states = ("running", "at_risk", "breached", "paused", "met", "missed", "pending")
+    for name in THEME_NAMES:
+        colours = {theme(name).state_color(s).name() for s in states[:5]}
+        assert len(colours) == 5  # running, at risk, breached, paused, met all differ
+        assert theme(name).state_tint("breached") is not None
+        assert theme(name) is theme(name)  # built once
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = theme_generation()
+    apply_theme(app, "dark")
+    assert current_theme().dark and theme_generation() == before + 1
+    assert app.palette().color(app.palette().ColorRole.Base).lightness() < 128
+    apply_theme(app, "light")
+    with pytest.raises(ValueError, match="unknown theme"):
+        apply_theme(app, "sepia")

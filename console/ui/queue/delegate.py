@@ -48,6 +48,7 @@ _LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
 _SECONDS = " s"  # "12 m 09 s": a countdown under an hour shows its seconds
+_SHORT = 12  # "−59 m 59 s" and shorter
 
 
 class _Art:
@@ -95,47 +96,42 @@ class _Texts:
         italic.setItalic(True)
         self.fonts = (QFont(font), bold, italic)
         self.metrics = tuple(QFontMetrics(f) for f in self.fonts)
-        self._laid: dict[tuple[str, int, int], tuple[QStaticText, int]] = {}
+        self._laid: dict[tuple[str, int, int], tuple[QStaticText, int, float]] = {}
         self._fitted: dict[tuple[str, int], str] = {}
-        self._widths: tuple[dict[str, int], ...] = ({}, {}, {})
 
-    def draw(self, painter: QPainter, rect: QRect, text: str, kind: int, keep: bool = True) -> int:
+    def draw(self, painter: QPainter, rect: QRect, text: str, kind: int) -> int:
         """Draw ``text`` left and vertically centred in ``rect``, elided; returns its width."""
         width = rect.width()
         key = (text, kind, width)
         laid = self._laid.get(key)
         if laid is None:
             metrics = self.metrics[kind]
-            advance = self._advance(text, kind)
+            advance = metrics.horizontalAdvance(text)
             shown = text
             if advance > width:
                 shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
                 advance = metrics.horizontalAdvance(shown)
-            if not keep:
-                painter.setFont(self.fonts[kind])
-                painter.drawText(rect, _LEFT, shown)
-                return advance
             static = QStaticText(shown)
             static.setTextFormat(Qt.TextFormat.PlainText)
             static.prepare(QTransform(), self.fonts[kind])
             if len(self._laid) >= self.LIMIT:
                 self._laid.clear()
-            laid = self._laid[key] = (static, advance)
-        static, advance = laid
+            offset = (rect.height() - static.size().height()) / 2
+            laid = self._laid[key] = (static, advance, offset)
+        static, advance, offset = laid
         painter.setFont(self.fonts[kind])
-        top = rect.top() + (rect.height() - static.size().height()) / 2
-        painter.drawStaticText(QPointF(rect.left(), top), static)
+        painter.drawStaticText(QPointF(rect.left(), rect.top() + offset), static)
         return advance
 
-    def _advance(self, text: str, kind: int) -> int:
-        """The width of ``text``: a countdown's "12 m 09 s" recurs on many rows, many times."""
-        widths = self._widths[kind]
-        advance = widths.get(text)
-        if advance is None:
-            if len(widths) >= 4 * self.LIMIT:
-                widths.clear()
-            advance = widths[text] = self.metrics[kind].horizontalAdvance(text)
-        return advance
+    def draw_once(self, painter: QPainter, rect: QRect, text: str, kind: int) -> int:
+        """Draw a string that will not be seen again soon (a countdown in seconds)."""
+        painter.setFont(self.fonts[kind])
+        if len(text) <= _SHORT:  # fits any countdown column: draw, and let Qt say how wide
+            return painter.drawText(rect, _LEFT, text).width()
+        metrics = self.metrics[kind]
+        if metrics.horizontalAdvance(text) > rect.width():
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        return painter.drawText(rect, _LEFT, text).width()
 
     def fitting(self, detail: str, width: int) -> str:
         """``detail``, dropping trailing `` · `` parts until it fits whole; never a cut word."""
@@ -233,8 +229,11 @@ class QueueDelegate(QStyledItemDelegate):
             painter.setPen(theme.muted)
         else:
             painter.setPen(theme.highlighted_text if selected else theme.text)
-        ticking = _SECONDS in cell.text  # changes every tick: not worth keeping
-        width = texts.draw(painter, room, cell.text, BOLD if emphasised else PLAIN, not ticking)
+        kind = BOLD if emphasised else PLAIN
+        if _SECONDS in cell.text:  # changes every tick: not worth keeping
+            width = texts.draw_once(painter, room, cell.text, kind)
+        else:
+            width = texts.draw(painter, room, cell.text, kind)
         rest = room.adjusted(width + 2 * _GAP, 0, 0, 0)
         detail = texts.fitting(cell.detail, rest.width())
         if detail:

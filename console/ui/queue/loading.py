@@ -32,7 +32,7 @@ __all__ = [
     "load_row",
 ]
 
-EAGER_ROWS = 200  # clocks worked out before the first paint: more than a screenful
+EAGER_ROWS = 50  # clocks worked out before the first paint: two screenfuls
 CHUNK_ROWS = 400  # clocks per background job afterwards
 _ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 

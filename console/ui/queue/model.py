@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import IntEnum
+from functools import cache
 from html import escape
 from typing import Any
 
@@ -127,6 +128,7 @@ _CLOCK_NAMES = {
 }
 
 
+@cache
 def _priority_rank(priority: str) -> int:
     digits = "".join(c for c in priority if c.isdigit())
     return int(digits) if digits else 9
@@ -134,7 +136,10 @@ def _priority_rank(priority: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class QueueRow:
-    """One open incident as the queue shows it; never mutated, replaced when it changes."""
+    """One open incident as the queue shows it; never mutated, replaced when it changes.
+
+    Kept lean (a queue may hold 100 000): sort keys are read from the fields when asked.
+    """
 
     summary: IncidentSummary
     customer_name: str = ""
@@ -145,26 +150,13 @@ class QueueRow:
     business_running: bool = False  # business time was passing at ``clocks.now``
     next_at: datetime | None = None  # when the displayed state may change next
     clock_error: str = ""  # why the clocks could not be worked out
-    search_key: str = field(init=False, repr=False, compare=False)
-    sort_keys: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+    current: Clock | None = None  # ``clocks.current``: the clock the countdown shows
+    deadline_key: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        s = self.summary
-        deadline = s.next_deadline.timestamp() if s.next_deadline else _NO_DEADLINE
-        text = f"{s.number}\n{s.title}\n{self.customer_name}".casefold()
-        keys = (
-            s.number,
-            _priority_rank(s.priority) * _RANK + deadline,
-            self.customer_name.casefold(),
-            s.title.casefold(),
-            STATUS_TEXT.get(s.status, s.status.value),
-            self.window_name.casefold(),
-            deadline,
-            s.escalation_level * _RANK + deadline,
-            self.assignee_name.casefold(),
-        )
-        object.__setattr__(self, "search_key", text)
-        object.__setattr__(self, "sort_keys", keys)
+        deadline = self.summary.next_deadline
+        key = deadline.timestamp() if deadline is not None else _NO_DEADLINE
+        object.__setattr__(self, "deadline_key", key)
 
     @property
     def id(self) -> str:
@@ -173,24 +165,59 @@ class QueueRow:
     @property
     def order_key(self) -> tuple[float, str]:
         """The queue's own order: next deadline first, then number."""
-        return (self.sort_keys[Column.COUNTDOWN], self.summary.number)
+        return (self.deadline_key, self.summary.number)
 
-    @property
-    def current(self) -> Clock | None:
-        return self.clocks.current if self.clocks is not None else None
+    def sort_key(self, column: int) -> Any:
+        """An absolute key (never the time left, so a tick never reorders)."""
+        return _SORT_KEYS[column](self)
+
+    def search_text(self) -> str:
+        """What the search box matches: number, title and customer, case-folded."""
+        s = self.summary
+        return f"{s.number}\n{s.title}\n{self.customer_name}".casefold()
 
     @property
     def state(self) -> str:
         """The state the row shows: its current clock's, or what the stopped ones say."""
         if self.clocks is None:
             return ClockState.NOT_APPLICABLE.value if self.clock_error else PENDING
-        current = self.clocks.current
+        current = self.current
         if current is not None:
             return current.state.value
         first = self.clocks.first_response.state
         if first in (ClockState.MET, ClockState.MISSED):
             return first.value
         return ClockState.NOT_APPLICABLE.value
+
+
+_SORT_KEYS: tuple[Callable[[QueueRow], Any], ...] = (
+    lambda r: r.summary.number,
+    lambda r: _priority_rank(r.summary.priority) * _RANK + r.deadline_key,
+    lambda r: r.customer_name,  # text keys compare case-insensitively (see the proxy)
+    lambda r: r.summary.title,
+    lambda r: STATUS_TEXT.get(r.summary.status, r.summary.status.value),
+    lambda r: r.window_name,
+    lambda r: r.deadline_key,
+    lambda r: r.summary.escalation_level * _RANK + r.deadline_key,
+    lambda r: r.assignee_name,
+)
+
+# Clocks that never started (no status updates owed, not escalated) are the same for every
+# incident read at the same instant; rows share them (frozen) instead of keeping 100 000
+# copies. The table only helps sharing: clearing it loses nothing.
+_UNSTARTED: dict[tuple[ClockType, str, datetime], Clock] = {}
+
+
+def _shared(clock: Clock) -> Clock:
+    if clock.target is not None or clock.started_at is not None:
+        return clock
+    key = (clock.kind, clock.note, clock.now)
+    shared = _UNSTARTED.get(key)
+    if shared is None:
+        if len(_UNSTARTED) > 1024:
+            _UNSTARTED.clear()
+        shared = _UNSTARTED[key] = clock
+    return shared
 
 
 def evaluated(row: QueueRow, clocks: IncidentClocks) -> QueueRow:
@@ -216,7 +243,20 @@ def evaluated(row: QueueRow, clocks: IncidentClocks) -> QueueRow:
             edge = calendar.next_close(now) if running else calendar.next_open(now)
             if edge is not None and edge > now and (next_at is None or edge < next_at):
                 next_at = edge
-    return replace(row, clocks=clocks, business_running=running, next_at=next_at, clock_error="")
+    clocks = replace(
+        clocks,
+        status_update=_shared(clocks.status_update),
+        escalation_1=_shared(clocks.escalation_1),
+        escalation_2=_shared(clocks.escalation_2),
+    )
+    return replace(
+        row,
+        clocks=clocks,
+        current=current,
+        business_running=running,
+        next_at=next_at,
+        clock_error="",
+    )
 
 
 # -- what a countdown cell shows -------------------------------------------------------------
@@ -257,7 +297,7 @@ def countdown_cell(row: QueueRow, now: datetime, zone: tzinfo) -> CountdownCell:
         deadline = row.summary.next_deadline
         text = format_duration(deadline - now) if deadline else "—"
         return CountdownCell(PENDING, text, "working out the clocks…")
-    current = clocks.current
+    current = row.current
     if current is None:
         state = row.state
         if state == ClockState.MET.value:
@@ -278,10 +318,10 @@ def countdown_cell(row: QueueRow, now: datetime, zone: tzinfo) -> CountdownCell:
         business -= at - clocks.now
     if state is ClockState.PAUSED and current.resumes_at is not None:
         resumes = _resume_text(current.resumes_at, at, zone)
-        if business is not None:  # constant while the window is closed
-            left = f"{format_duration(business)} business left"
-        else:
-            left = f"{format_duration(current.deadline - at)} left"
+        # While the window is closed only business time is left to count: it stands still.
+        left = (
+            f"{format_duration(business if business is not None else current.deadline - at)} left"
+        )
         return CountdownCell(state.value, f"paused · resumes {resumes}", f"{left} · {name}")
     left = format_countdown(current.deadline - at, business)
     if state is ClockState.BREACHED:
@@ -383,7 +423,7 @@ class QueueModel(QAbstractTableModel):
         if row is None:
             return None
         current = row.current
-        cell = countdown_cell(row, self._now, self._zone)
+        cell = self._countdown(row)
         return Notice(
             incident_id=row.id,
             number=row.summary.number,
@@ -419,7 +459,7 @@ class QueueModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == SORT_ROLE:  # first: the proxy asks this thousands of times when sorting
-            return self._rows[index.row()].sort_keys[index.column()] if index.isValid() else None
+            return _SORT_KEYS[index.column()](self._rows[index.row()]) if index.isValid() else None
         if not index.isValid():
             return None
         row = self._rows[index.row()]

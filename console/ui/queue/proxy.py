@@ -59,7 +59,7 @@ class QueueFilter:
         if self.window_id and row.window_id != self.window_id:
             return False
         needle = self.text.strip().casefold()
-        return not needle or needle in row.search_key
+        return not needle or needle in row.search_text()
 
 
 class QueueProxy(QSortFilterProxyModel):
@@ -72,6 +72,7 @@ class QueueProxy(QSortFilterProxyModel):
         self._filter = QueueFilter()
         self._sorted_by = (int(Column.COUNTDOWN), Qt.SortOrder.AscendingOrder)
         self.setSortRole(SORT_ROLE)
+        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setDynamicSortFilter(True)
         self.setSourceModel(model)
 

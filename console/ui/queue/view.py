@@ -82,19 +82,49 @@ _SAMPLES = {
     Column.ESCALATION: ("E1 eligible", False),
     Column.ASSIGNEE: ("Sofia Alvarez-Ruiz", False),
 }
-# The countdown's widest usual lines: bold breach with business time, and a paused clock.
+# The countdown's widest usual lines (main text, detail): a bold breach with business time,
+# and a paused clock. Longer details drop their trailing parts rather than widen it.
 _COUNTDOWN_SAMPLES = (
-    ("\N{MINUS SIGN}6 d 21 h (\N{MINUS SIGN}1 d 15 h business)", "breached"),
-    ("paused · resumes Wed 17:00", "8 h 00 m business left"),
+    ("\N{MINUS SIGN}6 d 21 h (\N{MINUS SIGN}1 d 15 h business)", "breached", True),
+    ("paused · resumes Wed 17:00", "17 h 00 m left", False),
 )
+_TITLE_MIN = 220
 _CELL_PADDING = 22
 _HEADER_PADDING = 34  # margins and the sort indicator
 
 
 class _Table(QTableView):
-    """The queue table: Enter/Return activates the current row like a double click."""
+    """The queue table: Enter/Return activates the current row like a double click; the
+    title takes the width the other columns leave, but never less than ``_TITLE_MIN``
+    (narrower, the table scrolls sideways instead of squeezing titles to nothing)."""
 
     activated_by_key = Signal(QModelIndex)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.horizontalHeader().sectionResized.connect(self._on_header_section_resized)
+
+    def fit_title(self) -> None:
+        header = self.horizontalHeader()
+        if header.count() <= Column.TITLE:
+            return
+        others = sum(
+            header.sectionSize(c)
+            for c in range(header.count())
+            if c != Column.TITLE and not header.isSectionHidden(c)
+        )
+        width = max(_TITLE_MIN, self.viewport().width() - others)
+        if header.sectionSize(Column.TITLE) != width:
+            header.resizeSection(Column.TITLE, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_title()
+
+    @Slot(int, int, int)
+    def _on_header_section_resized(self, section: int, old: int, new: int) -> None:
+        if section != Column.TITLE:
+            self.fit_title()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
@@ -358,14 +388,15 @@ class QueueView(QWidget):
             content = metrics.horizontalAdvance(sample) + _CELL_PADDING
             header.resizeSection(column, max(content, self._header_width(column)))
         countdown = max(
-            (bold_metrics if bold else plain_metrics).horizontalAdvance(main)
+            (bold_metrics if emphasised else plain_metrics).horizontalAdvance(main)
             + plain_metrics.horizontalAdvance(detail)
-            for (main, detail), bold in zip(_COUNTDOWN_SAMPLES, (True, False), strict=True)
+            for main, detail, emphasised in _COUNTDOWN_SAMPLES
         )
         countdown += 16 + 6 + 12 + _CELL_PADDING  # icon, gaps
         header.resizeSection(Column.COUNTDOWN, max(countdown, self._header_width(Column.COUNTDOWN)))
-        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Fixed)
         self.table.setMinimumWidth(420)
+        self.table.fit_title()
 
     def _header_width(self, column: Column) -> int:
         header = self.table.horizontalHeader()
