@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,25 +18,16 @@ from console.services.policy import PolicyService
 from console.services.seed import builtin_window_id, seed_defaults
 from db.engine import open_database
 from db.store import SqliteStore
+from tests.clock import ManualClock
 
 # Tuesday 10 March 2026, 17:00 UTC: 10:00 PDT (Pacific open), 17:00 GMT (open until 17:30).
 START = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
 WORKSTATION = "ws-test"
 
 
-class FakeClock:
+class FakeClock(ManualClock):
     def __init__(self, start: datetime = START) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, at: datetime) -> None:
-        self._now = at
-
-    def advance(self, delta: timedelta | None = None, **units: float) -> datetime:
-        self._now += delta if delta is not None else timedelta(**units)
-        return self._now
+        super().__init__(start)
 
 
 @dataclass(frozen=True)

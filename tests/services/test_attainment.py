@@ -29,9 +29,7 @@ def test_attainment_counts_each_met_and_missed_response_under_its_plan(
         stored = tx.incidents.summary(silent.id)
 
     assert stored is not None and stored.plan == "premium_plus"
-    assert [(r.priority, r.plan, r.met, r.missed) for r in rows] == [
-        ("P1", "premium_plus", 3, 2)
-    ]
+    assert [(r.priority, r.plan, r.met, r.missed) for r in rows] == [("P1", "premium_plus", 3, 2)]
 
 
 def test_attainment_filters_by_the_plan_that_governed_the_incident(

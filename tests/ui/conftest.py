@@ -12,7 +12,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from console.services.context import ConsoleContext
 from console.services.demo import build_demo
 from db.engine import open_database
 from db.store import SqliteStore
+from tests.clock import ManualClock
 
 # Wednesday 4 March 2026, 14:30 UTC: the GMT window is open, Pacific (06:30 PST) and
 # Australian Eastern (01:30 AEDT on Thursday) are closed, so every clock state occurs.
@@ -35,21 +36,9 @@ AGENT_ZONE = ZoneInfo("Europe/London")
 WORKSTATION = "ws-queue-test"
 
 
-class FakeClock:
-    """A clock that moves only when the test moves it (read from worker threads too)."""
-
+class FakeClock(ManualClock):
     def __init__(self, start: datetime = NOW) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, at: datetime) -> None:
-        self._now = at
-
-    def advance(self, delta: timedelta) -> datetime:
-        self._now += delta
-        return self._now
+        super().__init__(start)
 
 
 class FakeTimer(QObject):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,26 +26,16 @@ from console.services.customers import CustomerService
 from console.services.seed import builtin_window_id, seed_defaults
 from db.engine import open_database
 from db.store import SqliteStore
+from tests.clock import ManualClock
 
 # Tuesday 10 March 2026, 17:00 UTC: 10:00 PDT in the Pacific window, 17:00 in GMT.
 START = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
 AGENT_ZONE = ZoneInfo("Europe/Berlin")
 
 
-class FakeClock:
-    """A clock that only moves when a test moves it (shared safely with worker threads)."""
-
+class FakeClock(ManualClock):
     def __init__(self, start: datetime = START) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, at: datetime) -> None:
-        self._now = at
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
+        super().__init__(start)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from console.domain.countdown import format_duration
 from console.domain.explain import when
 from console.services.review import EscalationItem
+from console.ui.table_model import HeaderedTableModel
 from console.ui.theme import current_theme
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -37,7 +38,7 @@ def response_text(item: EscalationItem, now: datetime) -> str:
     return f"{format_duration(-left)} overdue"
 
 
-class EscalationModel(QAbstractTableModel):
+class EscalationModel(HeaderedTableModel):
     NUMBER, PRIORITY, CUSTOMER, TITLE, LEVEL, SINCE, RESPONSE = range(7)
     _HEADERS = (
         "Number",
@@ -107,22 +108,8 @@ class EscalationModel(QAbstractTableModel):
 
     # -- Qt model API -----------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation is Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self._HEADERS)
-        ):
-            return self._HEADERS[section]
-        return None
+    def _row_total(self) -> int:
+        return len(self._items)
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole

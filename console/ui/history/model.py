@@ -14,7 +14,6 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -25,6 +24,7 @@ from PySide6.QtCore import (
 from console.qt.worker import Dispatcher
 from console.services.ports import IncidentFilter
 from console.services.review import PAGE, HistoryRow, ReviewService
+from console.ui.table_model import HeaderedTableModel
 from console.ui.theme import current_theme
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -39,7 +39,7 @@ _OUTCOME = {"met": "Met", "missed": "Missed", "pending": "Pending", "excluded": 
 _OUTCOME_STATES = {"met": "met", "missed": "missed", "excluded": "not_applicable"}
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(HeaderedTableModel):
     NUMBER, OPENED, CUSTOMER, PLAN, PRIORITY, TITLE, STATUS, OUTCOME, LEVEL = range(9)
     _HEADERS = (
         "Number",
@@ -145,22 +145,8 @@ class HistoryModel(QAbstractTableModel):
 
     # -- Qt model API -----------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation is Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self._HEADERS)
-        ):
-            return self._HEADERS[section]
-        return None
+    def _row_total(self) -> int:
+        return len(self._rows)
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole

@@ -12,7 +12,6 @@ from typing import Any
 
 import qtawesome as qta
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.events import EventKind, IncidentEvent, ordered
 from console.domain.explain import when
+from console.ui.table_model import HeaderedTableModel
 
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1  # the IncidentEvent of the row
 
@@ -119,7 +119,7 @@ def details(event: IncidentEvent) -> str:
     return "\n".join(p for p in parts if p)
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(HeaderedTableModel):
     """Events as rows: when (in the agent's zone), who, what, and the text they carried."""
 
     WHEN, WHO, WHAT, TEXT = range(4)
@@ -161,22 +161,8 @@ class TimelineModel(QAbstractTableModel):
 
     # -- Qt model API -----------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._events)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation is Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self._HEADERS)
-        ):
-            return self._HEADERS[section]
-        return None
+    def _row_total(self) -> int:
+        return len(self._events)
 
     def data(
         self,
