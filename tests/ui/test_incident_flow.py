@@ -133,3 +133,39 @@ def test_cancelling_a_confirmation_saves_nothing(
     assert dialog.confirmation is None
     assert not dialog.busy
     assert world.context.incidents.summary(summary.id).status is Status.OPEN
+
+
+def test_wait_resume_note_and_reopen_through_their_dialogs(
+    qtbot, world: IncidentWorld, dispatcher: Dispatcher
+) -> None:
+    customer = world.premium
+    from console.services.incidents import NewIncident
+
+    incidents = world.context.incidents
+    summary = incidents.open_incident(
+        NewIncident(customer.id, customer.contacts[0].id, "Slow reports", proposed_priority="P2")
+    )
+    incidents.respond(summary.id, "Looking into it.")
+    view = IncidentDetailView(world.context, dispatcher)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.incident_loaded):
+        view.show_incident(summary.id)
+
+    def run(dialog: object, text: str) -> None:
+        assert dialog is not None
+        dialog.text.setPlainText(text)  # type: ignore[attr-defined]
+        with qtbot.waitSignal(view.incident_loaded):
+            dialog.ok_button.click()  # type: ignore[attr-defined]
+
+    run(view.wait_on_customer(), "Asked for the report ID.")
+    assert incidents.summary(summary.id).status is Status.WAITING_ON_CUSTOMER
+    run(view.resume(), "They sent it.")
+    assert incidents.summary(summary.id).status is Status.OPEN
+    run(view.add_note(), "Same as last week's slowdown.")
+    incidents.resolve(summary.id, "Index rebuilt.")
+    with qtbot.waitSignal(view.incident_loaded):
+        view.show_incident(summary.id)
+    run(view.reopen(), "Slow again this morning.")
+    assert incidents.summary(summary.id).status is Status.OPEN
+    kinds = [view.timeline.event_at(r).kind.value for r in range(view.timeline.rowCount())]
+    assert kinds[-5:] == ["waiting_on_customer", "resumed", "note", "resolved", "reopened"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
-from typing import Any
+from typing import Any, ClassVar
 
 import qtawesome as qta
 import shiboken6
@@ -428,8 +428,9 @@ class ExcludeDialog(ActionDialog):
 
 
 class _TextDialog(ActionDialog):
-    """An action that takes one text."""
+    """An action that takes one text and hands it to one use case."""
 
+    use_case: ClassVar[Callable[[IncidentService, str, str], IncidentSummary]]
     field_key = "text"
     field_label = "&Note"
     placeholder = ""
@@ -443,8 +444,14 @@ class _TextDialog(ActionDialog):
     def value(self) -> str:
         return self.text.toPlainText()
 
+    def call(self) -> Call:
+        use_case = type(self).use_case
+        service, incident, text = self._service, self.incident_id, self.value()
+        return lambda: use_case(service, incident, text)
+
 
 class WaitDialog(_TextDialog):
+    use_case = IncidentService.wait_on_customer
     title = "Wait on the customer"
     intro = (
         "The status-update clock pauses until the customer answers; the first-response "
@@ -455,12 +462,9 @@ class WaitDialog(_TextDialog):
     placeholder = "What you asked the customer for (optional)"
     lines = 3
 
-    def call(self) -> Call:
-        service, incident, text = self._service, self.incident_id, self.value()
-        return lambda: service.wait_on_customer(incident, text)
-
 
 class ResumeDialog(_TextDialog):
+    use_case = IncidentService.resume
     title = "Resume"
     intro = "The customer answered: the status-update clock carries on with the time it had left."
     ok_text = "Resume"
@@ -468,24 +472,18 @@ class ResumeDialog(_TextDialog):
     placeholder = "What the customer sent (optional)"
     lines = 3
 
-    def call(self) -> Call:
-        service, incident, text = self._service, self.incident_id, self.value()
-        return lambda: service.resume(incident, text)
-
 
 class NoteDialog(_TextDialog):
+    use_case = IncidentService.note
     title = "Add an internal note"
     intro = "Notes are for the team: the customer does not see them."
     ok_text = "Add note"
     ok_icon = "mdi6.note-text-outline"
     placeholder = "What the next agent should know"
 
-    def call(self) -> Call:
-        service, incident, text = self._service, self.incident_id, self.value()
-        return lambda: service.note(incident, text)
-
 
 class ResolveDialog(_TextDialog):
+    use_case = IncidentService.resolve
     title = "Resolve"
     intro = "Record what fixed the incident; its clocks stop."
     ok_text = "Resolve…"
@@ -500,12 +498,9 @@ class ResolveDialog(_TextDialog):
             "is recorded for good; reopening later starts a new status-update clock."
         )
 
-    def call(self) -> Call:
-        service, incident, text = self._service, self.incident_id, self.value()
-        return lambda: service.resolve(incident, text)
-
 
 class ReopenDialog(_TextDialog):
+    use_case = IncidentService.reopen
     title = "Reopen"
     intro = "The incident becomes open again and a status-update clock starts from now."
     ok_text = "Reopen"
@@ -514,10 +509,6 @@ class ReopenDialog(_TextDialog):
     field_label = "&Reason"
     placeholder = "Why the incident is open again"
     lines = 3
-
-    def call(self) -> Call:
-        service, incident, text = self._service, self.incident_id, self.value()
-        return lambda: service.reopen(incident, text)
 
 
 class AssignDialog(ActionDialog):
