@@ -575,9 +575,7 @@ class IncidentService:
             customer = tx.customers.get(ctx.customer_id)
             opened = opened_event(ctx.events)
             contact_id = str(opened.data.get("contact_id") or "") if opened else ""
-            contact = (
-                tx.customers.contact(contact_id, include_deleted=True) if contact_id else None
-            )
+            contact = tx.customers.contact(contact_id, include_deleted=True) if contact_id else None
             return IncidentDetails(
                 summary=summary,
                 events=tuple(ctx.events),
