@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from console.services.validation import NotAllowed, ValidationError
@@ -50,6 +51,16 @@ def with_error(field: QWidget, hint: QWidget | None = None) -> tuple[QWidget, QL
     if hint is not None:
         layout.addWidget(hint)
     return box, label
+
+
+def page_title(text: str) -> QLabel:
+    """The bold heading at the top of a page in the main window."""
+    title = QLabel(text)
+    font = QFont(title.font())
+    font.setPointSizeF(font.pointSizeF() * 1.4)
+    font.setBold(True)
+    title.setFont(font)
+    return title
 
 
 def error_text(error: object) -> str:

@@ -54,7 +54,7 @@ from console.ui.customers.customer_model import (
     CustomerListModel,
 )
 from console.ui.customers.support_list import SupportListEditor
-from console.ui.forms import error_label, error_text
+from console.ui.forms import error_label, error_text, page_title
 from console.ui.policy.editor import PolicyEditorDialog
 
 
@@ -121,7 +121,7 @@ class CustomersView(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
-        title = QLabel("<h2>Customers &amp; support lists</h2>")
+        title = page_title("Customers & support lists")
         header.addWidget(title)
         header.addStretch(1)
         self.policy_button = QPushButton(qta.icon("mdi6.file-document-edit"), "Support policy…")

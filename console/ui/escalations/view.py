@@ -15,7 +15,7 @@ from urllib.parse import quote
 import qtawesome as qta
 import shiboken6
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFont, QHideEvent, QShowEvent
+from PySide6.QtGui import QDesktopServices, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -38,7 +38,7 @@ from console.services.incidents import IncidentDetails
 from console.services.review import EscalationItem, ReviewService
 from console.ui.escalations.ladder import LadderPanel
 from console.ui.escalations.model import EscalationModel, response_text, since_text
-from console.ui.forms import error_label, error_text
+from console.ui.forms import error_label, error_text, page_title
 from console.ui.incident.actions import ActionDialog, EscalateDialog
 
 RELOAD_MS = 60_000
@@ -80,11 +80,7 @@ class EscalationsView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
-        title = QLabel("Escalations")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("Escalations")
         self.summary = QLabel()
         self.refresh_button = QPushButton(qta.icon("mdi6.refresh"), "Refresh")
         top.addWidget(title)

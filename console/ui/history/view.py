@@ -12,7 +12,7 @@ from pathlib import Path
 import qtawesome as qta
 import shiboken6
 from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
-from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -32,7 +32,7 @@ from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.ports import AttainmentRow, IncidentFilter
 from console.services.review import Breakdown, ReviewService
-from console.ui.forms import error_label, error_text
+from console.ui.forms import error_label, error_text, page_title
 from console.ui.history.attainment import AttainmentPanel
 from console.ui.history.detail import HistoryDetail
 from console.ui.history.filters import FilterBar
@@ -65,11 +65,7 @@ class HistoryView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
-        title = QLabel("History")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("History")
         self.status = QLabel()
         self.csv_button = QPushButton(qta.icon("mdi6.file-delimited-outline"), "Export CSV…")
         self.pdf_button = QPushButton(qta.icon("mdi6.file-pdf-box"), "PDF report…")
