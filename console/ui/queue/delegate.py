@@ -8,6 +8,9 @@ text is kept per view font (:class:`_Texts`). Every paint saves and restores the
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 import qtawesome as qta
 from PySide6.QtCore import (
     QModelIndex,
@@ -19,7 +22,16 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPixmap, QStaticText, QTransform
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QFontMetricsF,
+    QPainter,
+    QPixmap,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from console.ui.queue.model import CELL_ROLE, PENDING, BadgeCell, CountdownCell
@@ -44,11 +56,18 @@ _MUTED_STATES = frozenset({"paused", "not_applicable", PENDING})
 _ICON = 16
 _GAP = 6
 _MARGIN = 2  # beyond the style's own text margin
-_LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
-_SECONDS = " s"  # "12 m 09 s": a countdown under an hour shows its seconds
-_SHORT = 12  # "−59 m 59 s" and shorter
+_SECONDS = re.compile(r"\d\d s\b")  # "12 m 09 s": a countdown under an hour shows its seconds
+
+
+class _Look(NamedTuple):
+    """How a countdown in one state paints: the cell's tint, the pens, the weight."""
+
+    tint: QColor | None
+    pen: QColor
+    detail_pen: QColor
+    kind: int
 
 
 class _Art:
@@ -58,6 +77,7 @@ class _Art:
         self._generation = -1
         self.theme: Theme = current_theme()
         self._pixmaps: dict[tuple[str, float], QPixmap] = {}
+        self._looks: dict[tuple[str, bool], _Look] = {}
 
     def refresh(self) -> _Art:
         """Rebuild after a theme change (one integer compared per paint otherwise)."""
@@ -65,6 +85,7 @@ class _Art:
             self._generation = theme_generation()
             self.theme = current_theme()
             self._pixmaps.clear()
+            self._looks.clear()
         return self
 
     def pixmap(self, state: str, ratio: float) -> QPixmap:
@@ -76,8 +97,31 @@ class _Art:
             pixmap = self._pixmaps[key] = icon.pixmap(QSize(_ICON, _ICON), ratio)
         return pixmap
 
+    def look(self, state: str, selected: bool) -> _Look:
+        """At risk and breached: bold in the state's colour; met and missed: in their colour;
+        paused, not applicable and pending: muted; running: plain text."""
+        key = (state, selected)
+        look = self._looks.get(key)
+        if look is None:
+            theme = self.theme
+            emphasised = state in _EMPHASISED
+            if emphasised or state in ("met", "missed"):
+                pen = theme.state_color(state)
+            elif state in _MUTED_STATES:
+                pen = theme.muted
+            else:
+                pen = theme.highlighted_text if selected else theme.text
+            look = self._looks[key] = _Look(
+                tint=None if selected else theme.state_tint(state),
+                pen=pen,
+                detail_pen=theme.state_color(state) if emphasised else theme.muted,
+                kind=BOLD if emphasised else PLAIN,
+            )
+        return look
+
 
 PLAIN, BOLD, ITALIC = 0, 1, 2
+_Laid = tuple[QStaticText, float, float]  # the text, its advance, its offset from the top
 
 
 class _Texts:
@@ -85,7 +129,8 @@ class _Texts:
 
     Most strings repeat from one paint to the next (names, titles, "breached · first
     response", a countdown in days or hours), so each is shaped once into a ``QStaticText``.
-    A countdown that shows seconds changes every tick: it is drawn directly, never kept.
+    A countdown that shows seconds changes every tick, but only its seconds do: it is drawn
+    as two kept pieces, "12 m " (the same for a minute) and "09 s" (one of sixty).
     """
 
     LIMIT = 4096
@@ -96,42 +141,66 @@ class _Texts:
         italic.setItalic(True)
         self.fonts = (QFont(font), bold, italic)
         self.metrics = tuple(QFontMetrics(f) for f in self.fonts)
-        self._laid: dict[tuple[str, int, int], tuple[QStaticText, int, float]] = {}
+        self.float_metrics = tuple(QFontMetricsF(f) for f in self.fonts)
+        self._laid: dict[tuple[str, int, int], _Laid] = {}
         self._fitted: dict[tuple[str, int], str] = {}
 
-    def draw(self, painter: QPainter, rect: QRect, text: str, kind: int) -> int:
-        """Draw ``text`` left and vertically centred in ``rect``, elided; returns its width."""
-        width = rect.width()
+    def draw(
+        self, painter: QPainter, x: int, y: int, width: int, height: int, text: str, kind: int
+    ) -> int:
+        """Draw ``text`` at ``x``, centred in ``height`` below ``y``, elided to ``width``;
+        returns the width drawn."""
         key = (text, kind, width)
         laid = self._laid.get(key)
         if laid is None:
             metrics = self.metrics[kind]
-            advance = metrics.horizontalAdvance(text)
             shown = text
-            if advance > width:
+            if metrics.horizontalAdvance(text) > width:
                 shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
-                advance = metrics.horizontalAdvance(shown)
-            static = QStaticText(shown)
-            static.setTextFormat(Qt.TextFormat.PlainText)
-            static.prepare(QTransform(), self.fonts[kind])
-            if len(self._laid) >= self.LIMIT:
-                self._laid.clear()
-            offset = (rect.height() - static.size().height()) / 2
-            laid = self._laid[key] = (static, advance, offset)
+            laid = self._lay_out(key, shown, kind, height)
         static, advance, offset = laid
         painter.setFont(self.fonts[kind])
-        painter.drawStaticText(QPointF(rect.left(), rect.top() + offset), static)
-        return advance
+        painter.drawStaticText(QPointF(x, y + offset), static)
+        return round(advance)
 
-    def draw_once(self, painter: QPainter, rect: QRect, text: str, kind: int) -> int:
-        """Draw a string that will not be seen again soon (a countdown in seconds)."""
+    def draw_ticking(
+        self, painter: QPainter, x: int, y: int, width: int, height: int, text: str, kind: int
+    ) -> int:
+        """Draw a countdown that shows seconds as kept pieces: the seconds ("09 s", one of
+        sixty) and what lies between them ("12 m ", the same for a minute)."""
+        pieces, start = [], 0
+        for match in _SECONDS.finditer(text):
+            if match.start() > start:
+                pieces.append(self._piece(text[start : match.start()], kind, height))
+            pieces.append(self._piece(match.group(), kind, height))
+            start = match.end()
+        if start < len(text):
+            pieces.append(self._piece(text[start:], kind, height))
+        total = sum(piece[1] for piece in pieces)
+        if total > width:  # a narrow column: one elided string
+            return self.draw(painter, x, y, width, height, text, kind)
         painter.setFont(self.fonts[kind])
-        if len(text) <= _SHORT:  # fits any countdown column: draw, and let Qt say how wide
-            return painter.drawText(rect, _LEFT, text).width()
-        metrics = self.metrics[kind]
-        if metrics.horizontalAdvance(text) > rect.width():
-            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
-        return painter.drawText(rect, _LEFT, text).width()
+        left = float(x)
+        for static, advance, offset in pieces:
+            painter.drawStaticText(QPointF(left, y + offset), static)
+            left += advance
+        return round(total)
+
+    def _piece(self, text: str, kind: int, height: int) -> _Laid:
+        key = (text, kind, -height)  # a piece is never elided: no width in its key
+        laid = self._laid.get(key)
+        return laid if laid is not None else self._lay_out(key, text, kind, height)
+
+    def _lay_out(self, key: tuple[str, int, int], text: str, kind: int, height: int) -> _Laid:
+        static = QStaticText(text)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.prepare(QTransform(), self.fonts[kind])
+        if len(self._laid) >= self.LIMIT:
+            self._laid.clear()
+        advance = self.float_metrics[kind].horizontalAdvance(text)  # trailing space included
+        offset = (height - static.size().height()) / 2
+        laid = self._laid[key] = (static, advance, offset)
+        return laid
 
     def fitting(self, detail: str, width: int) -> str:
         """``detail``, dropping trailing `` · `` parts until it fits whole; never a cut word."""
@@ -160,7 +229,7 @@ class QueueDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._art = _Art()
         self._texts: _Texts | None = None
-        self._margin = 0
+        self._inset = 0  # the style's focus margin and ours, each side
 
     def forget_layout(self) -> None:
         """The view's font or style changed: lay text out afresh."""
@@ -177,68 +246,73 @@ class QueueDelegate(QStyledItemDelegate):
         if texts is None:
             texts = self._texts = _Texts(option.font)
             style = widget.style() if widget is not None else QApplication.style()
-            self._margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
+            self._inset = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1 + _MARGIN
         rect = option.rect
-        content = rect.adjusted(self._margin + _MARGIN, 0, -self._margin - _MARGIN, 0)
         selected = bool(option.state.value & _SELECTED)
         painter.save()
         try:
             if selected:  # the view drew the row background; the style adds the selection
                 style = widget.style() if widget is not None else QApplication.style()
                 style.drawPrimitive(_PANEL, option, painter, widget)
-            if isinstance(cell, CountdownCell):
-                self._countdown(painter, rect, content, cell, selected, art, texts)
-            elif isinstance(cell, BadgeCell):
+            if type(cell) is CountdownCell:
+                self._countdown(painter, rect, cell, selected, art, texts)
+                return
+            inset = self._inset
+            content = rect.adjusted(inset, 0, -inset, 0)
+            if type(cell) is BadgeCell:
                 self._badge(painter, content, cell, art, texts)
+                return
+            text, muted = cell
+            theme = art.theme
+            if muted:
+                painter.setPen(theme.muted)
             else:
-                text, muted = cell
-                theme = art.theme
-                if muted:
-                    painter.setPen(theme.muted)
-                else:
-                    painter.setPen(theme.highlighted_text if selected else theme.text)
-                texts.draw(painter, content, text, ITALIC if muted else PLAIN)
+                painter.setPen(theme.highlighted_text if selected else theme.text)
+            texts.draw(
+                painter,
+                content.x(),
+                content.y(),
+                content.width(),
+                content.height(),
+                text,
+                ITALIC if muted else PLAIN,
+            )
         finally:
             painter.restore()
 
     # -- pieces -----------------------------------------------------------------------------
 
-    @staticmethod
     def _countdown(
+        self,
         painter: QPainter,
         rect: QRect,
-        content: QRect,
         cell: CountdownCell,
         selected: bool,
         art: _Art,
         texts: _Texts,
     ) -> None:
-        theme = art.theme
+        """Icon, countdown, then as much of the detail as fits: plain ints, no rectangles
+        (a tick repaints every visible countdown)."""
         state = cell.state
-        emphasised = state in _EMPHASISED
-        tint = theme.state_tint(state)
-        if tint is not None and not selected:
-            painter.fillRect(rect, tint)
+        look = art.look(state, selected)
+        if look.tint is not None:
+            painter.fillRect(rect, look.tint)
+        x, top, height = rect.x() + self._inset, rect.y(), rect.height()
+        right = x + rect.width() - 2 * self._inset
         pixmap = art.pixmap(state, painter.device().devicePixelRatioF())
-        painter.drawPixmap(content.left(), content.top() + (content.height() - _ICON) // 2, pixmap)
-        left = content.left() + _ICON + _GAP
-        room = QRect(left, content.top(), max(0, content.right() - left), content.height())
-        if emphasised or state in ("met", "missed"):
-            painter.setPen(theme.state_color(state))
-        elif state in _MUTED_STATES:
-            painter.setPen(theme.muted)
+        painter.drawPixmap(x, top + (height - _ICON) // 2, pixmap)
+        x += _ICON + _GAP
+        painter.setPen(look.pen)
+        text = cell.text
+        room = max(0, right - x)
+        if " s" in text:  # seconds: changes every tick
+            x += texts.draw_ticking(painter, x, top, room, height, text, look.kind) + 2 * _GAP
         else:
-            painter.setPen(theme.highlighted_text if selected else theme.text)
-        kind = BOLD if emphasised else PLAIN
-        if _SECONDS in cell.text:  # changes every tick: not worth keeping
-            width = texts.draw_once(painter, room, cell.text, kind)
-        else:
-            width = texts.draw(painter, room, cell.text, kind)
-        rest = room.adjusted(width + 2 * _GAP, 0, 0, 0)
-        detail = texts.fitting(cell.detail, rest.width())
+            x += texts.draw(painter, x, top, room, height, text, look.kind) + 2 * _GAP
+        detail = texts.fitting(cell.detail, right - x)
         if detail:
-            painter.setPen(theme.state_color(state) if emphasised else theme.muted)
-            texts.draw(painter, rest, detail, PLAIN)
+            painter.setPen(look.detail_pen)
+            texts.draw(painter, x, top, right - x, height, detail, PLAIN)
 
     @staticmethod
     def _badge(
