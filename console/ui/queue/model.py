@@ -95,6 +95,9 @@ _HEADER_TIPS = (
     "The agent working the incident",
 )
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_COUNTDOWN = Column.COUNTDOWN.value
+_COLUMNS = len(Column)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # absolute keys: a tick never reorders
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 CELL_ROLE = Qt.ItemDataRole.UserRole + 3  # what the delegate paints (CountdownCell, badges)
@@ -109,7 +112,6 @@ _TICK_ROLES = [
     CELL_ROLE,
 ]
 _ROW_ROLES = [*_TICK_ROLES, MUTED_ROLE, SORT_ROLE, ROW_ROLE]
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _NO_DEADLINE = 9.9e9  # sorts after every real deadline (year 2283)
 _RANK = 1e10  # priority and level weights above any timestamp
 _MINUS = "\N{MINUS SIGN}"
@@ -441,10 +443,14 @@ class QueueModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else _COLUMNS
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        """One call where Qt's own makes two more (``rowCount`` and ``columnCount``): the
+        proxy asks for an index every time a cell is painted."""
+        if 0 <= row < len(self._rows) and 0 <= column < _COLUMNS and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -457,17 +463,19 @@ class QueueModel(QAbstractTableModel):
             return _HEADER_TIPS[section]
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == SORT_ROLE:  # first: the proxy asks this thousands of times when sorting
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        # Plain ints, most asked first: sorting asks SORT_ROLE thousands of times, painting
+        # CELL_ROLE once per cell.
+        if role == SORT_ROLE:
             return _SORT_KEYS[index.column()](self._rows[index.row()]) if index.isValid() else None
         if not index.isValid():
             return None
         row = self._rows[index.row()]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
         if role == CELL_ROLE:
             return self._cell(row, column)
+        if role == _DISPLAY:
+            return self._display(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == MUTED_ROLE:
@@ -504,7 +512,7 @@ class QueueModel(QAbstractTableModel):
 
     def _cell(self, row: QueueRow, column: int) -> Any:
         """What the delegate paints: a CountdownCell, a BadgeCell or ``(text, muted)``."""
-        if column == Column.COUNTDOWN:
+        if column == _COUNTDOWN:
             return self._countdown(row)
         if column == Column.PRIORITY:
             return BadgeCell(row.summary.priority, "priority")

@@ -70,6 +70,7 @@ class QueueProxy(QSortFilterProxyModel):
         self._queue = model
         self._actor_id = actor_id
         self._filter = QueueFilter()
+        self._accept_all = True
         self._sorted_by = (int(Column.COUNTDOWN), Qt.SortOrder.AscendingOrder)
         self.setSortRole(SORT_ROLE)
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -85,6 +86,7 @@ class QueueProxy(QSortFilterProxyModel):
             return
         self.beginFilterChange()
         self._filter = new
+        self._accept_all = not new.is_active
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def update_filter(self, **changes: object) -> None:
@@ -97,7 +99,10 @@ class QueueProxy(QSortFilterProxyModel):
     def filterAcceptsRow(
         self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
     ) -> bool:
-        return self._filter.accepts(self._queue.row_at(source_row), self._actor_id)
+        # Qt asks again for every changed row, every tick: an empty filter answers at once.
+        return self._accept_all or self._filter.accepts(
+            self._queue.row_at(source_row), self._actor_id
+        )
 
     # -- sorting ----------------------------------------------------------------------------
 
