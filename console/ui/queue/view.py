@@ -21,21 +21,17 @@ from PySide6.QtCore import (
     QByteArray,
     QEvent,
     QModelIndex,
-    QPersistentModelIndex,
     QPoint,
-    QRect,
     QSize,
     Qt,
     Signal,
     Slot,
 )
 from PySide6.QtGui import (
-    QAccessible,
     QAction,
     QFont,
     QFontMetrics,
     QHideEvent,
-    QKeyEvent,
     QResizeEvent,
     QShowEvent,
 )
@@ -49,7 +45,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -67,6 +62,7 @@ from console.ui.queue.loading import (
 )
 from console.ui.queue.model import HEADERS, ID_ROLE, Column, QueueModel, QueueRow, contiguous
 from console.ui.queue.proxy import QueueProxy
+from console.ui.queue.table import QueueTable
 
 __all__ = ["QueueView"]
 
@@ -88,89 +84,8 @@ _COUNTDOWN_SAMPLES = (
     ("\N{MINUS SIGN}6 d 21 h (\N{MINUS SIGN}1 d 15 h business)", "breached", True),
     ("paused · resumes Wed 17:00", "17 h 00 m left", False),
 )
-_TITLE_MIN = 220
 _CELL_PADDING = 22
 _HEADER_PADDING = 34  # margins and the sort indicator
-
-
-class _Table(QTableView):
-    """The queue table: Enter/Return activates the current row like a double click; the
-    title takes the width the other columns leave, but never less than ``_TITLE_MIN``
-    (narrower, the table scrolls sideways instead of squeezing titles to nothing)."""
-
-    activated_by_key = Signal(QModelIndex)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.horizontalHeader().sectionResized.connect(self._on_header_section_resized)
-
-    def fit_title(self) -> None:
-        header = self.horizontalHeader()
-        if header.count() <= Column.TITLE:
-            return
-        others = sum(
-            header.sectionSize(c)
-            for c in range(header.count())
-            if c != Column.TITLE and not header.isSectionHidden(c)
-        )
-        width = max(_TITLE_MIN, self.viewport().width() - others)
-        if header.sectionSize(Column.TITLE) != width:
-            header.resizeSection(Column.TITLE, width)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.fit_title()
-
-    @Slot(int, int, int)
-    def _on_header_section_resized(self, section: int, old: int, new: int) -> None:
-        if section != Column.TITLE:
-            self.fit_title()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.activated_by_key.emit(self.currentIndex())
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            delegate = self.itemDelegate()
-            if isinstance(delegate, QueueDelegate):
-                delegate.forget_layout()
-        super().changeEvent(event)
-
-    def dataChanged(
-        self,
-        topLeft: QModelIndex | QPersistentModelIndex,
-        bottomRight: QModelIndex | QPersistentModelIndex,
-        roles: Sequence[int] = (),
-    ) -> None:
-        """Repaint exactly the changed range.
-
-        Qt repaints a range one pixel wider and taller than it is, which drags the next
-        column's cells into every tick's repaint and doubles its cost. With accessibility
-        on, Qt's own handling also tells assistive tools, so it keeps the job.
-        """
-        single = topLeft == bottomRight
-        if single or QAccessible.isActive() or not self.isVisible():
-            super().dataChanged(topLeft, bottomRight, list(roles))
-            return
-        header = self.horizontalHeader()
-        lefts = [
-            (header.sectionViewportPosition(c), header.sectionSize(c))
-            for c in range(topLeft.column(), bottomRight.column() + 1)
-            if not header.isSectionHidden(c)
-        ]
-        if not lefts:
-            return
-        left = min(x for x, _ in lefts)
-        right = max(x + width for x, width in lefts)
-        top = self.rowViewportPosition(topLeft.row())
-        bottom = self.rowViewportPosition(bottomRight.row()) + self.rowHeight(bottomRight.row())
-        rect = QRect(left, top, right - left, bottom - top).intersected(self.viewport().rect())
-        if not rect.isEmpty():
-            self.viewport().update(rect)
 
 
 class _EmptyState(QWidget):
@@ -308,7 +223,7 @@ class QueueView(QWidget):
         self._filters_inline = True
         self.filters.setMinimumWidth(1)  # inline, it never holds the window wider
 
-        self.table = _Table()
+        self.table = QueueTable()
         self.table.setObjectName("queueTable")
         self.table.setModel(self.proxy)
         self.table.setItemDelegate(QueueDelegate(self.table))
