@@ -33,6 +33,10 @@ class GuiThreadCollector(QObject):
 
     @Slot()
     def _on_timer_timeout(self) -> None:
+        self.collect()
+
+    def collect(self) -> None:
+        """Collect the generations whose thresholds have been passed, as Python would."""
         threshold0, threshold1, threshold2 = gc.get_threshold()
         count0, count1, count2 = gc.get_count()
         if count0 > threshold0:

@@ -2,9 +2,11 @@
 
 Run as ``python -m tests.bench.queue`` (offscreen); prints one JSON object per group:
 
-* ``queue_tick``: GUI-thread time of one tick (the ticker's slot, then the repaint it causes)
-  with 1 000 and with 100 000 open incidents, and their ratio. The rows are built in memory
-  with every incident's clocks really evaluated (no database), then shown in a 1366×768 queue.
+* ``queue_tick``: GUI-thread time of one tick (the ticker's slot, the repaint it causes and
+  the GUI-thread collector's turn) with 1 000 and with 100 000 open incidents, and their
+  ratio. The rows are built in memory with every incident's clocks really evaluated (no
+  database), then shown in two 1366×768 queues that tick in turn, so the noise of a shared
+  machine falls on both alike.
 * ``queue_startup``: opening a real SQLite file of 200 000 incidents (5 000 open) until the
   queue's first paint with rows; measured in a fresh process, generation excluded.
 * ``queue_memory``: resident memory with the 100 000-row queue alive.
@@ -43,6 +45,7 @@ from console.domain.policy import Policy, WindowSpec, load_default_policy
 from console.domain.projection import project
 from console.domain.records import Agent, IncidentSummary, Role, Status
 from console.qt import ticker as ticker_module
+from console.qt.gc import GuiThreadCollector
 from console.qt.ticker import Reevaluation
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext, SystemClock
@@ -254,42 +257,83 @@ def settle(app: QApplication, rounds: int = 5) -> None:
         app.processEvents()
 
 
-def time_ticks(
-    app: QApplication, view: QueueView, clock: BenchClock, ticks: int
-) -> dict[str, float]:
-    """Median and p95 of one tick: the ticker's slot, then the repaint it asked for."""
-    watch = PaintWatch(view.table.viewport(), lambda: True)
-    for _ in range(10):  # warm up caches (pixmaps, laid-out text)
-        clock.advance(timedelta(seconds=1))
-        view.ticker.tick()
-        settle(app, 2)
-    watch.count = 0
-    slot_ms, total_ms, reread = [], [], 0
-    original = view.model.reevaluate
+class Screen:
+    """One queue on screen with its own clock, ticked by hand as the app's timers would."""
 
-    def counting(incident_id: str, now: datetime) -> Reevaluation | None:
-        nonlocal reread
-        reread += 1
-        return original(incident_id, now)
+    def __init__(self, app: QApplication, rows: list[QueueRow], now: datetime, folder: Path):
+        self.app = app
+        self.count = len(rows)
+        self.clock = BenchClock(now)
+        self.context, self.store = scratch_context(folder, self.clock)
+        self.view = QueueView(self.context, Dispatcher())
+        windows = tuple(sorted({(r.window_id, r.window_name) for r in rows[:1000]}))
+        self.view.apply_snapshot(QueueSnapshot(tuple(rows), windows, PRIORITIES, now))
+        self.view.resize(1366, 768)
+        self.view.show()
+        settle(app)
+        self.reread = 0
+        original = self.view.model.reevaluate
 
-    view.model.reevaluate = counting  # type: ignore[method-assign]
-    for _ in range(ticks):
-        clock.advance(timedelta(seconds=1))
+        def counting(incident_id: str, now: datetime) -> Reevaluation | None:
+            self.reread += 1
+            return original(incident_id, now)
+
+        self.view.model.reevaluate = counting  # type: ignore[method-assign]
+
+    def tick(self, collector: GuiThreadCollector) -> tuple[float, float, float]:
+        """One second of the queue's GUI-thread work: the ticker's slot, the repaint it asked
+        for and the collector's turn. Returns (slot, whole, collector) in ms."""
+        self.clock.advance(timedelta(seconds=1))
         t0 = time.perf_counter()
-        view.ticker.tick()
+        self.view.ticker.tick()
         t1 = time.perf_counter()
-        app.processEvents()  # the repaint the tick asked for
+        self.app.processEvents()  # the repaint the tick asked for
         t2 = time.perf_counter()
-        slot_ms.append((t1 - t0) * 1000)
-        total_ms.append((t2 - t0) * 1000)
-    view.model.reevaluate = original  # type: ignore[method-assign]
-    return {
-        "slot_median_ms": statistics.median(slot_ms),
-        "median_ms": statistics.median(total_ms),
-        "p95_ms": percentile(total_ms, 0.95),
-        "repaints_per_tick": watch.count / ticks,
-        "rows_reread_per_tick": reread / ticks,
-    }
+        collector.collect()  # the app's GUI-thread collector runs once a second too
+        t3 = time.perf_counter()
+        return (t1 - t0) * 1000, (t3 - t0) * 1000, (t3 - t2) * 1000
+
+    def scroll_to_seconds(self) -> None:
+        """The busiest screen: rows due within the hour, every countdown changing each second."""
+        scroll_to_first_due_after(self.view, self.clock.now() + timedelta(minutes=3))
+        settle(self.app)
+
+    def visible_rows(self) -> int:
+        return sum(b - a + 1 for a, b in self.view.visible_source_ranges())
+
+    def close(self) -> None:
+        self.view.close()
+        self.store.close()
+
+
+def time_ticks(
+    screens: list[Screen], collector: GuiThreadCollector, ticks: int
+) -> dict[int, dict[str, float]]:
+    """Median and p95 of one tick on each screen; the screens tick in turn, so the noise of
+    a shared machine falls on all of them alike and their ratio holds."""
+    for _ in range(10):  # warm up caches (pixmaps, laid-out text)
+        for screen in screens:
+            screen.tick(collector)
+    watches = {s.count: PaintWatch(s.view.table.viewport(), lambda: True) for s in screens}
+    times: dict[int, list[tuple[float, float, float]]] = {s.count: [] for s in screens}
+    for screen in screens:
+        screen.reread = 0
+    for _ in range(ticks):
+        for screen in screens:
+            times[screen.count].append(screen.tick(collector))
+    figures = {}
+    for screen in screens:
+        slot, total, collected = zip(*times[screen.count], strict=True)
+        figures[screen.count] = {
+            "slot_median_ms": statistics.median(slot),
+            "median_ms": statistics.median(total),
+            "p95_ms": percentile(list(total), 0.95),
+            "gc_mean_ms": statistics.fmean(collected),
+            "repaints_per_tick": watches[screen.count].count / ticks,
+            "rows_reread_per_tick": screen.reread / ticks,
+        }
+        screen.view.table.viewport().removeEventFilter(watches[screen.count])
+    return figures
 
 
 def scroll_to_first_due_after(view: QueueView, at: datetime) -> None:
@@ -302,32 +346,26 @@ def scroll_to_first_due_after(view: QueueView, at: datetime) -> None:
 
 
 def measure_ticks(
-    app: QApplication, rows: list[QueueRow], now: datetime, folder: Path, ticks: int
-) -> tuple[dict[str, float], QueueView, Any]:
-    """Ticks at the top of the queue, then where every visible countdown shows seconds."""
-    clock = BenchClock(now)
-    context, store = scratch_context(folder, clock)
-    view = QueueView(context, Dispatcher())
-    windows = tuple(sorted({(r.window_id, r.window_name) for r in rows[:1000]}))
-    view.apply_snapshot(QueueSnapshot(tuple(rows), windows, PRIORITIES, now))
-    view.resize(1366, 768)
-    view.show()
-    settle(app)
-    figures = {f"tick_{k}": v for k, v in time_ticks(app, view, clock, ticks).items()}
-    figures["visible_rows"] = sum(b - a + 1 for a, b in view.visible_source_ranges())
-    # The busiest screen: rows due within the hour, every countdown changing every second.
-    scroll_to_first_due_after(view, clock.now() + timedelta(minutes=3))
-    settle(app)
-    busy_figures = time_ticks(app, view, clock, ticks)
-    figures.update({f"busy_tick_{k}": v for k, v in busy_figures.items()})
-    # The same, searched down to one customer's incidents: the rows on screen are scattered
-    # through the source model, so each tick sends one range per row.
-    view.search.setText(HOT_CUSTOMER)
-    scroll_to_first_due_after(view, clock.now() + timedelta(minutes=3))
-    settle(app)
-    filtered = time_ticks(app, view, clock, ticks)
-    figures.update({f"filtered_tick_{k}": v for k, v in filtered.items()})
-    return figures, view, store
+    screens: list[Screen], collector: GuiThreadCollector, ticks: int
+) -> dict[int, dict[str, float]]:
+    """Ticks at the top of the queue, where every visible countdown shows seconds, and the
+    same searched down to one customer."""
+    results: dict[int, dict[str, float]] = {s.count: {} for s in screens}
+    for count, figures in time_ticks(screens, collector, ticks).items():
+        results[count].update({f"tick_{k}": v for k, v in figures.items()})
+    for screen in screens:
+        screen.scroll_to_seconds()
+        results[screen.count]["visible_rows"] = screen.visible_rows()
+    for count, figures in time_ticks(screens, collector, ticks).items():
+        results[count].update({f"busy_tick_{k}": v for k, v in figures.items()})
+    # Searched: the rows on screen are scattered through the source model, so each tick
+    # sends one range per row.
+    for screen in screens:
+        screen.view.search.setText(HOT_CUSTOMER)
+        screen.scroll_to_seconds()
+    for count, figures in time_ticks(screens, collector, ticks).items():
+        results[count].update({f"filtered_tick_{k}": v for k, v in figures.items()})
+    return results
 
 
 def rss_mb() -> tuple[float, float]:
@@ -348,9 +386,9 @@ def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
     ticker_module.QTimer = ManualTimer  # type: ignore[misc,assignment]
     policy = load_default_policy()
     now = datetime(2026, 3, 4, 14, 30, tzinfo=UTC)
-    results: dict[str, dict[str, float]] = {}
     setup: dict[str, float] = {}
-    kept: list[Any] = []
+    screens: list[Screen] = []
+    collector = GuiThreadCollector()  # as in the app: no collection but the GUI thread's
     with tempfile.TemporaryDirectory(prefix="queue-bench-") as tmp:
         for count in (small, large):
             folder = Path(tmp) / str(count)
@@ -358,13 +396,16 @@ def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
             t0 = time.perf_counter()
             rows = Incidents(policy, now).rows(count)
             setup[str(count)] = time.perf_counter() - t0
-            gc.collect()
-            figures, view, store = measure_ticks(app, rows, now, folder, ticks)
-            results[str(count)] = figures
-            kept.append((view, store))
+            screens.append(Screen(app, rows, now, folder))
             del rows
-            if count == small:
-                view.close()
+        gc.collect()
+        gc.disable()
+        try:
+            by_count = measure_ticks(screens, collector, ticks)
+        finally:
+            gc.enable()
+        results = {str(count): figures for count, figures in by_count.items()}
+        screens[0].close()  # the memory figure is the large queue's alone
         gc.collect()
         current, peak = rss_mb()
         small_busy = results[str(small)]["busy_tick_median_ms"]
@@ -376,9 +417,10 @@ def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
             "benchmark": "queue_tick",
             "measures": (
                 "median wall ms of GUI-thread work per tick (ticker slot + the repaint it "
-                "causes), 1366x768; typical = top of the queue, busy = a screen on which "
-                "every countdown changes each second, busy_searched = the same searched down "
-                "to one customer (no budget: its rows are scattered through the queue)"
+                "causes + the GUI-thread collector's turn), 1366x768, the two queues ticking "
+                "in turn; typical = top of the queue, busy = a screen on which every "
+                "countdown changes each second, busy_searched = the same searched down to "
+                "one customer (no budget: its rows are scattered through the queue)"
             ),
             "ticks": ticks,
             "visible_rows": int(results[str(large)]["visible_rows"]),
@@ -392,6 +434,7 @@ def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
                     "busy_slot_ms": round(f["busy_tick_slot_median_ms"], 3),
                     "busy_searched_ms": round(f["filtered_tick_median_ms"], 3),
                     "rows_reread_per_tick": round(f["busy_tick_rows_reread_per_tick"], 2),
+                    "gc_mean_ms": round(f["busy_tick_gc_mean_ms"], 3),
                 }
                 for count, f in results.items()
             },
@@ -409,9 +452,7 @@ def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
             "rss_budget_mb": RSS_BUDGET_MB,
             "within_budget": current <= RSS_BUDGET_MB,
         }
-        for view, store in kept:
-            view.close()
-            store.close()
+        screens[1].close()
 
 
 # -- start-up ------------------------------------------------------------------------------
