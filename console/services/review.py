@@ -19,12 +19,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from console.domain.clocks import IncidentClocks, evaluate
+from console.domain.clocks import IncidentClocks
 from console.domain.countdown import format_duration
 from console.domain.escalation import Ladder, Standing, ladder, standing
-from console.domain.policy import Policy
-from console.domain.projection import terms_of
 from console.domain.records import IncidentSummary, Status
+from console.services.clock_reader import ClockReader
 from console.services.policy import governing_policy, latest_policy
 from console.services.ports import AttainmentRow, Clock, IncidentFilter, Store, Transaction
 from console.services.ranking import ordered_by_rank
@@ -402,18 +401,14 @@ class ReviewService:
         self, tx: Transaction, summaries: Iterable[IncidentSummary], now: datetime
     ) -> list[TrackedIncident]:
         customers, agents = _names(tx)
-        policies: dict[int, Policy] = {}
+        reader = ClockReader(tx)
         tracked = []
         for summary in summaries:
-            events = tx.incidents.events(summary.id)
-            terms = terms_of(events)
-            if terms is None:  # only an OPENED event written before terms were recorded
-                log.warning("incident %s has no recorded terms; left out", summary.number)
+            try:
+                clocks = reader.clocks(summary, max(now, summary.opened_at))
+            except LookupError as error:  # its customer or window is gone: nothing to count
+                log.warning("incident %s left out: %s", summary.number, error)
                 continue
-            version = summary.policy_version
-            if version not in policies:
-                policies[version] = governing_policy(tx, version)
-            clocks = evaluate(events, terms, policies[version], max(now, summary.opened_at))
             tracked.append(
                 TrackedIncident(
                     summary=summary,

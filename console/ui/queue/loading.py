@@ -13,14 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from console.domain.clock_model import IncidentClocks, Terms
-from console.domain.clocks import evaluate
-from console.domain.policy import Policy, WindowSpec
-from console.domain.projection import terms_of
 from console.domain.records import Customer, IncidentSummary, Status, SupportWindow
+from console.services.clock_reader import ClockReader
 from console.services.context import ConsoleContext
-from console.services.policy import governing_policy, latest_policy
-from console.services.ports import Transaction
+from console.services.policy import latest_policy
 from console.ui.queue.model import QueueRow, evaluated
 
 __all__ = [
@@ -50,51 +46,13 @@ class QueueSnapshot:
         return tuple(r for r in self.rows if r.clocks is None and not r.clock_error)
 
 
-class _ClockReader:
-    """Reads and replays incidents' events inside one transaction, caching policy and terms."""
-
-    def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
-        self._policies: dict[int, Policy] = {}
-        self._terms: dict[str, Terms] = {}
-
-    def clocks(self, summary: IncidentSummary, now: datetime) -> IncidentClocks:
-        events = self._tx.incidents.events(summary.id)
-        policy = self._policies.get(summary.policy_version)
-        if policy is None:
-            policy = self._policies[summary.policy_version] = governing_policy(
-                self._tx, summary.policy_version
-            )
-        terms = terms_of(events) or self._customer_terms(summary.customer_id)
-        return evaluate(events, terms, policy, now)
-
-    def row(self, row: QueueRow, now: datetime) -> QueueRow:
-        try:
-            return evaluated(row, self.clocks(row.summary, now))
-        except (LookupError, ValueError) as error:  # a broken incident must not stop the queue
-            return replace(row, clock_error=str(error) or type(error).__name__)
-
-    def _customer_terms(self, customer_id: str) -> Terms:
-        """Terms for an OPENED event that carries none: the customer's as they are now."""
-        if customer_id not in self._terms:
-            customer = self._tx.customers.get(customer_id)
-            window = self._tx.windows.get(customer.window_id) if customer else None
-            if customer is None or window is None:
-                raise LookupError(f"customer {customer_id} or its support window is missing")
-            self._terms[customer_id] = Terms.of(customer.plan, _spec(window))
-        return self._terms[customer_id]
-
-
-def _spec(window: SupportWindow) -> WindowSpec:
-    return WindowSpec(
-        id=window.id,
-        name=window.name,
-        zone=window.zone,
-        hours=window.hours,
-        holidays=tuple(window.holidays),
-        holiday_country=window.holiday_country,
-        holiday_subdivision=window.holiday_subdivision,
-    )
+def _row(reader: ClockReader, row: QueueRow, now: datetime) -> QueueRow:
+    """``row`` with its clocks at ``now``; a broken incident shows why instead of stopping
+    the queue."""
+    try:
+        return evaluated(row, reader.clocks(row.summary, now))
+    except (LookupError, ValueError) as error:
+        return replace(row, clock_error=str(error) or type(error).__name__)
 
 
 def _base_row(
@@ -126,9 +84,9 @@ def load_queue(context: ConsoleContext, eager: int = EAGER_ROWS) -> QueueSnapsho
             (_base_row(s, customers, windows, agents) for s in summaries),
             key=lambda r: r.order_key,
         )
-        reader = _ClockReader(tx)
+        reader = ClockReader(tx)
         for i in range(min(eager, len(rows))):
-            rows[i] = reader.row(rows[i], now)
+            rows[i] = _row(reader, rows[i], now)
         try:
             priorities = latest_policy(tx)[1].priority_ids
         except LookupError:
@@ -145,8 +103,8 @@ def evaluate_rows(context: ConsoleContext, rows: Iterable[QueueRow]) -> list[Que
     """The clocks of ``rows`` as they stand now."""
     now = context.clock.now()
     with context.store.read() as tx:
-        reader = _ClockReader(tx)
-        return [reader.row(row, now) for row in rows]
+        reader = ClockReader(tx)
+        return [_row(reader, row, now) for row in rows]
 
 
 def load_row(context: ConsoleContext, incident_id: str) -> QueueRow | None:
@@ -162,4 +120,4 @@ def load_row(context: ConsoleContext, incident_id: str) -> QueueRow | None:
         windows = {window.id: window} if window else {}
         agent = tx.agents.get(summary.assignee_id) if summary.assignee_id else None
         agents = {agent.id: agent.name} if agent else {}
-        return _ClockReader(tx).row(_base_row(summary, customers, windows, agents), now)
+        return _row(ClockReader(tx), _base_row(summary, customers, windows, agents), now)
