@@ -53,6 +53,7 @@ from console.services.ports import Clock, Store, Transaction
 from console.services.validation import Errors, ValidationError
 
 INCIDENT = "incident"
+ATTACHMENT = "attachment"
 _ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 _REPORT_FIELDS = ("title", *REPORT_TEXT_FIELDS, "started_at", "attachments")
 
@@ -586,6 +587,36 @@ class IncidentService:
                 attachments=tuple(tx.attachments.list(incident_id)),
                 policy=ctx.policy,
             )
+
+    def attachment(self, incident_id: str, attachment_id: str) -> tuple[Attachment, bytes]:
+        """One of the incident's attachments and its content, as it was attached.
+
+        The bytes are checked against the size and SHA-256 recorded when the file was added:
+        a damaged file is refused (a ValidationError under ``attachment``), never handed out.
+        """
+        with self._store.read() as tx:
+            found = tx.attachments.read(incident_id, attachment_id)
+        if found is None:
+            raise ValidationError.single(
+                ATTACHMENT, "This attachment is not stored with the incident."
+            )
+        attachment, content = found
+        name = attachment.filename
+        if len(content) != attachment.size:
+            raise ValidationError.single(
+                ATTACHMENT,
+                f'"{name}" is damaged in the database: {len(content):,} bytes are stored, '
+                f"but the file attached was {attachment.size:,} bytes. Ask the customer to "
+                "send it again.",
+            )
+        if hashlib.sha256(content).hexdigest() != attachment.sha256.lower():
+            raise ValidationError.single(
+                ATTACHMENT,
+                f'"{name}" is damaged in the database: its content no longer matches the '
+                "SHA-256 checksum recorded when it was attached. Ask the customer to send it "
+                "again.",
+            )
+        return attachment, content
 
     def summary(self, incident_id: str) -> IncidentSummary:
         with self._store.read() as tx:

@@ -305,6 +305,17 @@ class SqlEscalationContactRepository:
         )
 
 
+_ATTACHMENT_COLUMNS = (
+    AttachmentRow.id,
+    AttachmentRow.incident_id,
+    AttachmentRow.filename,
+    AttachmentRow.size,
+    AttachmentRow.sha256,
+    AttachmentRow.added_at,
+    AttachmentRow.author,
+)
+
+
 class SqlAttachmentRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
@@ -326,15 +337,7 @@ class SqlAttachmentRepository:
 
     def list(self, incident_id: str) -> list[Attachment]:
         rows = self._s.execute(
-            select(
-                AttachmentRow.id,
-                AttachmentRow.incident_id,
-                AttachmentRow.filename,
-                AttachmentRow.size,
-                AttachmentRow.sha256,
-                AttachmentRow.added_at,
-                AttachmentRow.author,
-            )
+            select(*_ATTACHMENT_COLUMNS)
             .where(AttachmentRow.incident_id == incident_id)
             .order_by(AttachmentRow.added_at)
         )
@@ -347,6 +350,25 @@ class SqlAttachmentRepository:
         if data is None:
             raise KeyError(f"no attachment {attachment_id}")
         return data
+
+    def read(self, incident_id: str, attachment_id: str) -> tuple[Attachment, bytes] | None:
+        row = self._s.execute(
+            select(*_ATTACHMENT_COLUMNS, AttachmentRow.content).where(
+                AttachmentRow.id == attachment_id, AttachmentRow.incident_id == incident_id
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        attachment = Attachment(
+            id=row.id,
+            incident_id=row.incident_id,
+            filename=row.filename,
+            size=row.size,
+            sha256=row.sha256,
+            added_at=row.added_at,
+            author=row.author,
+        )
+        return attachment, bytes(row.content or b"")
 
 
 class SqlMetaRepository:

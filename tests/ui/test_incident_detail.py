@@ -240,7 +240,7 @@ def test_a_complete_report_asks_for_nothing(
     assert view.report_chip.text() == "Report complete"
     assert view.report.request.toPlainText() == ""
     assert view.report.copy_button.isHidden()
-    assert view.attachments.topLevelItem(0).text(0) == "app.log"
+    assert view.attachments.tree.topLevelItem(0).text(0) == "app.log"
 
 
 def test_an_environment_error_is_said_in_words(

@@ -39,8 +39,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTabWidget,
     QToolButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -70,8 +68,8 @@ from console.ui.incident.actions import (
     escalation_note,
     unavailable,
 )
+from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.clocks_panel import ClocksPanel, countdown_text, state_label
-from console.ui.incident.new_form import format_size
 from console.ui.incident.timeline import TimelineModel, TimelineView
 from console.ui.theme import current_theme
 
@@ -199,11 +197,10 @@ class IncidentDetailView(QWidget):
         self.tabs.addTab(self.timeline_view, qta.icon("mdi6.timeline-text-outline"), "Timeline")
         self.report = ReportTab()
         self.tabs.addTab(self.report, qta.icon("mdi6.clipboard-check-outline"), "Report")
-        self.attachments = QTreeWidget()
-        self.attachments.setHeaderLabels(["File", "Size", "Added", "By"])
-        self.attachments.setRootIsDecorated(False)
+        self.attachments = AttachmentsTab(self._context.incidents, self._dispatcher, self._zone)
         self.tabs.addTab(self.attachments, qta.icon("mdi6.paperclip"), "Attachments")
         self.report_chip.clicked.connect(self._on_report_chip_clicked)
+        self.attachments.files_added.connect(self._on_attachments_files_added)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -256,6 +253,7 @@ class IncidentDetailView(QWidget):
         self.details = None
         self.clocks = None
         self.timeline.clear()
+        self.attachments.clear()
         self.stack.setCurrentIndex(0)
         self._update_actions()
 
@@ -298,7 +296,8 @@ class IncidentDetailView(QWidget):
         self.report.show_details(details, self._zone)
         self._tab_text(self.timeline_view, f"Timeline ({len(details.events)})")
         self._tab_text(self.report, f"Report ({len(missing)} missing)" if missing else "Report")
-        self._show_attachments(details)
+        self.attachments.show_attachments(summary.id, details.attachments)
+        self._tab_text(self.attachments, f"Attachments ({len(details.attachments)})")
         self.refresh_clocks()
 
     def _who_line(self, details: IncidentDetails) -> str:
@@ -319,24 +318,6 @@ class IncidentDetailView(QWidget):
         assignee = next((a.name for a in self.agents if a.id == details.summary.assignee_id), "")
         parts.append(f"assigned to {assignee}" if assignee else "unassigned")
         return " · ".join(parts)
-
-    def _show_attachments(self, details: IncidentDetails) -> None:
-        self.attachments.clear()
-        for item in details.attachments:
-            row = QTreeWidgetItem(
-                [
-                    item.filename,
-                    format_size(item.size),
-                    when(item.added_at, self._zone),
-                    item.author,
-                ]
-            )
-            row.setIcon(0, qta.icon("mdi6.file-outline"))
-            row.setToolTip(0, f"SHA-256 {item.sha256}")
-            self.attachments.addTopLevelItem(row)
-        for column in range(4):
-            self.attachments.resizeColumnToContents(column)
-        self._tab_text(self.attachments, f"Attachments ({len(details.attachments)})")
 
     def _tab_text(self, page: QWidget, text: str) -> None:
         self.tabs.setTabText(self.tabs.indexOf(page), text)
@@ -485,6 +466,14 @@ class IncidentDetailView(QWidget):
 
     @Slot(object)
     def _on_dialog_completed(self, summary: object) -> None:
+        self._changed(summary)
+
+    @Slot(object)
+    def _on_attachments_files_added(self, summary: object) -> None:
+        self._changed(summary)
+
+    def _changed(self, summary: object) -> None:
+        """Something was saved on an incident: tell the screens, and reload it if still shown."""
         incident_id = str(getattr(summary, "id", "") or self._incident_id)
         self.banner.hide()
         self.incident_changed.emit(incident_id)

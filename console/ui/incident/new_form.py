@@ -47,8 +47,9 @@ from console.domain.records import Customer, IncidentSummary, SupportWindow
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import NewIncident
-from console.services.validation import ATTACHMENT_LIMIT, ValidationError
+from console.services.validation import ATTACHMENT_LIMIT
 from console.ui.forms import FieldErrors, error_colour, error_label, with_error
+from console.ui.incident.files import format_size, with_files
 
 _CHANNELS = ((Channel.WEB, "Web form"), (Channel.EMAIL, "Email"), (Channel.PHONE, "Phone"))
 
@@ -68,41 +69,6 @@ def _if_alive(owner: QWidget, fn: Callable[[Any], None]) -> Callable[[Any], None
             fn(value)
 
     return call
-
-
-def format_size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MiB"
-    if size >= 1024:
-        return f"{size / 1024:.1f} KiB"
-    return f"{size} bytes"
-
-
-def _read_files(paths: list[Path]) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
-    """Each file's content, and our own message for files too big or unreadable.
-
-    A file over the limit is not read whole: a limit-and-one-byte prefix is enough for the
-    service to refuse it, and the message gives the real size.
-    """
-    files: list[tuple[str, bytes]] = []
-    messages: dict[str, str] = {}
-    for index, path in enumerate(paths):
-        key = f"attachments[{index}]"
-        try:
-            size = path.stat().st_size
-            with path.open("rb") as handle:
-                content = handle.read(ATTACHMENT_LIMIT + 1)
-        except OSError as exc:
-            files.append((path.name, b""))
-            messages[key] = f'"{path.name}" could not be read: {exc.strerror or exc}.'
-            continue
-        if size > ATTACHMENT_LIMIT:
-            messages[key] = (
-                f'"{path.name}" is {format_size(size)}; attachments may be at most '
-                f"{format_size(ATTACHMENT_LIMIT)}."
-            )
-        files.append((path.name, content))
-    return files, messages
 
 
 def _fill_priorities(combo: QComboBox, policy: Policy) -> None:
@@ -577,11 +543,9 @@ class NewIncidentDialog(QDialog):
         draft, paths, incidents = self.report(), list(self._paths), self._context.incidents
 
         def job() -> IncidentSummary:
-            files, messages = _read_files(paths)
-            try:
-                return incidents.open_incident(replace(draft, attachments=tuple(files)))
-            except ValidationError as exc:
-                raise ValidationError({**exc.errors, **messages}) from exc
+            return with_files(
+                paths, lambda files: incidents.open_incident(replace(draft, attachments=files))
+            )
 
         self.busy = True
         self._set_enabled(True)

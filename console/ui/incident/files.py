@@ -1,0 +1,230 @@
+"""Attachment files on this computer: reading them in, writing copies out, naming them safely.
+
+Shared by the new-incident form and the detail's Attachments tab. The functions that touch the
+file system run inside Dispatcher jobs, never on the GUI thread; their failures come back as
+:class:`AttachmentFileError`, whose ``message`` says in words what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import atexit
+import errno
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from console.domain.records import Attachment
+from console.services.validation import ATTACHMENT_LIMIT, ValidationError
+
+T = TypeVar("T")
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{device}{n}" for device in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")
+}
+_NAME_BYTES = 255  # the longest name most file systems accept, in UTF-8 bytes
+_PLAIN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+
+
+class AttachmentFileError(Exception):
+    """A file could not be read or written; ``message`` is the sentence to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def format_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MiB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size} bytes"
+
+
+def read_files(paths: Sequence[Path]) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
+    """Each file's content, and our own message for files too big or unreadable.
+
+    A file over the limit is not read whole: a limit-and-one-byte prefix is enough for the
+    service to refuse it, and the message gives the real size.
+    """
+    files: list[tuple[str, bytes]] = []
+    messages: dict[str, str] = {}
+    for index, path in enumerate(paths):
+        key = f"attachments[{index}]"
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as handle:
+                content = handle.read(ATTACHMENT_LIMIT + 1)
+        except OSError as exc:
+            files.append((path.name, b""))
+            messages[key] = f'"{path.name}" could not be read: {exc.strerror or exc}.'
+            continue
+        if size > ATTACHMENT_LIMIT:
+            messages[key] = (
+                f'"{path.name}" is {format_size(size)}; attachments may be at most '
+                f"{format_size(ATTACHMENT_LIMIT)}."
+            )
+        files.append((path.name, content))
+    return files, messages
+
+
+def with_files(paths: Sequence[Path], use: Callable[[tuple[tuple[str, bytes], ...]], T]) -> T:
+    """Read ``paths`` and hand them to ``use`` (a service call that stores attachments).
+
+    If the service refuses, its messages for files we could not read or that are too big are
+    replaced by ours, which give the reason and the real size.
+    """
+    files, messages = read_files(paths)
+    try:
+        return use(tuple(files))
+    except ValidationError as exc:
+        raise ValidationError({**exc.errors, **messages}) from exc
+
+
+def safe_file_name(name: str, fallback: str = "attachment") -> str:
+    """``name`` made safe to create on any desktop system, as close to the original as can be.
+
+    Path separators, characters Windows forbids and control characters become ``_``; leading
+    dots and spaces go (no hidden files, no ``..``), as do trailing ones (Windows drops them);
+    reserved device names (``CON``, ``com1.txt``) get a leading ``_``; a name too long for the
+    file system is shortened, keeping its extension.
+    """
+    text = _UNSAFE.sub("_", unicodedata.normalize("NFC", name or ""))
+    text = text.lstrip(". ").rstrip(". ")
+    if not text.strip("_"):
+        text = fallback
+    if text.split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
+        text = "_" + text
+    if len(text.encode()) > _NAME_BYTES:
+        stem, dot, ext = text.rpartition(".")
+        if not dot or len(ext.encode()) > 16:
+            stem, ext = text, ""
+        room = _NAME_BYTES - len(ext.encode()) - (1 if ext else 0)
+        stem = stem.encode()[:room].decode(errors="ignore").rstrip(". ")
+        text = f"{stem}.{ext}" if ext else stem
+    return text
+
+
+def _reason(error: OSError) -> str:
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "the disk is full"
+    if error.errno == errno.EROFS:
+        return "the disk is read-only"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "it is read-only or you may not write there"
+    if error.errno == errno.ENOENT:
+        return "the folder does not exist"
+    if error.errno == errno.EISDIR:
+        return "a folder already has that name"
+    if error.errno == errno.ENAMETOOLONG:
+        return "the name is too long for that disk"
+    detail = error.strerror or str(error) or type(error).__name__
+    return detail[:1].lower() + detail[1:]
+
+
+def save_error(error: OSError, name: str, path: Path) -> AttachmentFileError:
+    """Why saving ``name`` as ``path`` failed, in words."""
+    return AttachmentFileError(
+        f'"{name}" could not be saved to {path.parent}: {_reason(error)}. '
+        "Choose another place to save it."
+    )
+
+
+def write_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` whole or not at all.
+
+    The bytes go to a hidden file beside ``path`` first and replace it only once all of them
+    are on the disk, so a full disk never leaves a cut-off file under the chosen name.
+    """
+    part = path.parent / f".support-console-{secrets.token_hex(6)}.part"
+    try:
+        with part.open("xb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def save_copy(path: Path, name: str, content: bytes) -> Path:
+    """Save an attachment's ``content`` as ``path`` (Save as…); AttachmentFileError if it fails."""
+    try:
+        write_file(path, content)
+    except OSError as exc:
+        raise save_error(exc, name, path) from exc
+    return path
+
+
+class _SessionFolder:
+    """A private (0700) folder for opened attachments, made on first use, removed at exit.
+
+    The copies must outlive the job that wrote them (the desktop application reads them
+    later), so they stay until the console quits.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._path: Path | None = None
+
+    def path(self) -> Path:
+        with self._lock:
+            if self._path is None or not self._path.is_dir():
+                self._path = Path(tempfile.mkdtemp(prefix="support-console-"))
+                atexit.register(_remove, self._path)
+            return self._path
+
+
+def _remove(folder: Path) -> None:
+    for root, _, names in os.walk(folder):
+        for file_name in names:  # the copies are read-only; Windows refuses to delete those
+            try:
+                os.chmod(os.path.join(root, file_name), 0o600)
+            except OSError:
+                continue
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+session_folder = _SessionFolder().path
+
+
+def write_for_opening(folder: Path, attachment: Attachment, content: bytes) -> Path:
+    """A read-only copy of an attachment to hand to the desktop, under its own (safe) name.
+
+    Each attachment gets its own sub-folder, so two files called ``app.log`` never overwrite
+    each other; opening the same one again reuses its copy if that is still intact.
+    """
+    key = attachment.id
+    token = key if _PLAIN_ID.fullmatch(key) else hashlib.sha256(key.encode()).hexdigest()[:32]
+    path = folder / token / safe_file_name(attachment.filename)
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        if _intact(path, content):
+            return path
+        if path.exists():
+            os.chmod(path, 0o600)
+        write_file(path, content)
+        os.chmod(path, 0o400)  # a viewing copy: edits to it would never reach the incident
+    except OSError as exc:
+        raise AttachmentFileError(
+            f'"{attachment.filename}" could not be opened: its copy could not be written to '
+            f"{path.parent} ({_reason(exc)})."
+        ) from exc
+    return path
+
+
+def _intact(path: Path, content: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(content) and path.read_bytes() == content
+    except OSError:
+        return False
