@@ -28,7 +28,7 @@ from typing import Any
 from console.domain.clocks import ClockState, IncidentClocks, Terms, evaluate
 from console.domain.events import Channel, EventKind, IncidentEvent, Side, UpdateChannel
 from console.domain.ids import HybridLogicalClock, incident_number, new_id
-from console.domain.policy import Policy, WindowSpec
+from console.domain.policy import Policy
 from console.domain.projection import (
     REPORT_TEXT_FIELDS,
     Report,
@@ -36,7 +36,6 @@ from console.domain.projection import (
     opened_event,
     project,
     search_text,
-    terms_of,
 )
 from console.domain.records import (
     Agent,
@@ -48,7 +47,8 @@ from console.domain.records import (
     SupportWindow,
 )
 from console.services import validation as v
-from console.services.policy import governing_policy, latest_policy
+from console.services.clock_reader import ClockReader, window_spec
+from console.services.policy import latest_policy
 from console.services.ports import Clock, Store, Transaction
 from console.services.validation import Errors, ValidationError
 
@@ -191,7 +191,7 @@ class IncidentService:
                 "attachments": self._store_files(tx, incident_id, files, now),
             }
             event = self._event(incident_id, EventKind.OPENED, data, now)
-            terms = Terms.of(customer.plan, _spec(window))
+            terms = Terms.of(customer.plan, window_spec(window))
             summary = project([event], terms, policy, number, pv.version)
             tx.incidents.append([event], summary, search_text([event]))
             return summary
@@ -670,24 +670,14 @@ class IncidentService:
         number = str(opened.data.get("number") or (stored.number if stored else ""))
         version = opened.data.get("policy_version")
         policy_version = int(version) if version else (stored.policy_version if stored else 1)
-        policy = self._policies.get(policy_version)
-        if policy is None:  # versions never change once saved: parse and fetch each once
-            policy = self._policies[policy_version] = governing_policy(tx, policy_version)
+        reader = ClockReader(tx, self._policies)  # versions never change: each parsed once
+        policy = reader.policy(policy_version)
         customer_id = str(opened.data.get("customer_id") or (stored.customer_id if stored else ""))
-        terms = terms_of(events) or self._current_terms(tx, customer_id)
+        terms = reader.terms(events, customer_id)
         if clamp:  # an incident's own events never go back in time, even with a skewed clock
             now = max(now, *(e.at for e in events))
         clocks = evaluate(events, terms, policy, now)
         return _Context(tx, events, number, policy_version, policy, terms, customer_id, now, clocks)
-
-    @staticmethod
-    def _current_terms(tx: Transaction, customer_id: str) -> Terms:
-        """Terms for an OPENED event that carries none: the customer's as they are now."""
-        customer = tx.customers.get(customer_id)
-        window = tx.windows.get(customer.window_id) if customer else None
-        if customer is None or window is None:
-            raise LookupError(f"incident of customer {customer_id}: customer or window missing")
-        return Terms.of(customer.plan, _spec(window))
 
     def _event(
         self, incident_id: str, kind: EventKind, data: Mapping[str, Any], at: datetime
@@ -746,18 +736,6 @@ def _window_snapshot(window: SupportWindow) -> dict[str, Any]:
         "holiday_country": window.holiday_country,
         "holiday_subdivision": window.holiday_subdivision,
     }
-
-
-def _spec(window: SupportWindow) -> WindowSpec:
-    return WindowSpec(
-        id=window.id,
-        name=window.name,
-        zone=window.zone,
-        hours=window.hours,
-        holidays=tuple(window.holidays),
-        holiday_country=window.holiday_country,
-        holiday_subdivision=window.holiday_subdivision,
-    )
 
 
 def _designated(customer: Customer) -> set[str]:
