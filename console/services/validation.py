@@ -436,12 +436,14 @@ def attachment(file_name: str, content: bytes, limit: int = ATTACHMENT_LIMIT) ->
         raise ValueError(f'"{checked}" is empty.')
     if len(data) > limit:
         raise ValueError(
-            f'"{checked}" is {_size(len(data))}; attachments may be at most {_size(limit)}.'
+            f'"{checked}" is {format_size(len(data))}; attachments may be at most '
+            f"{format_size(limit)}."
         )
     return checked, data
 
 
-def _size(n: int) -> str:
+def format_size(n: int) -> str:
+    """A file size as people read it: ``120 bytes``, ``47.1 KiB``, ``1.7 MiB``."""
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.1f} MiB"
     if n >= 1024:

@@ -41,10 +41,9 @@ from console.domain.explain import when
 from console.domain.records import Attachment, IncidentSummary
 from console.qt.worker import Dispatcher
 from console.services.incidents import IncidentService
-from console.services.validation import ATTACHMENT_LIMIT
+from console.services.validation import ATTACHMENT_LIMIT, format_size
 from console.ui.forms import error_colour, error_text
 from console.ui.incident.files import (
-    format_size,
     safe_file_name,
     save_copy,
     session_folder,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from console.domain.records import Attachment
-from console.services.validation import ATTACHMENT_LIMIT, ValidationError
+from console.services.validation import ATTACHMENT_LIMIT, ValidationError, format_size
 
 T = TypeVar("T")
 
@@ -40,14 +40,6 @@ class AttachmentFileError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def format_size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MiB"
-    if size >= 1024:
-        return f"{size / 1024:.1f} KiB"
-    return f"{size} bytes"
 
 
 def read_files(paths: Sequence[Path]) -> tuple[list[tuple[str, bytes]], dict[str, str]]:

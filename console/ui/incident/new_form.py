@@ -47,9 +47,9 @@ from console.domain.records import Customer, IncidentSummary, SupportWindow
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import NewIncident
-from console.services.validation import ATTACHMENT_LIMIT
+from console.services.validation import ATTACHMENT_LIMIT, format_size
 from console.ui.forms import FieldErrors, error_colour, error_label, with_error
-from console.ui.incident.files import format_size, with_files
+from console.ui.incident.files import with_files
 
 _CHANNELS = ((Channel.WEB, "Web form"), (Channel.EMAIL, "Email"), (Channel.PHONE, "Phone"))
 
