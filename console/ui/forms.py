@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -61,6 +62,14 @@ def page_title(text: str) -> QLabel:
     font.setBold(True)
     title.setFont(font)
     return title
+
+
+def text_label() -> QLabel:
+    """A word-wrapped label whose text can be selected and copied (numbers, names, times)."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
 
 
 def error_text(error: object) -> str:

@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import IncidentDetails
-from console.ui.forms import error_label, error_text
+from console.ui.forms import error_label, error_text, text_label
 from console.ui.incident.clocks_panel import ClocksPanel
-from console.ui.incident.detail import ReportTab, priority_story
+from console.ui.incident.priority import priority_story
+from console.ui.incident.report_tab import ReportTab
 from console.ui.incident.timeline import TimelineModel, TimelineView
 
 _STATUS = {
@@ -36,14 +37,6 @@ _STATUS = {
     "resolved": "Resolved",
     "excluded": "Excluded",
 }
-
-
-def _label(selectable: bool = True) -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    if selectable:
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 class HistoryDetail(QWidget):
@@ -70,12 +63,12 @@ class HistoryDetail(QWidget):
         page = QWidget()
         body = QVBoxLayout(page)
         body.setContentsMargins(4, 0, 0, 0)
-        self.heading = _label()
+        self.heading = text_label()
         font = QFont(self.heading.font())
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.heading.setFont(font)
-        self.who = _label()
-        self.priorities = _label()
+        self.who = text_label()
+        self.priorities = text_label()
         for widget in (self.heading, self.who, self.priorities):
             body.addWidget(widget)
         self.tabs = QTabWidget()

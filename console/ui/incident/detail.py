@@ -3,37 +3,24 @@
 ``show_incident`` reads ``IncidentService.details`` off the GUI thread; the clocks then move
 with a one-second timer that runs only while the view is visible and only re-reads the
 clocks at "now" (no database work). Each action opens a small dialog (``actions.py``); on
-success the view emits ``incident_changed`` and reloads.
+success the view emits ``incident_changed`` and reloads. The report tab (``report_tab.py``),
+the priority story (``priority.py``) and the wrapping button row (``flow_layout.py``) live in
+their own modules.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
-from datetime import UTC, tzinfo
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
+from datetime import tzinfo
 
 import qtawesome as qta
 import shiboken6
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import (
-    QDesktopServices,
-    QFont,
-    QGuiApplication,
-    QHideEvent,
-    QResizeEvent,
-    QShowEvent,
-)
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFont, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLayout,
-    QLayoutItem,
-    QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QStackedWidget,
@@ -44,13 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.clock_model import IncidentClocks
-from console.domain.events import REPORT_ITEMS, EventKind, IncidentEvent
+from console.domain.events import REPORT_ITEMS
 from console.domain.explain import when
 from console.domain.records import Agent, Status
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import IncidentDetails
-from console.ui.forms import error_label, error_text
+from console.ui.forms import error_label, error_text, text_label
 from console.ui.incident.actions import (
     ACTIONS,
     ActionDialog,
@@ -70,6 +57,9 @@ from console.ui.incident.actions import (
 )
 from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.clocks_panel import ClocksPanel, countdown_text, state_label
+from console.ui.incident.flow_layout import FlowLayout
+from console.ui.incident.priority import priority_story
+from console.ui.incident.report_tab import ReportTab
 from console.ui.incident.timeline import TimelineModel, TimelineView
 from console.ui.theme import current_theme
 
@@ -157,15 +147,15 @@ class IncidentDetailView(QWidget):
         self.title.setFont(title_font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
-        self.customer = _wrapped()
+        self.customer = text_label()
         layout.addWidget(self.customer)
         priorities = QHBoxLayout()
-        self.proposed = _wrapped()
-        self.classified = _wrapped()
+        self.proposed = text_label()
+        self.classified = text_label()
         priorities.addWidget(self.proposed, 1)
         priorities.addWidget(self.classified, 1)
         layout.addLayout(priorities)
-        self.next_clock = _wrapped()
+        self.next_clock = text_label()
         layout.addWidget(self.next_clock)
 
         self.action_buttons: dict[str, QToolButton] = {}
@@ -485,240 +475,3 @@ class IncidentDetailView(QWidget):
         if self.dialog is not None:
             self.dialog.deleteLater()
         self.dialog = None
-
-
-def _wrapped() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
-def priority_story(details: IncidentDetails) -> tuple[str, str]:
-    """The customer's proposed priority and the vendor's classification, each with who and why."""
-    events, policy, clocks = details.events, details.policy, details.clocks
-    opened = next((e for e in events if e.kind is EventKind.OPENED), None)
-    contact = details.contact.name if details.contact else "the customer"
-    customer_set: IncidentEvent | None = None
-    any_set: IncidentEvent | None = None
-    for event in events:
-        if event.kind is EventKind.PRIORITY_CHANGED:
-            any_set = event
-            if event.data.get("side") == "customer":
-                customer_set = event
-    zone = details.clocks.first_response.window_zone
-    proposed = clocks.proposed_priority
-    if customer_set is not None:
-        why = str(customer_set.data.get("reason") or "")
-        proposed_text = (
-            f"<b>Customer proposed {proposed}</b> — asked on {_at(customer_set, zone)}, "
-            f"recorded by {customer_set.author}" + (f": “{why}”" if why else "")
-        )
-    elif proposed:
-        proposed_text = f"<b>Customer proposed {proposed}</b> — by {contact} when reporting"
-    else:
-        proposed_text = "<b>Customer proposed no priority</b> — none was stated when reporting"
-    priority = clocks.priority
-    try:
-        plan = policy.plan(clocks.plan)
-    except KeyError:
-        plan = None
-    if any_set is not None:
-        side = "the customer's request" if any_set.data.get("side") == "customer" else "triage"
-        why = str(any_set.data.get("reason") or "")
-        vendor_text = (
-            f"<b>Vendor classified {priority}</b> — set by {any_set.author} on "
-            f"{_at(any_set, zone)} after {side}" + (f": “{why}”" if why else "")
-        )
-    elif plan is not None and plan.customer_proposes:
-        vendor_text = (
-            f"<b>Vendor classified {priority}</b> — the customer's proposal stands "
-            f"(on the {plan.name} plan the customer proposes)"
-        )
-    else:
-        author = opened.author if opened else "the vendor"
-        channel = str(opened.data.get("channel") or "") if opened else ""
-        default = policy.default_priority(channel) if channel else None
-        how = (
-            f" (the {channel} default)"
-            if default == priority and not clocks.proposed_priority
-            else ""
-        )
-        vendor_text = f"<b>Vendor classified {priority}</b> — by {author} at opening{how}"
-    return proposed_text, vendor_text
-
-
-def _at(event: IncidentEvent, zone_name: str) -> str:
-    return when(event.at, ZoneInfo(zone_name) if zone_name else UTC)
-
-
-class ReportTab(QScrollArea):
-    """The seven report items at a glance, and a ready request for the missing ones."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        self.setWidget(body)
-        self.checklist = QGridLayout()
-        self.checklist.setHorizontalSpacing(8)
-        self.checklist.setColumnStretch(1, 1)
-        self.item_icons: dict[str, QLabel] = {}
-        self.item_texts: dict[str, QLabel] = {}
-        for row, (key, _) in enumerate(REPORT_ITEMS):
-            icon, text = QLabel(), _wrapped()
-            icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-            self.checklist.addWidget(icon, row, 0)
-            self.checklist.addWidget(text, row, 1)
-            self.item_icons[key], self.item_texts[key] = icon, text
-        layout.addLayout(self.checklist)
-        layout.addSpacing(8)
-        self.request_heading = _wrapped()
-        layout.addWidget(self.request_heading)
-        self.request = QPlainTextEdit()
-        self.request.setReadOnly(True)
-        self.request.setMinimumHeight(self.request.fontMetrics().lineSpacing() * 12)
-        layout.addWidget(self.request, 1)
-        buttons = QHBoxLayout()
-        self.copy_button = QPushButton(qta.icon("mdi6.content-copy"), "Copy")
-        self.compose_button = QPushButton(qta.icon("mdi6.email-edit-outline"), "Compose email")
-        buttons.addStretch(1)
-        buttons.addWidget(self.copy_button)
-        buttons.addWidget(self.compose_button)
-        layout.addLayout(buttons)
-        self.copy_button.clicked.connect(self._on_copy_button_clicked)
-        self.compose_button.clicked.connect(self._on_compose_button_clicked)
-        self._address = ""
-        self._subject = ""
-
-    def show_details(self, details: IncidentDetails, zone: tzinfo) -> None:
-        missing = dict(details.missing_items)
-        for key, label in REPORT_ITEMS:
-            have = _report_value(details, key, zone)
-            lacking = key in missing
-            icon = "mdi6.close-circle" if lacking else "mdi6.check-circle"
-            colour = current_theme().state_color("missed" if lacking else "met").name()
-            self.item_icons[key].setPixmap(qta.icon(icon, color=colour).pixmap(18, 18))
-            value = "<i>missing</i>" if lacking else html.escape(_elide(have, 160))
-            self.item_texts[key].setText(f"<b>{html.escape(label.capitalize())}</b>: {value}")
-            self.item_texts[key].setToolTip(have)
-        text = details.missing_items_request()
-        contact = details.contact
-        self._address = contact.emails[0] if contact and contact.emails else ""
-        self._subject = f"{details.summary.number}: information needed"
-        if not text:
-            self.request_heading.setText("The report is complete: nothing to ask for.")
-        elif contact is None:
-            self.request_heading.setText("<b>Request for the missing items</b>")
-        else:
-            to = f"{contact.name} <{self._address}>" if self._address else contact.name
-            self.request_heading.setText(
-                f"<b>Request for the missing items</b>, to {html.escape(to)}"
-            )
-        self.request.setPlainText(text)
-        self.request.setVisible(bool(text))
-        self.copy_button.setVisible(bool(text))
-        self.compose_button.setVisible(bool(text))
-        self.compose_button.setEnabled(bool(self._address))
-        self.compose_button.setToolTip(
-            f"Open your email program with this request to {self._address}"
-            if self._address
-            else "The reporting contact has no email address."
-        )
-
-    def mailto(self) -> QUrl:
-        body = self.request.toPlainText()
-        return QUrl(
-            f"mailto:{quote(self._address, safe='@')}"
-            f"?subject={quote(self._subject, safe='')}&body={quote(body, safe='')}"
-        )
-
-    @Slot()
-    def _on_copy_button_clicked(self) -> None:
-        QGuiApplication.clipboard().setText(self.request.toPlainText())
-
-    @Slot()
-    def _on_compose_button_clicked(self) -> None:
-        QDesktopServices.openUrl(self.mailto())
-
-
-def _elide(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _report_value(details: IncidentDetails, key: str, zone: tzinfo) -> str:
-    report = details.report
-    if key == "started_at":
-        if report.started_at is None:
-            return ""
-        own = report.started_at.tzinfo
-        text = when(report.started_at, own) if own else ""
-        return f"{text} ({when(report.started_at, zone)} your time)"
-    if key == "attachments":
-        names = [str(a.get("filename", "")) for a in report.attachments]
-        return ", ".join(n for n in names if n)
-    return " ".join(str(report.value(key) or "").split())
-
-
-class FlowLayout(QLayout):
-    """Lays widgets out left to right, wrapping to a new row when the width runs out."""
-
-    def __init__(self, parent: QWidget | None = None, spacing: int = 4) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self._spacing = spacing
-        self.setContentsMargins(0, 0, 0, 0)
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return self._arrange(QRect(0, 0, width, 0), move=False)
-
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._arrange(rect, move=True)
-
-    def sizeHint(self) -> QSize:
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        margins = self.contentsMargins()
-        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
-
-    def _arrange(self, rect: QRect, *, move: bool) -> int:
-        margins = self.contentsMargins()
-        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
-        x, y, row_height = area.x(), area.y(), 0
-        for item in self._items:
-            if item.isEmpty():
-                continue
-            hint = item.sizeHint()
-            if x + hint.width() > area.right() + 1 and row_height > 0:
-                x, y = area.x(), y + row_height + self._spacing
-                row_height = 0
-            if move:
-                item.setGeometry(QRect(x, y, hint.width(), hint.height()))
-            x += hint.width() + self._spacing
-            row_height = max(row_height, hint.height())
-        return y + row_height - rect.y() + margins.bottom()
