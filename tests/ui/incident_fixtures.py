@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +25,7 @@ from console.services.agents import AgentService
 from console.services.context import ConsoleContext
 from console.services.customers import CustomerService
 from console.services.seed import builtin_window_id, seed_defaults
+from console.ui.incident.detail import IncidentDetailView
 from db.engine import open_database
 from db.store import SqliteStore
 from tests.clock import ManualClock
@@ -116,3 +118,14 @@ def dispatcher(qtbot: object) -> Iterator[Dispatcher]:
     # Collect this test's reference cycles here, on the GUI thread: a collection that a
     # worker thread happens to trigger must never be the one to free Qt objects.
     gc.collect()
+
+
+@pytest.fixture
+def view(qtbot: Any, world: IncidentWorld, dispatcher: Dispatcher) -> Iterator[IncidentDetailView]:
+    """The incident detail view, shown at 1366×768; waits for its jobs when the test ends."""
+    widget = IncidentDetailView(world.context, dispatcher)
+    qtbot.addWidget(widget)
+    widget.resize(1366, 768)
+    widget.show()
+    yield widget
+    qtbot.waitUntil(lambda: not dispatcher.busy)

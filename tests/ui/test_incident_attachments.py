@@ -7,7 +7,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,9 @@ from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.files import session_folder
 from db.models import AttachmentRow
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, world
+from tests.ui.incident_fixtures import IncidentWorld, dispatcher, view, world
 
-__all__ = ["dispatcher", "world"]
+__all__ = ["dispatcher", "view", "world"]
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -53,16 +52,6 @@ def desktop(monkeypatch: pytest.MonkeyPatch) -> Desktop:
     fake = Desktop()
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(fake.open_url))
     return fake
-
-
-@pytest.fixture
-def view(qtbot, world: IncidentWorld, dispatcher: Dispatcher) -> Iterator[IncidentDetailView]:
-    widget = IncidentDetailView(world.context, dispatcher)
-    qtbot.addWidget(widget)
-    widget.resize(1366, 768)
-    widget.show()
-    yield widget
-    qtbot.waitUntil(lambda: not dispatcher.busy)
 
 
 def open_incident(world: IncidentWorld, files: list[tuple[str, bytes]]) -> IncidentSummary:

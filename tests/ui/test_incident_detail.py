@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -20,9 +19,9 @@ from console.ui.incident.actions import ActionDialog, PriorityDialog, RespondDia
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.timeline import TimelineModel
 from db.errors import DatabaseLocked
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, world
+from tests.ui.incident_fixtures import IncidentWorld, dispatcher, view, world
 
-__all__ = ["dispatcher", "world"]
+__all__ = ["dispatcher", "view", "world"]
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -51,16 +50,6 @@ def open_p1(world: IncidentWorld, **report: object) -> IncidentSummary:
             **report,  # type: ignore[arg-type]
         )
     )
-
-
-@pytest.fixture
-def view(qtbot, world: IncidentWorld, dispatcher: Dispatcher) -> Iterator[IncidentDetailView]:
-    widget = IncidentDetailView(world.context, dispatcher)
-    qtbot.addWidget(widget)
-    widget.resize(1366, 768)
-    widget.show()
-    yield widget
-    qtbot.waitUntil(lambda: not dispatcher.busy)
 
 
 def show(qtbot, view: IncidentDetailView, incident_id: str) -> None:
