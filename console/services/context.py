@@ -55,7 +55,7 @@ class ConsoleContext:
             workstation_id=workstation_id,
             agent_zone=agent_zone,
             db_path=db_path,
-            incidents=IncidentService(store, clock, actor, workstation_id, hlc),
+            incidents=IncidentService(store, clock, actor, workstation_id, hlc, zone=agent_zone),
             customers=CustomerService(store, clock, actor, hlc),
             policy=PolicyService(store, clock, actor, hlc),
             agents=AgentService(store, hlc, actor),

@@ -3,7 +3,9 @@
 Every action runs in one store transaction: load the incident's events and governing policy,
 check the action against the state those events give *now*, build the new events, project,
 and append events and projection together. A refusal is a :class:`ValidationError` (the
-incident's state under the field ``incident``) raised before anything is written.
+incident's state under the field ``incident``) raised before anything is written; what the
+state allows, and the words for it, come from ``action_rules`` so that the detail view's
+disabled buttons say exactly what a refusal here says.
 
 Priority at opening (DESIGN §2): an email with no stated priority proposes the channel default
 (P4). On plans where the customer proposes (Advanced, Premium, Premium Plus) the proposal is
@@ -21,11 +23,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
 
-from console.domain.clocks import ClockState, IncidentClocks, Terms, evaluate
+from console.domain.clocks import IncidentClocks, Terms, evaluate
 from console.domain.events import Channel, EventKind, IncidentEvent, Side, UpdateChannel
 from console.domain.ids import HybridLogicalClock, incident_number, new_id
 from console.domain.policy import Policy
@@ -47,6 +49,7 @@ from console.domain.records import (
     SupportWindow,
 )
 from console.services import validation as v
+from console.services.action_rules import Action, closed_refusal, escalation_refusal, refusal
 from console.services.clock_reader import ClockReader, window_spec
 from console.services.policy import latest_policy
 from console.services.ports import Clock, Store, Transaction
@@ -54,7 +57,6 @@ from console.services.validation import Errors, ValidationError
 
 INCIDENT = "incident"
 ATTACHMENT = "attachment"
-_ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 _REPORT_FIELDS = ("title", *REPORT_TEXT_FIELDS, "started_at", "attachments")
 
 
@@ -142,12 +144,19 @@ class IncidentService:
         actor: Agent,
         workstation_id: str,
         hlc: HybridLogicalClock,
+        *,
+        zone: tzinfo | None = None,
     ) -> None:
+        """``zone`` words the times in refusals: the agent's, as the detail view shows them.
+
+        Without it they are shown in the zone of the incident's support window.
+        """
         self._store = store
         self._clock = clock
         self._actor = actor
         self._workstation = workstation_id
         self._hlc = hlc
+        self._zone = zone
         self._policies: dict[int, Policy] = {}
 
     # -- opening ----------------------------------------------------------------------------
@@ -325,7 +334,7 @@ class IncidentService:
         """The vendor responds to the customer; the first one meets the first-response target."""
 
         def build(ctx: _Context) -> list[Draft]:
-            self._require_active(ctx, "respond to")
+            self._require(ctx, Action.RESPOND)
             errors = Errors()
             body = errors.check("text", lambda: v.text(text, what="response"))
             how = self._channel(channel, errors)
@@ -342,12 +351,7 @@ class IncidentService:
         """A status update via the status page or to a designated email contact."""
 
         def build(ctx: _Context) -> list[Draft]:
-            self._require_active(ctx, "post a status update on")
-            if ctx.clocks.responded_at is None:
-                raise ValidationError.single(
-                    INCIDENT,
-                    "Respond first: status updates are owed only after the first response.",
-                )
+            self._require(ctx, Action.POST_UPDATE)
             errors = Errors()
             body = errors.check("text", lambda: v.text(text, what="status update"))
             try:
@@ -380,7 +384,7 @@ class IncidentService:
         self, incident_id: str, priority: str, reason: str, side: Side | str = Side.VENDOR
     ) -> IncidentSummary:
         def build(ctx: _Context) -> list[Draft]:
-            self._require_active(ctx, "change the priority of")
+            self._require(ctx, Action.CHANGE_PRIORITY)
             errors = Errors()
             new = errors.check("priority", lambda: v.priority(priority, ctx.policy.priority_ids))
             why = errors.check("reason", lambda: v.text(reason, what="reason"))
@@ -401,7 +405,9 @@ class IncidentService:
         """The customer escalates to the next level, once the vendor has missed a target."""
 
         def build(ctx: _Context) -> list[Draft]:
-            self._require_active(ctx, "escalate")
+            closed = closed_refusal(ctx.status)
+            if closed:
+                raise ValidationError.single(INCIDENT, closed)
             self._check_escalation(ctx, level)
             why = ValidationError.wrap(
                 "reason", lambda: v.text(reason, what="reason", required=False)
@@ -411,43 +417,28 @@ class IncidentService:
         return self._change(incident_id, build)
 
     def _check_escalation(self, ctx: _Context, level: int) -> None:
+        """Refuse a level the customer may not escalate to now (under the field ``level``)."""
         current = ctx.clocks.escalation_level
-        top = len(ctx.policy.escalation_levels)
         if level <= current:
             raise ValidationError.single(
                 "level", f"The incident is already at Escalation {current}."
             )
-        if level > top:
-            raise ValidationError.single("level", f"The policy has no Escalation {level}.")
-        if level != current + 1:
-            raise ValidationError.single(
-                "level", f"Escalate one level at a time: Escalation {current + 1} comes first."
-            )
-        eligible = dict(ctx.clocks.eligibility)
-        since = eligible.get(level)
-        if since is not None and since <= ctx.now:
+        if level == current + 1:  # the next level: the detail view's rule, in its words
+            reason = escalation_refusal(ctx.clocks, ctx.policy, self._zone_of(ctx))
+            if reason:
+                raise ValidationError.single("level", reason)
             return
-        watched = ctx.clocks.first_response if level == 1 else ctx.clocks.escalation_1
-        what = "the report" if level == 1 else "Escalation 1"
-        if watched.state in (ClockState.MET, ClockState.NOT_APPLICABLE) or since is None:
-            stopped = watched.stopped_at
-            when = f" at {_stamp(stopped, ctx.terms)}" if stopped else ""
-            raise ValidationError.single(
-                "level",
-                f"Escalation {level} is not available: the vendor responded to {what} within "
-                f"the target{when}.",
-            )
+        if level > len(ctx.policy.escalation_levels):
+            raise ValidationError.single("level", f"The policy has no Escalation {level}.")
         raise ValidationError.single(
-            "level",
-            f"Escalation {level} is not available yet: the vendor has until "
-            f"{_stamp(since, ctx.terms)} to respond to {what}.",
+            "level", f"Escalate one level at a time: Escalation {current + 1} comes first."
         )
 
     def exclude(self, incident_id: str, reason: str, text: str) -> IncidentSummary:
         """Mark the incident excluded (reason i–iv): its clocks stop and it leaves attainment."""
 
         def build(ctx: _Context) -> list[Draft]:
-            self._require_active(ctx, "exclude")
+            self._require(ctx, Action.EXCLUDE)
             errors = Errors()
             codes = [r.code for r in ctx.policy.exclusions]
             code = errors.check(
@@ -461,11 +452,7 @@ class IncidentService:
 
     def wait_on_customer(self, incident_id: str, text: str = "") -> IncidentSummary:
         def build(ctx: _Context) -> list[Draft]:
-            if ctx.status is Status.WAITING_ON_CUSTOMER:
-                raise ValidationError.single(
-                    INCIDENT, "The incident is already waiting on the customer."
-                )
-            self._require_active(ctx, "wait on the customer for")
+            self._require(ctx, Action.WAIT_ON_CUSTOMER)
             body = ValidationError.wrap("text", lambda: v.text(text, what="note", required=False))
             return [(EventKind.WAITING_ON_CUSTOMER, {"text": body})]
 
@@ -473,10 +460,7 @@ class IncidentService:
 
     def resume(self, incident_id: str, text: str = "") -> IncidentSummary:
         def build(ctx: _Context) -> list[Draft]:
-            if ctx.status is not Status.WAITING_ON_CUSTOMER:
-                raise ValidationError.single(
-                    INCIDENT, "The incident is not waiting on the customer."
-                )
+            self._require(ctx, Action.RESUME)
             body = ValidationError.wrap("text", lambda: v.text(text, what="note", required=False))
             return [(EventKind.RESUMED, {"text": body})]
 
@@ -486,6 +470,7 @@ class IncidentService:
         """Assign to an agent, or unassign with None."""
 
         def build(ctx: _Context) -> list[Draft]:
+            self._require(ctx, Action.ASSIGN)
             current = self._assignee(ctx.events)
             if agent_id is None:
                 if current is None:
@@ -502,6 +487,7 @@ class IncidentService:
 
     def note(self, incident_id: str, text: str) -> IncidentSummary:
         def build(ctx: _Context) -> list[Draft]:
+            self._require(ctx, Action.NOTE)
             body = ValidationError.wrap("text", lambda: v.text(text, what="note"))
             return [(EventKind.NOTE, {"text": body})]
 
@@ -509,7 +495,7 @@ class IncidentService:
 
     def resolve(self, incident_id: str, text: str) -> IncidentSummary:
         def build(ctx: _Context) -> list[Draft]:
-            self._require_active(ctx, "resolve")
+            self._require(ctx, Action.RESOLVE)
             body = ValidationError.wrap("text", lambda: v.text(text, what="resolution"))
             return [(EventKind.RESOLVED, {"text": body})]
 
@@ -517,10 +503,7 @@ class IncidentService:
 
     def reopen(self, incident_id: str, reason: str) -> IncidentSummary:
         def build(ctx: _Context) -> list[Draft]:
-            if ctx.status in _ACTIVE:
-                raise ValidationError.single(
-                    INCIDENT, "The incident is open: there is nothing to reopen."
-                )
+            self._require(ctx, Action.REOPEN)
             why = ValidationError.wrap("reason", lambda: v.text(reason, what="reason"))
             return [(EventKind.REOPENED, {"reason": why})]
 
@@ -693,15 +676,14 @@ class IncidentService:
             data={k: (val.value if isinstance(val, Side) else val) for k, val in data.items()},
         )
 
-    @staticmethod
-    def _require_active(ctx: _Context, action: str) -> None:
-        if ctx.status in _ACTIVE:
-            return
-        state = "resolved" if ctx.status is Status.RESOLVED else "excluded"
-        raise ValidationError.single(
-            INCIDENT,
-            f"Cannot {action} a{'n' if state[0] == 'e' else ''} {state} incident: reopen it first.",
-        )
+    def _require(self, ctx: _Context, action: Action) -> None:
+        """Refuse ``action`` in the words the detail view gives its disabled button."""
+        reason = refusal(action, ctx.clocks, ctx.policy, self._zone_of(ctx))
+        if reason:
+            raise ValidationError.single(INCIDENT, reason)
+
+    def _zone_of(self, ctx: _Context) -> tzinfo:
+        return self._zone or ctx.terms.calendar.zone
 
     @staticmethod
     def _assignee(events: Iterable[IncidentEvent]) -> str | None:
@@ -749,11 +731,3 @@ def _differs(report: Report, key: str, value: Any) -> bool:
     if key == "started_at":
         return report.started_at is None or report.started_at != datetime.fromisoformat(value)
     return str(report.value(key) or "") != str(value or "")
-
-
-def _stamp(at: datetime | None, terms: Terms) -> str:
-    """An instant in the customer's window zone, for refusal messages."""
-    if at is None:
-        return ""
-    local = at.astimezone(terms.calendar.zone)
-    return local.strftime("%a %d %b %Y %H:%M ") + (local.tzname() or terms.calendar.zone_name)

@@ -248,7 +248,10 @@ def test_escalation_waits_for_a_missed_target_and_goes_one_level_at_a_time(
     clock.advance(minutes=10)
     with pytest.raises(ValidationError) as excinfo:
         incidents.escalate(opened.id, 1)
-    assert "not available yet: the vendor has until" in refusal(excinfo, "level")
+    assert refusal(excinfo, "level") == (  # in the window's zone: the service has no other
+        "Escalation 1 becomes available at Tue 10 Mar 2026 10:15 PDT if the vendor has not "
+        "responded to the report by then."
+    )
     with pytest.raises(ValidationError) as excinfo:
         incidents.escalate(opened.id, 2)
     assert "Escalation 1 comes first" in refusal(excinfo, "level")
@@ -266,7 +269,10 @@ def test_escalation_waits_for_a_missed_target_and_goes_one_level_at_a_time(
     assert incidents.escalate(opened.id, 2).escalation_level == 2
     with pytest.raises(ValidationError) as excinfo:
         incidents.escalate(opened.id, 3)
-    assert refusal(excinfo, "level") == "The policy has no Escalation 3."
+    assert refusal(excinfo, "level") == "The incident is at Escalation 2, the highest level."
+    with pytest.raises(ValidationError) as excinfo:
+        incidents.escalate(opened.id, 4)
+    assert refusal(excinfo, "level") == "The policy has no Escalation 4."
 
 
 def test_no_escalation_after_a_response_in_time(
@@ -301,7 +307,7 @@ def test_exclusion_stops_the_clocks_and_leaves_attainment(
 
     with pytest.raises(ValidationError) as excinfo:
         incidents.respond(opened.id, "Hello")
-    assert refusal(excinfo) == "Cannot respond to an excluded incident: reopen it first."
+    assert refusal(excinfo) == "The incident is excluded: reopen it first."
 
 
 def test_waiting_on_the_customer_pauses_updates_and_resumes(
@@ -347,7 +353,7 @@ def test_resolve_and_reopen(
     assert resolved.next_deadline is None
     with pytest.raises(ValidationError) as excinfo:
         incidents.resolve(opened.id, "again")
-    assert refusal(excinfo) == "Cannot resolve a resolved incident: reopen it first."
+    assert refusal(excinfo) == "The incident is resolved: reopen it first."
 
     clock.advance(days=1)
     with pytest.raises(ValidationError) as excinfo:

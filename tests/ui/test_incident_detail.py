@@ -14,9 +14,12 @@ from PySide6.QtTest import QAbstractItemModelTester
 from console.domain.events import EventKind
 from console.domain.records import IncidentSummary, Status
 from console.qt.worker import Dispatcher
+from console.services.action_rules import Action
 from console.services.incidents import NewIncident
-from console.ui.incident.actions import ActionDialog, PriorityDialog, RespondDialog
+from console.ui.incident.action_dialog import ACTIONS, ActionDialog
+from console.ui.incident.change_dialogs import PriorityDialog
 from console.ui.incident.detail import IncidentDetailView
+from console.ui.incident.respond_dialogs import RespondDialog
 from console.ui.incident.timeline import TimelineModel
 from db.errors import DatabaseLocked
 from tests.ui.incident_fixtures import IncidentWorld, dispatcher, view, world
@@ -154,6 +157,37 @@ def test_actions_not_allowed_now_are_disabled_with_the_reason(
 
     assert view.post_update() is None  # a shortcut says why instead of opening a dialog
     assert view.banner.text().startswith("Respond first")
+
+
+def test_a_button_for_every_action_each_calling_its_slot(view: IncidentDetailView) -> None:
+    assert [name for name, _, _ in ACTIONS] == list(Action)
+    assert set(view.action_buttons) == set(Action)
+    assert all(callable(getattr(view, action.value)) for action in Action)
+
+
+def test_a_resolved_incident_leaves_notes_assignment_and_reopening(
+    qtbot, view: IncidentDetailView, world: IncidentWorld
+) -> None:
+    summary = open_p1(world)
+    incidents = world.context.incidents
+    incidents.respond(summary.id, "Restarted the gateway")
+    incidents.resolve(summary.id, "The customer confirmed checkout works")
+    show(qtbot, view, summary.id)
+
+    buttons = view.action_buttons
+    enabled = {name for name, button in buttons.items() if button.isEnabled()}
+    assert enabled == {Action.ASSIGN, Action.NOTE, Action.REOPEN}
+    closed = "The incident is resolved: reopen it first."
+    tips = {name: button.toolTip() for name, button in buttons.items()}
+    assert tips == {
+        **dict.fromkeys(Action, closed),
+        Action.ASSIGN: "Assign",
+        Action.NOTE: "Note",
+        Action.REOPEN: "Reopen",
+        Action.RESUME: "The incident is not waiting on the customer.",
+    }
+    assert view.escalate() is None
+    assert view.banner.text() == closed
 
 
 def test_a_refused_action_shows_its_message_in_the_dialog_and_saves_nothing(

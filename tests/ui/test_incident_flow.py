@@ -9,9 +9,11 @@ import pytest
 from console.domain.clock_model import ClockState
 from console.domain.records import IncidentSummary, Status
 from console.qt.worker import Dispatcher
-from console.ui.incident.actions import EscalateDialog, ResolveDialog, RespondDialog
+from console.ui.incident.change_dialogs import EscalateDialog
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.new_form import NewIncidentDialog
+from console.ui.incident.respond_dialogs import RespondDialog
+from console.ui.incident.text_dialogs import ResolveDialog
 from tests.ui.incident_fixtures import IncidentWorld, dispatcher, world
 
 __all__ = ["dispatcher", "world"]

@@ -39,7 +39,8 @@ from console.services.review import EscalationItem, ReviewService
 from console.ui.escalations.ladder import LadderPanel
 from console.ui.escalations.model import EscalationModel, response_text, since_text
 from console.ui.forms import error_label, error_text, page_title
-from console.ui.incident.actions import ActionDialog, EscalateDialog
+from console.ui.incident.action_dialog import ActionDialog
+from console.ui.incident.change_dialogs import EscalateDialog
 
 RELOAD_MS = 60_000
 

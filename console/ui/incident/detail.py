@@ -2,7 +2,7 @@
 
 ``show_incident`` reads ``IncidentService.details`` off the GUI thread; the clocks then move
 with a one-second timer that runs only while the view is visible and only re-reads the
-clocks at "now" (no database work). Each action opens a small dialog (``actions.py``); on
+clocks at "now" (no database work). Each action opens a small dialog (``*_dialogs.py``); on
 success the view emits ``incident_changed`` and reloads. The report tab (``report_tab.py``),
 the priority story (``priority.py``) and the wrapping button row (``flow_layout.py``) live in
 their own modules.
@@ -35,31 +35,30 @@ from console.domain.events import REPORT_ITEMS
 from console.domain.explain import when
 from console.domain.records import Agent, Status
 from console.qt.worker import Dispatcher
+from console.services.action_rules import escalation_note, refusals
 from console.services.context import ConsoleContext
 from console.services.incidents import IncidentDetails
 from console.ui.forms import error_label, error_text, text_label
-from console.ui.incident.actions import (
-    ACTIONS,
-    ActionDialog,
+from console.ui.incident.action_dialog import ACTIONS, ActionDialog
+from console.ui.incident.attachments import AttachmentsTab
+from console.ui.incident.change_dialogs import (
     AssignDialog,
     EscalateDialog,
     ExcludeDialog,
-    NoteDialog,
     PriorityDialog,
-    ReopenDialog,
-    ResolveDialog,
-    RespondDialog,
-    ResumeDialog,
-    StatusUpdateDialog,
-    WaitDialog,
-    escalation_note,
-    unavailable,
 )
-from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.clocks_panel import ClocksPanel, countdown_text, state_label
 from console.ui.incident.flow_layout import FlowLayout
 from console.ui.incident.priority import priority_story
 from console.ui.incident.report_tab import ReportTab
+from console.ui.incident.respond_dialogs import RespondDialog, StatusUpdateDialog
+from console.ui.incident.text_dialogs import (
+    NoteDialog,
+    ReopenDialog,
+    ResolveDialog,
+    ResumeDialog,
+    WaitDialog,
+)
 from console.ui.incident.timeline import TimelineModel, TimelineView
 from console.ui.theme import current_theme
 
@@ -335,7 +334,7 @@ class IncidentDetailView(QWidget):
         if self.details is None or self.clocks is None:
             self.blocked = {name: "No incident is shown." for name, _, _ in ACTIONS}
         else:
-            self.blocked = unavailable(self.details, self.clocks, self._zone)
+            self.blocked = refusals(self.clocks, self.details.policy, self._zone)
         note = escalation_note(self.clocks, self._zone) if self.clocks else ""
         for name, button in self.action_buttons.items():
             reason = self.blocked.get(name, "")

@@ -1,0 +1,223 @@
+"""The base of the detail view's action dialogs: collect, confirm, run, report.
+
+Each dialog collects what its service call needs, asks for confirmation first where the step
+cannot be undone, and runs the call through the Dispatcher. A ``ValidationError`` puts its
+messages under the fields and keeps the dialog open (nothing was saved); success emits
+``completed`` with the new summary and closes the dialog. Whether an action may be taken at
+all is the service's decision (``console.services.action_rules``); the concrete dialogs live
+in ``respond_dialogs``, ``change_dialogs`` and ``text_dialogs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import qtawesome as qta
+import shiboken6
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.records import IncidentSummary
+from console.qt.worker import Dispatcher
+from console.services.action_rules import Action
+from console.services.incidents import IncidentDetails, IncidentService
+from console.ui.forms import FieldErrors, error_label, with_error
+
+Call = Callable[[], IncidentSummary]
+
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    # (the action, which names the detail view's slot; button text; icon)
+    (Action.RESPOND, "Respond", "mdi6.reply"),
+    (Action.POST_UPDATE, "Post update", "mdi6.bullhorn-outline"),
+    (Action.ASSIGN, "Assign", "mdi6.account-arrow-right-outline"),
+    (Action.NOTE, "Note", "mdi6.note-text-outline"),
+    (Action.CHANGE_PRIORITY, "Priority", "mdi6.swap-vertical"),
+    (Action.WAIT_ON_CUSTOMER, "Wait on customer", "mdi6.pause-circle-outline"),
+    (Action.RESUME, "Resume", "mdi6.play-circle-outline"),
+    (Action.ESCALATE, "Escalate", "mdi6.arrow-up-bold-circle-outline"),
+    (Action.EXCLUDE, "Exclude", "mdi6.cancel"),
+    (Action.RESOLVE, "Resolve", "mdi6.check-circle-outline"),
+    (Action.REOPEN, "Reopen", "mdi6.restore"),
+)
+
+
+def text_box(placeholder: str, lines: int = 4) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setPlaceholderText(placeholder)
+    box.setTabChangesFocus(True)
+    box.setMinimumHeight(box.fontMetrics().lineSpacing() * lines + 14)
+    return box
+
+
+def hint_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("hint")
+    return label
+
+
+def stack(*widgets: QWidget) -> QWidget:
+    """Widgets one under the other, as one form field (a group of radio buttons)."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        column.addWidget(widget)
+    return box
+
+
+class ActionDialog(QDialog):
+    """One action on one incident. Subclasses add fields and say which call to make."""
+
+    completed = Signal(object)  # IncidentSummary
+
+    title = ""
+    intro = ""
+    ok_text = "Save"
+    ok_icon = "mdi6.check"
+    confirm_button = ""  # set for steps that cannot be undone: they ask first
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        service: IncidentService,
+        details: IncidentDetails,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"{self.title} · {details.summary.number}")
+        self.setMinimumWidth(520)
+        self._dispatcher = dispatcher
+        self._service = service
+        self.details = details
+        self.incident_id = details.summary.id
+        self.busy = False
+        self.confirmation: QMessageBox | None = None
+        self._confirm_yes: QAbstractButton | None = None
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"<b>{details.summary.number}</b> · {details.summary.title}")
+        heading.setTextFormat(Qt.TextFormat.RichText)
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        if self.intro:
+            layout.addWidget(hint_label(self.intro))
+        self.form = QFormLayout()
+        layout.addLayout(self.form)
+        self.general_error = error_label()
+        layout.addWidget(self.general_error)
+        self.errors = FieldErrors(self.general_error)
+        self.buttons = QDialogButtonBox()
+        accept = QDialogButtonBox.ButtonRole.AcceptRole
+        self.ok_button = self.buttons.addButton(self.ok_text, accept)
+        self.ok_button.setIcon(qta.icon(self.ok_icon))
+        self.ok_button.setDefault(True)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        self._build_fields()
+
+    def _build_fields(self) -> None:
+        """Subclasses add their fields here."""
+
+    def confirm_text(self) -> str:
+        """The question asked before a step that cannot be undone."""
+        return ""
+
+    def add_field(self, key: str, label: str, widget: QWidget, hint: str = "") -> QWidget:
+        box, error = with_error(widget, hint_label(hint) if hint else None)
+        self.form.addRow(label, box)
+        self.errors.add(key, widget, error)
+        return box
+
+    def call(self) -> Call:
+        raise NotImplementedError
+
+    # -- running -----------------------------------------------------------------------------
+
+    @Slot()
+    def submit(self) -> None:
+        if self.busy:
+            return
+        if self.confirm_button:
+            self._ask_confirmation()
+        else:
+            self._run()
+
+    def _ask_confirmation(self) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.windowTitle())
+        box.setText(self.confirm_text())
+        box.setInformativeText("This cannot be undone.")
+        self._confirm_yes = box.addButton(self.confirm_button, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(self._on_confirmation_button_clicked)
+        self.confirmation = box
+        box.open()
+
+    def confirm(self) -> None:
+        """Answer the open confirmation with yes (what the confirm button does)."""
+        if self._confirm_yes is not None:
+            self._confirm_yes.click()
+
+    @Slot(QAbstractButton)
+    def _on_confirmation_button_clicked(self, button: QAbstractButton) -> None:
+        confirmed = button is self._confirm_yes
+        self.confirmation = None
+        self._confirm_yes = None
+        if confirmed:
+            self._run()
+
+    def _run(self) -> None:
+        self.errors.clear()
+        self._set_busy(True)
+        self._dispatcher.submit(
+            self.call(), self._if_alive(self._on_done), self._if_alive(self._on_failed)
+        )
+
+    def _if_alive(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        """A job's callback that is dropped if the dialog was deleted meanwhile."""
+
+        def call(value: Any) -> None:
+            if shiboken6.isValid(self):
+                fn(value)
+
+        return call
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.ok_button.setEnabled(not busy)
+        self.setCursor(Qt.CursorShape.BusyCursor if busy else Qt.CursorShape.ArrowCursor)
+
+    def _on_done(self, summary: IncidentSummary) -> None:
+        self._set_busy(False)
+        self.completed.emit(summary)
+        self.accept()
+
+    def _on_failed(self, error: Exception) -> None:
+        self._set_busy(False)
+        self.errors.show_exception(error)
+
+    def reject(self) -> None:
+        if not self.busy:  # a save under way finishes first
+            super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.busy:
+            event.ignore()
+        else:
+            super().closeEvent(event)
