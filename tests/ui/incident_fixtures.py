@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from console.domain.ids import HybridLogicalClock
-from console.domain.records import Agent, Customer, Role
+from console.domain.records import Agent, Customer, IncidentSummary, Role
 from console.qt.worker import Dispatcher
 from console.services.agents import AgentService
 from console.services.context import ConsoleContext
 from console.services.customers import CustomerService
+from console.services.incidents import NewIncident
 from console.services.seed import builtin_window_id, seed_defaults
 from console.ui.incident.detail import IncidentDetailView
 from db.engine import open_database
@@ -129,3 +130,18 @@ def view(qtbot: Any, world: IncidentWorld, dispatcher: Dispatcher) -> Iterator[I
     widget.show()
     yield widget
     qtbot.waitUntil(lambda: not dispatcher.busy)
+
+
+def open_p1(world: IncidentWorld, **report: object) -> IncidentSummary:
+    """A P1 incident for Northwind, reported on the web by its first contact."""
+    customer = world.premium
+    return world.context.incidents.open_incident(
+        NewIncident(
+            customer_id=customer.id,
+            contact_id=customer.contacts[0].id,
+            title="Checkout returns 502 Bad Gateway",
+            channel="web",
+            proposed_priority="P1",
+            **report,  # type: ignore[arg-type]
+        )
+    )

@@ -18,13 +18,12 @@ from sqlalchemy import update
 from console.domain.ids import new_id
 from console.domain.records import Attachment, IncidentSummary
 from console.qt.worker import Dispatcher
-from console.services.incidents import NewIncident
 from console.services.validation import ATTACHMENT_LIMIT
 from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.files import session_folder
 from db.models import AttachmentRow
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, view, world
+from tests.ui.incident_fixtures import IncidentWorld, dispatcher, open_p1, view, world
 
 __all__ = ["dispatcher", "view", "world"]
 
@@ -55,16 +54,7 @@ def desktop(monkeypatch: pytest.MonkeyPatch) -> Desktop:
 
 
 def open_incident(world: IncidentWorld, files: list[tuple[str, bytes]]) -> IncidentSummary:
-    customer = world.premium
-    return world.context.incidents.open_incident(
-        NewIncident(
-            customer_id=customer.id,
-            contact_id=customer.contacts[0].id,
-            title="Checkout returns 502 Bad Gateway",
-            proposed_priority="P1",
-            attachments=files,
-        )
-    )
+    return open_p1(world, attachments=files)
 
 
 def show(qtbot, view: IncidentDetailView, incident_id: str) -> AttachmentsTab:

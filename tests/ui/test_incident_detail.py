@@ -12,7 +12,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtTest import QAbstractItemModelTester
 
 from console.domain.events import EventKind
-from console.domain.records import IncidentSummary, Status
+from console.domain.records import Status
 from console.qt.worker import Dispatcher
 from console.services.action_rules import Action
 from console.services.incidents import NewIncident
@@ -22,7 +22,7 @@ from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.respond_dialogs import RespondDialog
 from console.ui.incident.timeline import TimelineModel
 from db.errors import DatabaseLocked
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, view, world
+from tests.ui.incident_fixtures import IncidentWorld, dispatcher, open_p1, view, world
 
 __all__ = ["dispatcher", "view", "world"]
 
@@ -39,20 +39,6 @@ class Mailer(QObject):
     @Slot(QUrl)
     def open(self, url: QUrl) -> None:
         self.opened.append(url)
-
-
-def open_p1(world: IncidentWorld, **report: object) -> IncidentSummary:
-    customer = world.premium
-    return world.context.incidents.open_incident(
-        NewIncident(
-            customer_id=customer.id,
-            contact_id=customer.contacts[0].id,
-            title="Checkout returns 502 Bad Gateway",
-            channel="web",
-            proposed_priority="P1",
-            **report,  # type: ignore[arg-type]
-        )
-    )
 
 
 def show(qtbot, view: IncidentDetailView, incident_id: str) -> None:
