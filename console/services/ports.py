@@ -29,11 +29,11 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class IncidentFilter:
-    """What history review and the queue narrow by; None means any."""
+    """What history review and the queue narrow by; None or an empty tuple means any."""
 
     text: str = ""
     statuses: tuple[str, ...] = ()
-    customer_id: str | None = None
+    customer_ids: tuple[str, ...] = ()
     priorities: tuple[str, ...] = ()
     plans: tuple[str, ...] = ()
     assignee_id: str | None = None

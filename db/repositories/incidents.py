@@ -149,8 +149,8 @@ class SqlIncidentRepository:
             conditions.append(IncidentRow.pk.in_(matches))
         if flt.statuses:
             conditions.append(IncidentRow.status.in_(flt.statuses))
-        if flt.customer_id:
-            conditions.append(IncidentRow.customer_id == flt.customer_id)
+        if flt.customer_ids:
+            conditions.append(IncidentRow.customer_id.in_(flt.customer_ids))
         if flt.priorities:
             conditions.append(IncidentRow.priority.in_(flt.priorities))
         if flt.assignee_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from console.services.customers import CustomerService
 from console.services.incidents import IncidentService
 from console.services.ports import IncidentFilter
 from db.store import SqliteStore
@@ -46,3 +47,34 @@ def test_attainment_filters_by_the_plan_that_governed_the_incident(
 
     assert [row.plan for row in rows] == ["standard"]
     assert [s.id for s in found] == [standard.id]
+
+
+def test_several_customers_narrow_the_list_the_count_and_attainment(
+    store: SqliteStore,
+    clock: FakeClock,
+    incidents: IncidentService,
+    customers: Customers,
+    customer_service: CustomerService,
+) -> None:
+    third = customer_service.create_customer(
+        "Koala Creek Wines", "standard", customers.standard.window_id
+    )
+    customer_service.add_contact(third.id, "Jack Nguyen", "Owner", ["jack@koala.example"])
+    third = customer_service.customer(third.id)
+    opened = {
+        c.id: incidents.open_incident(report(c, priority="P2", proposed_priority="P2")).id
+        for c in (customers.premium, customers.standard, third)
+    }
+    clock.advance(timedelta(days=7))
+    both = IncidentFilter(customer_ids=(customers.premium.id, third.id))
+
+    with store.read() as tx:
+        found = tx.incidents.find(both, limit=10)
+        counted = tx.incidents.count(both)
+        rows = tx.incidents.attainment(both, clock.now())
+        one = tx.incidents.count(IncidentFilter(customer_ids=(third.id,)))
+        every = tx.incidents.count(IncidentFilter())
+
+    assert {s.id for s in found} == {opened[customers.premium.id], opened[third.id]}
+    assert (counted, one, every) == (2, 1, 3)
+    assert sorted((r.plan, r.missed) for r in rows) == [("premium_plus", 1), ("standard", 1)]

@@ -139,7 +139,7 @@ def test_export_follows_the_filters(
     hostile(incidents, customers)
     incidents.open_incident(report(customers.standard, title="Grades page slow", priority="P3"))
     path = tmp_path / "standard.csv"
-    assert review.export_csv(IncidentFilter(customer_id=customers.standard.id), path) == 1
+    assert review.export_csv(IncidentFilter(customer_ids=(customers.standard.id,)), path) == 1
     rows = read_csv(path)
     assert rows[1][CSV_COLUMNS.index("Customer")] == "Hollybrook Trust"
 

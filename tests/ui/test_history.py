@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QPushButton, QToolButton
 
@@ -19,12 +19,18 @@ from console.services.incidents import NewIncident
 from console.services.ports import IncidentFilter
 from console.services.review import CSV_COLUMNS
 from console.ui.history import HistoryView
+from console.ui.history.filters import FilterBar
 from console.ui.history.model import HistoryModel
+from console.ui.history.multichoice import VALUE_ROLE, MultiChoice
 from tests.ui.review_fixtures import ReviewWorld, review_world
 
 __all__ = ["review_world"]
 
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+pytestmark = pytest.mark.qt_log_ignore(
+    "This plugin does not support propagateSizeHints",
+    "This plugin does not support raise",  # the drop-downs' popups, offscreen
+    "This plugin does not support grabbing the keyboard",
+)
 
 HOSTILE = ('=HYPERLINK("http://evil.example","Click me")', "+1", "-2", "@SUM(A1:A9)")
 
@@ -112,32 +118,43 @@ def test_a_new_filter_drops_a_page_still_loading(
     assert {model.row(r).summary.priority for r in range(model.rowCount())} == {"P4"}
 
 
+def pick(combo: str, value: object) -> Callable[[FilterBar], None]:
+    """Choose ``value`` in the filter bar's single-choice ``combo``."""
+
+    def choose(bar: FilterBar) -> None:
+        box = getattr(bar, combo)
+        box.setCurrentIndex(box.findData(value))
+
+    return choose
+
+
 @pytest.mark.parametrize(
-    ("combo", "value", "check", "flt"),
+    ("choose", "check", "flt"),
     [
         (
-            "priority",
-            "P1",
+            lambda bar: bar.priority.set_chosen(["P1"]),
             lambda r: r.summary.priority == "P1",
             IncidentFilter(priorities=("P1",)),
         ),
-        ("outcome", True, lambda r: r.outcome == "met", IncidentFilter(met=True)),
-        ("outcome", False, lambda r: r.outcome == "missed", IncidentFilter(met=False)),
-        ("excluded", True, lambda r: r.summary.excluded, IncidentFilter(excluded=True)),
-        ("excluded", False, lambda r: not r.summary.excluded, IncidentFilter(excluded=False)),
+        (pick("outcome", True), lambda r: r.outcome == "met", IncidentFilter(met=True)),
+        (pick("outcome", False), lambda r: r.outcome == "missed", IncidentFilter(met=False)),
+        (pick("excluded", True), lambda r: r.summary.excluded, IncidentFilter(excluded=True)),
+        (
+            pick("excluded", False),
+            lambda r: not r.summary.excluded,
+            IncidentFilter(excluded=False),
+        ),
     ],
 )
 def test_filters_narrow_the_list_and_the_count(
     qtbot,
     view: HistoryView,
     review_world: ReviewWorld,
-    combo: str,
-    value: object,
+    choose: Callable[[FilterBar], None],
     check: Callable[[Any], bool],
     flt: IncidentFilter,
 ) -> None:
-    box = getattr(view.filters, combo)
-    refilter(qtbot, view, lambda: box.setCurrentIndex(box.findData(value)))
+    refilter(qtbot, view, lambda: choose(view.filters))
     expected = count(review_world, flt)
     assert 0 < expected < 300
     assert view.matched == expected
@@ -148,10 +165,10 @@ def test_filters_narrow_the_list_and_the_count(
 
 def test_customer_and_period_filters(qtbot, view: HistoryView, review_world: ReviewWorld) -> None:
     customers = view.filters.customer
-    customer_id = customers.itemData(1)
-    refilter(qtbot, view, lambda: customers.setCurrentIndex(1))
+    customer_id = offered(customers)[0]
+    refilter(qtbot, view, lambda: customers.set_chosen([customer_id]))
     assert {r.summary.customer_id for r in rows(view)} == {customer_id}
-    assert view.matched == count(review_world, IncidentFilter(customer_id=customer_id))
+    assert view.matched == count(review_world, IncidentFilter(customer_ids=(customer_id,)))
     period = view.filters.period
     refilter(qtbot, view, lambda: period.setCurrentIndex(period.findData(7)))
     since = review_world.clock.now() - timedelta(days=7)
@@ -160,6 +177,129 @@ def test_customer_and_period_filters(qtbot, view: HistoryView, review_world: Rev
     refilter(qtbot, view, view.filters.clear)
     assert view.matched == 300
     assert view.filters.describe() == ["No filters: every incident"]
+
+
+def offered(choice: MultiChoice) -> list[str]:
+    """The values a multi-choice box offers, in its order ("Any" left out)."""
+    items = (choice.choices.item(row) for row in range(1, choice.choices.rowCount()))
+    return [str(item.data(VALUE_ROLE)) for item in items]
+
+
+def row_of(choice: MultiChoice, value: str) -> int:
+    return offered(choice).index(value) + 1
+
+
+def tick_with_keyboard(qtbot, choice: MultiChoice, values: list[str]) -> None:
+    """Open with Space, move to each value and tick it with Space, close with Escape."""
+    qtbot.keyClick(choice, Qt.Key.Key_Space)
+    listing = choice.popup.list
+    assert choice.popup.isVisible()
+    for value in values:
+        listing.setCurrentIndex(choice.choices.index(row_of(choice, value), 0))
+        qtbot.keyClick(listing, Qt.Key.Key_Space)
+    qtbot.keyClick(listing, Qt.Key.Key_Escape)
+    assert not choice.popup.isVisible()
+
+
+def tick_with_mouse(qtbot, choice: MultiChoice, values: list[str]) -> None:
+    """Open with a click, click each value's row (its name, not only its box), click away."""
+    qtbot.mouseClick(choice, Qt.MouseButton.LeftButton)
+    listing = choice.popup.list
+    assert choice.popup.isVisible()
+    for value in values:
+        spot = listing.visualRect(choice.choices.index(row_of(choice, value), 0)).center()
+        qtbot.mouseClick(listing.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    assert choice.popup.isVisible()  # ticking keeps it open for the next one
+    choice.hidePopup()
+
+
+def test_two_priorities_and_two_plans_narrow_the_list_and_attainment(
+    qtbot, view: HistoryView, review_world: ReviewWorld
+) -> None:
+    everything = review_world.review.attainment(IncidentFilter())
+    bar = view.filters
+    refilter(qtbot, view, lambda: tick_with_keyboard(qtbot, bar.priority, ["P1", "P2"]))
+    refilter(qtbot, view, lambda: tick_with_keyboard(qtbot, bar.plan, ["premium", "premium_plus"]))
+    flt = IncidentFilter(priorities=("P1", "P2"), plans=("premium", "premium_plus"))
+    assert bar.current() == flt
+    expected = count(review_world, flt)
+    assert 0 < expected < count(review_world, IncidentFilter(priorities=("P1", "P2")))
+    assert view.matched == expected
+    fetch_all(qtbot, view.model)
+    assert view.model.rowCount() == expected
+    assert {r.summary.priority for r in rows(view)} == {"P1", "P2"}
+    assert {r.summary.plan for r in rows(view)} == {"premium", "premium_plus"}
+    attained = view.attainment.rows
+    assert attained == review_world.review.attainment(flt) != everything
+    assert {r.priority for r in attained} == {"P1", "P2"}
+    assert {r.plan for r in attained} == {"premium", "premium_plus"}
+    assert (bar.priority.currentText(), bar.plan.toolTip()) == (
+        "P1, P2",
+        "Plan the incident was opened under: Premium, Premium Plus",
+    )
+
+    refilter(qtbot, view, bar.clear_button.click)
+    assert bar.current() == IncidentFilter()
+    assert view.matched == 300
+    assert view.attainment.rows == everything
+    assert (bar.priority.currentText(), bar.plan.currentText()) == ("Any priority", "Any plan")
+
+
+def test_two_customers_narrow_the_list_and_attainment(
+    qtbot, view: HistoryView, review_world: ReviewWorld
+) -> None:
+    customers = view.filters.customer
+    assert customers.currentText() == "Any customer"
+    assert customers.accessibleName() == "Customer"
+    chosen = offered(customers)[1:3]
+    refilter(qtbot, view, lambda: tick_with_mouse(qtbot, customers, chosen[:1]))
+    refilter(qtbot, view, lambda: tick_with_mouse(qtbot, customers, chosen[1:]))
+    flt = IncidentFilter(customer_ids=tuple(chosen))
+    assert customers.chosen() == tuple(chosen)
+    expected = count(review_world, flt)
+    assert view.matched == expected
+    assert max(count(review_world, IncidentFilter(customer_ids=(c,))) for c in chosen) < expected
+    fetch_all(qtbot, view.model)
+    assert view.model.rowCount() == expected
+    assert {r.summary.customer_id for r in rows(view)} == set(chosen)
+    assert view.attainment.rows == review_world.review.attainment(flt)
+    assert sum(r.met + r.missed for r in view.attainment.rows) < sum(
+        r.met + r.missed for r in review_world.review.attainment(IncidentFilter())
+    )
+    # ticking "Any customer" is the way back to every customer
+    refilter(qtbot, view, lambda: customers.toggle(0))
+    assert customers.chosen() == () and view.matched == 300
+
+
+def customer_names(bar: FilterBar) -> list[str]:
+    items = (bar.customer.choices.item(r) for r in range(1, bar.customer.choices.rowCount()))
+    return [item.text() for item in items]
+
+
+def test_the_words_line_lists_every_value_chosen(qtbot, view: HistoryView) -> None:
+    bar = view.filters
+    names = dict(zip(offered(bar.customer), customer_names(bar), strict=True))
+    first, second = offered(bar.customer)[:2]
+
+    def choose() -> None:
+        bar.period.setCurrentIndex(bar.period.findData(-1))
+        bar.date_from.setDate(QDate(2026, 1, 1))
+        bar.date_to.setDate(QDate(2026, 3, 31))
+        bar.customer.set_chosen([second, first])
+        bar.priority.set_chosen(["P2", "P1"])
+        bar.plan.set_chosen(["premium", "premium_plus", "standard"])
+        bar.outcome.setCurrentIndex(bar.outcome.findData(False))
+
+    refilter(qtbot, view, choose)
+    assert bar.describe() == [
+        "Opened from 01 Jan 2026 to 31 Mar 2026",
+        f"Customer: {names[first]} or {names[second]}",
+        "Priority: P1 or P2",
+        "Plan: Standard, Premium or Premium Plus",
+        "First response missed",
+    ]
+    refilter(qtbot, view, lambda: bar.customer.set_chosen([first]))
+    assert f"Customer: {names[first]}" in bar.describe()
 
 
 def test_full_text_search(qtbot, view: HistoryView, review_world: ReviewWorld) -> None:
@@ -173,6 +313,7 @@ def test_full_text_search(qtbot, view: HistoryView, review_world: ReviewWorld) -
     view.filters.search.setText("nothing-matches-this")
     refilter(qtbot, view, view.filters.apply)
     assert view.model.rowCount() == 0 and view.matched == 0
+    assert view.detail.details is None  # no incident left on show from the earlier list
 
 
 def test_the_selected_row_reads_read_only(qtbot, view: HistoryView) -> None:
@@ -279,8 +420,7 @@ def test_cancelling_an_export_writes_no_file(
 
 
 def test_pdf_report_is_written(qtbot, view: HistoryView, tmp_path: Path) -> None:
-    priority = view.filters.priority
-    refilter(qtbot, view, lambda: priority.setCurrentIndex(priority.findData("P2")))
+    refilter(qtbot, view, lambda: view.filters.priority.set_chosen(["P2"]))
     path = tmp_path / "report.pdf"
     with qtbot.waitSignal(view.exported):
         view.write_report(path)

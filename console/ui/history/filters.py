@@ -1,5 +1,6 @@
-"""The history filters: search text, period, customer, priority, plan, outcome, exclusions.
+"""The history filters: search text, period, customers, priorities, plans, outcome, exclusions.
 
+Customers, priorities and plans take several values each (``MultiChoice``); none means any.
 Each change emits ``filter_changed`` with a fresh ``IncidentFilter`` (typing waits for a
 short pause first). ``describe`` says in words which filters are in force, for the report.
 """
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.services.ports import Clock, IncidentFilter
+from console.ui.history.multichoice import MultiChoice
 
 TYPING_PAUSE_MS = 300
 
@@ -77,9 +79,11 @@ class FilterBar(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd MMM yyyy")
             edit.setToolTip(tip)
-        self.customer = _combo([("All customers", None)], "Customer")
-        self.priority = _combo([("All priorities", None)], "Priority")
-        self.plan = _combo([("All plans", None)], "Plan the incident was opened under")
+        self.customer = MultiChoice("Customer", "Any customer", ("customer", "customers"))
+        self.priority = MultiChoice("Priority", "Any priority", ("priority", "priorities"))
+        self.plan = MultiChoice(
+            "Plan", "Any plan", ("plan", "plans"), "Plan the incident was opened under"
+        )
         self.outcome = _combo(OUTCOMES, "First-response target met or missed")
         self.excluded = _combo(EXCLUSIONS, "Incidents excluded from support")
         self.clear_button = QToolButton()
@@ -115,7 +119,9 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(self._on_search_text_changed)
         self.search.returnPressed.connect(self.apply)
         self.period.currentIndexChanged.connect(self._on_period_current_index_changed)
-        for combo in (self.customer, self.priority, self.plan, self.outcome, self.excluded):
+        for choice in (self.customer, self.priority, self.plan):
+            choice.chosen_changed.connect(self.apply)
+        for combo in (self.outcome, self.excluded):
             combo.currentIndexChanged.connect(self.apply)
         self.date_from.dateChanged.connect(self.apply)
         self.date_to.dateChanged.connect(self.apply)
@@ -128,32 +134,19 @@ class FilterBar(QWidget):
         plans: Sequence[tuple[str, str]],
     ) -> None:
         """Fill the customer, priority and plan lists (id, name), keeping what is chosen."""
-        for combo, items in (
-            (self.customer, customers),
-            (self.priority, [(p, p) for p in priorities]),
-            (self.plan, plans),
-        ):
-            chosen = combo.currentData()
-            combo.blockSignals(True)
-            while combo.count() > 1:
-                combo.removeItem(1)
-            for value, text in items:
-                combo.addItem(text, value)
-            combo.setCurrentIndex(max(0, combo.findData(chosen)))
-            combo.blockSignals(False)
+        self.customer.set_choices(customers)
+        self.priority.set_choices([(p, p) for p in priorities])
+        self.plan.set_choices(plans)
 
     # -- the filter -------------------------------------------------------------------------
 
     def current(self) -> IncidentFilter:
         opened_from, opened_to = self._period()
-        customer = self.customer.currentData()
-        priority = self.priority.currentData()
-        plan = self.plan.currentData()
         return IncidentFilter(
             text=self.search.text().strip(),
-            customer_id=customer or None,
-            priorities=(priority,) if priority else (),
-            plans=(plan,) if plan else (),
+            customer_ids=self.customer.chosen(),
+            priorities=self.priority.chosen(),
+            plans=self.plan.chosen(),
             opened_from=opened_from,
             opened_to=opened_to,
             met=self.outcome.currentData(),
@@ -174,7 +167,7 @@ class FilterBar(QWidget):
         return self._clock.now() - timedelta(days=days), None
 
     def describe(self) -> list[str]:
-        """The filters in force, in words ("Any" ones left out)."""
+        """The filters in force, in words ("Any" ones left out; several values joined by "or")."""
         flt, parts = self.current(), []
         if flt.text:
             parts.append(f"Search: “{flt.text}”")
@@ -185,7 +178,10 @@ class FilterBar(QWidget):
             )
         elif self.period.currentData() is not None:
             parts.append(f"Opened in the {self.period.currentText().lower()}")
-        for combo in (self.customer, self.priority, self.plan, self.outcome, self.excluded):
+        for choice in (self.customer, self.priority, self.plan):
+            if words := choice.describe():
+                parts.append(words)
+        for combo in (self.outcome, self.excluded):
             if combo.currentIndex() > 0:
                 parts.append(combo.currentText())
         return parts or ["No filters: every incident"]
@@ -199,21 +195,16 @@ class FilterBar(QWidget):
 
     @Slot()
     def clear(self) -> None:
-        widgets = (
-            self.search,
-            self.period,
-            self.customer,
-            self.priority,
-            self.plan,
-            self.outcome,
-            self.excluded,
-        )
+        combos = (self.period, self.outcome, self.excluded)
+        choices = (self.customer, self.priority, self.plan)
+        widgets = (self.search, *combos, *choices)
         for widget in widgets:
             widget.blockSignals(True)
         self.search.clear()
-        for combo in widgets[1:]:
-            assert isinstance(combo, QComboBox)
+        for combo in combos:
             combo.setCurrentIndex(0)
+        for choice in choices:
+            choice.clear_choice()
         for widget in widgets:
             widget.blockSignals(False)
         self.dates.setVisible(False)

@@ -189,7 +189,9 @@ class HistoryView(QWidget):
     @Slot(int)
     def _on_model_page_loaded(self, _: int) -> None:
         self._show_status()
-        if not self.table.selectionModel().hasSelection() and self.model.rowCount():
+        if not self.model.rowCount():
+            self.detail.show_incident("")  # nothing matches: no incident left on show
+        elif not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
 
     def _show_status(self) -> None:
