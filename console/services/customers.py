@@ -2,7 +2,7 @@
 
 Every edit is validated as a whole (one message per field) and saved at once in its own
 transaction. Contacts are never removed: deleting one sets a flag, so the history of who was
-contacted stays readable.
+contacted stays readable, and restoring one clears the flag on the same record.
 """
 
 from __future__ import annotations
@@ -228,6 +228,35 @@ class CustomerService:
             self._contact(tx, contact_id)
             tx.customers.delete_contact(contact_id, self._hlc.now())
 
+    def restore_contact(self, contact_id: str, *, index: int | None = None) -> Contact:
+        """Bring a deleted contact back as the same record: same id, same details.
+
+        Incidents that name it as their reporting contact find it on the list again, and the
+        cleared flag syncs with a fresh clock, so it wins over the older delete everywhere.
+        It takes its old key back if no contact on the list holds that key now; otherwise it
+        goes next to the contacts that were its neighbours (after those whose keys sort below
+        its old one). ``index`` puts it at that row instead (clamped to the list): an undo
+        knows the exact place, even when keys around it were rewritten meanwhile.
+        """
+        with self._store.transaction() as tx:
+            contact = self._deleted_contact(tx, contact_id)
+            customer = self._customer(tx, contact.customer_id)
+            others = ordered_by_rank(customer.contacts)
+            old = contact.rank
+            below = sum(1 for c in others if c.rank < old) if old else len(others)
+            index = below if index is None else max(0, min(index, len(others)))
+            stamp = self._hlc.now()
+            if old and index == below and all(c.rank != old for c in others):
+                rank = old
+            else:
+                keys = place(others, contact_id, index)
+                rank = keys.pop(contact_id)
+                by_id = {c.id: c for c in others}
+                for row_id, key in keys.items():  # tied keys in the way, re-keyed
+                    tx.customers.save_contact(replace(by_id[row_id], rank=key), stamp)
+            tx.customers.restore_contact(contact_id, rank, stamp)
+            return replace(contact, rank=rank)
+
     def move_contact(
         self, contact_id: str, before_id: str | None, after_id: str | None
     ) -> list[Contact]:
@@ -396,6 +425,21 @@ class CustomerService:
         contact = tx.customers.contact(contact_id)
         if contact is None:
             raise ValidationError.single("contact", "This contact is no longer on the list.")
+        return contact
+
+    @staticmethod
+    def _deleted_contact(tx: Transaction, contact_id: str) -> Contact:
+        contact = tx.customers.contact(contact_id, include_deleted=True)
+        if contact is None:
+            raise ValidationError.single(
+                "contact_id", "There is no such contact: nothing to restore."
+            )
+        if tx.customers.contact(contact_id) is not None:
+            raise ValidationError.single(
+                "contact_id",
+                f"{contact.name} is still on the support list: only a deleted contact can be "
+                "restored.",
+            )
         return contact
 
     @staticmethod

@@ -131,6 +131,13 @@ class SqlCustomerRepository:
             update(ContactRow).where(ContactRow.id == contact_id).values(deleted=True, hlc=hlc)
         )
 
+    def restore_contact(self, contact_id: str, rank: str, hlc: str) -> None:
+        self._s.execute(
+            update(ContactRow)
+            .where(ContactRow.id == contact_id)
+            .values(deleted=False, rank=rank, hlc=hlc)
+        )
+
     def contact(self, contact_id: str, *, include_deleted: bool = False) -> Contact | None:
         row = self._s.get(ContactRow, contact_id)
         if row is None or (row.deleted and not include_deleted):

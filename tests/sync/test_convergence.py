@@ -1,13 +1,13 @@
 """Property: replicas converge under faults (DESIGN §9, issue 6).
 
 A hypothesis state machine drives 2–5 replicas (real SQLite files, real services, a real
-PostgreSQL) through random edits, deletes, reorders, timeline appends and syncs, while the
-transport drops, duplicates, delays and reorders requests and replies, the server is killed
-and restarted (``pg_ctl -m immediate``) and every replica's wall clock is skewed. Every local
-write is recorded as it is acknowledged (read back from the outbox it was queued in). After
-healing (fault-free rounds): all replicas hold identical data; every field holds the value of
-its highest-clock write; every timeline is the union of all events; no support list holds a
-duplicate; no cursor ever went backwards.
+PostgreSQL) through random edits, deletes, restores, reorders, timeline appends and syncs,
+while the transport drops, duplicates, delays and reorders requests and replies, the server is
+killed and restarted (``pg_ctl -m immediate``) and every replica's wall clock is skewed. Every
+local write is recorded as it is acknowledged (read back from the outbox it was queued in).
+After healing (fault-free rounds): all replicas hold identical data; every field holds the
+value of its highest-clock write; every timeline is the union of all events; no support list
+holds a duplicate; no cursor ever went backwards.
 """
 
 from __future__ import annotations
@@ -212,6 +212,21 @@ class SyncMachine(RuleBasedStateMachine):
         contact = _contact(self._customer(replica, c), k)
         if contact is not None:
             self._act(replica, lambda: replica.customers.delete_contact(contact.id))
+
+    @rule(r=st.integers(0, 4), k=st.integers(0, 9))
+    def restore_contact(self, r: int, k: int) -> None:
+        """An undone delete: the same record comes back, maybe re-keyed next to a tie."""
+        replica = self._pick(r)
+        with replica.database.read() as session:
+            deleted = [
+                row[0]
+                for row in session.connection().exec_driver_sql(
+                    "SELECT id FROM contacts WHERE deleted ORDER BY id"
+                )
+            ]
+        if deleted:
+            target = deleted[k % len(deleted)]
+            self._act(replica, lambda: replica.customers.restore_contact(target))
 
     @rule(r=st.integers(0, 4), c=st.integers(0, 9), k=st.integers(0, 9), up=st.booleans())
     def move_contact(self, r: int, c: int, k: int, up: bool) -> None:

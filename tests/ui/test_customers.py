@@ -10,9 +10,11 @@ import pytest
 from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import text
 
 from console.domain.records import Contact, Customer
 from console.qt.worker import Dispatcher
+from console.services.ranking import ordered_by_rank
 from console.services.seed import builtin_window_id
 from console.ui.customers.common import warning_colour
 from console.ui.customers.contact_model import ContactListModel
@@ -344,6 +346,91 @@ def test_delete_asks_first_and_undo_puts_the_contact_back_in_its_place(
     assert customers_world.names(customers_world.northwind) == without
     saved(qtbot, editor, editor.undo_action.trigger)
     assert customers_world.names(customers_world.northwind) == NORTHWIND
+
+
+def shown_ids(editor: SupportListEditor) -> list[str]:
+    return [c.id for c in editor.model.contacts]
+
+
+def stored_ids(world: CustomersWorld, customer_id: str) -> list[str]:
+    customer = world.service().customer(customer_id)
+    return [c.id for c in ordered_by_rank(customer.contacts)]
+
+
+def contact_rows(world: CustomersWorld) -> int:
+    """Every contact record, deleted ones too: undo and redo must not make new ones."""
+    with world.store.read() as tx:
+        return tx.session.execute(text("SELECT count(*) FROM contacts")).scalar_one()
+
+
+def test_undo_of_a_delete_restores_the_same_contact_and_redo_deletes_it_again(
+    qtbot, view: CustomersView, customers_world: CustomersWorld
+) -> None:
+    world, northwind = customers_world, customers_world.northwind
+    editor = open_customer(view, northwind)
+    stack = editor.undo_stack
+    assert stack is not None
+    olivia, james, maria = ids = shown_ids(editor)
+    rows = contact_rows(world)
+
+    select(editor, "James Okafor")
+    editor.delete_action.trigger()
+    assert editor.delete_box is not None
+    saved(qtbot, editor, editor.delete_box.button(QMessageBox.StandardButton.Yes).click)
+    assert stored_ids(world, northwind) == shown_ids(editor) == [olivia, maria]
+    assert stack.undoText() == "Delete James Okafor"
+
+    saved(qtbot, editor, stack.undo)
+    assert stored_ids(world, northwind) == shown_ids(editor) == ids  # James, same id, row 2
+    saved(qtbot, editor, stack.redo)
+    assert stored_ids(world, northwind) == shown_ids(editor) == [olivia, maria]
+    saved(qtbot, editor, stack.undo)
+    assert stored_ids(world, northwind) == shown_ids(editor) == ids
+    assert contact_rows(world) == rows
+    assert (stack.count(), stack.index()) == (1, 0)
+
+    # Delete again, then move Maria up and back: her new key is the one James had.
+    james_key = next(c.rank for c in editor.model.contacts if c.id == james)
+    select(editor, "James Okafor")
+    editor.delete_action.trigger()
+    assert editor.delete_box is not None
+    saved(qtbot, editor, editor.delete_box.button(QMessageBox.StandardButton.Yes).click)
+    select(editor, "Maria Rossi")
+    saved(qtbot, editor, editor.up_action.trigger)
+    assert stored_ids(world, northwind) == [maria, olivia]
+    saved(qtbot, editor, stack.undo)
+    assert stored_ids(world, northwind) == [olivia, maria]
+    assert next(c.rank for c in editor.model.contacts if c.id == maria) == james_key
+    saved(qtbot, editor, stack.undo)
+    assert stored_ids(world, northwind) == shown_ids(editor) == ids
+    saved(qtbot, editor, stack.redo)
+    saved(qtbot, editor, stack.redo)
+    assert stored_ids(world, northwind) == shown_ids(editor) == [maria, olivia]
+    saved(qtbot, editor, stack.undo)
+    saved(qtbot, editor, stack.undo)
+    assert stored_ids(world, northwind) == shown_ids(editor) == ids
+    assert contact_rows(world) == rows
+
+
+def test_redo_of_an_add_restores_the_same_contact(
+    qtbot, view: CustomersView, customers_world: CustomersWorld
+) -> None:
+    world, orchard = customers_world, customers_world.orchard
+    editor = open_customer(view, orchard)
+    editor.add_action.trigger()
+    dialog = editor.contact_dialog
+    assert dialog is not None
+    dialog.name.setText("Noah Green")
+    dialog.emails.setText("noah@orchard.example")
+    saved(qtbot, editor, dialog.save_button.click)
+    added = shown_ids(editor)
+    rows = contact_rows(world)
+
+    saved(qtbot, editor, editor.undo_action.trigger)
+    assert stored_ids(world, orchard) == added[:2]
+    saved(qtbot, editor, editor.redo_action.trigger)
+    assert stored_ids(world, orchard) == shown_ids(editor) == added  # same id, last again
+    assert contact_rows(world) == rows
 
 
 def test_each_customer_keeps_its_own_undo_history(

@@ -5,13 +5,16 @@ editor), which refuses new work while a job is on its way, so the database alway
 edits in stack order. An edit that was already saved (a form validated by the service, a
 drag that moved the row at once) is pushed with ``done=True``: its first ``redo`` does nothing.
 
-A contact that is deleted and then restored by undo comes back as a new record (the service
-keeps deleted contacts flagged for history and sync); :class:`ContactRef` lets every
-command on the stack follow it to its new id.
+Deleting only flags a contact (the service keeps it for history and sync), so undoing a
+delete, or redoing an add, restores that same record in one transaction: same id, same
+details, at the row it had. Incidents that name it find it again and other workstations see
+an un-delete, not a new contact. :class:`ContactRef` is the id every command about one
+contact shares: an add that has not run yet learns it when it does.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +24,9 @@ from PySide6.QtGui import QUndoCommand
 from console.domain.records import Contact
 from console.services.customers import CustomerService
 from console.services.ranking import ordered_by_rank
+
+#: Any row past the end: the service clamps it, so a contact restored there goes last.
+_END = sys.maxsize
 
 
 class ListRunner(Protocol):
@@ -92,15 +98,9 @@ class _ListCommand(QUndoCommand):
     def _backward(self) -> None:
         raise NotImplementedError
 
-    def _add(self, fields: ContactFields) -> None:
-        contact = self._service.add_contact(
-            self._customer_id, fields.name, fields.role, fields.emails, fields.phones
-        )
-        self._ref.id = contact.id
-
 
 class AddContactCommand(_ListCommand):
-    """Add at the end of the list; undo takes the contact off again."""
+    """Add at the end of the list; undo takes the contact off again, redo restores it."""
 
     def __init__(
         self,
@@ -114,9 +114,18 @@ class AddContactCommand(_ListCommand):
     ) -> None:
         super().__init__(f"Add {fields.name}", runner, service, customer_id, ref, done=done)
         self._fields = fields
+        self._created = done  # once the record exists, redo restores it (same id)
 
     def _forward(self) -> None:
-        self._add(self._fields)
+        if self._created:
+            self._service.restore_contact(self._ref.id, index=_END)
+            return
+        fields = self._fields
+        contact = self._service.add_contact(
+            self._customer_id, fields.name, fields.role, fields.emails, fields.phones
+        )
+        self._ref.id = contact.id
+        self._created = True
 
     def _backward(self) -> None:
         self._service.delete_contact(self._ref.id)
@@ -154,7 +163,7 @@ class EditContactCommand(_ListCommand):
 
 
 class DeleteContactCommand(_ListCommand):
-    """Take a contact off the list; undo puts an equal contact back at the same place."""
+    """Take a contact off the list; undo restores the same record at the same row."""
 
     def __init__(
         self,
@@ -168,14 +177,13 @@ class DeleteContactCommand(_ListCommand):
         done: bool = False,
     ) -> None:
         super().__init__(f"Delete {fields.name}", runner, service, customer_id, ref, done=done)
-        self._fields, self._index = fields, index
+        self._index = index  # its row when deleted: where undo puts it back
 
     def _forward(self) -> None:
         self._service.delete_contact(self._ref.id)
 
     def _backward(self) -> None:
-        self._add(self._fields)
-        place_contact(self._service, self._customer_id, self._ref.id, self._index)
+        self._service.restore_contact(self._ref.id, index=self._index)
 
 
 class MoveContactCommand(_ListCommand):
