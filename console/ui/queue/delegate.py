@@ -130,7 +130,8 @@ class _Texts:
     Most strings repeat from one paint to the next (names, titles, "breached · first
     response", a countdown in days or hours), so each is shaped once into a ``QStaticText``.
     A countdown that shows seconds changes every tick, but only its seconds do: it is drawn
-    as two kept pieces, "12 m " (the same for a minute) and "09 s" (one of sixty).
+    from kept pieces, "12 m " (the same for a minute) and "09 s" (one of sixty), and so on
+    for a business countdown beside it.
     """
 
     LIMIT = 4096
