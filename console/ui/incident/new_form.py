@@ -8,34 +8,23 @@ nothing is saved until the whole form is valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
 
 import qtawesome as qta
-import shiboken6
-from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTime, QTimeZone, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QCompleter,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -47,9 +36,12 @@ from console.domain.records import Customer, IncidentSummary, SupportWindow
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import NewIncident
-from console.services.validation import ATTACHMENT_LIMIT, format_size
-from console.ui.forms import FieldErrors, error_colour, error_label, with_error
+from console.ui.customers.common import if_alive
+from console.ui.forms import FieldErrors, error_label, with_error
+from console.ui.incident.action_dialog import hint_label
+from console.ui.incident.attachment_picker import AttachmentPicker
 from console.ui.incident.files import with_files
+from console.ui.incident.started_field import StartedField
 
 _CHANNELS = ((Channel.WEB, "Web form"), (Channel.EMAIL, "Email"), (Channel.PHONE, "Phone"))
 
@@ -61,16 +53,6 @@ class _FormData:
     policy: Policy
 
 
-def _if_alive(owner: QWidget, fn: Callable[[Any], None]) -> Callable[[Any], None]:
-    """A job's callback that is dropped if ``owner`` was deleted meanwhile."""
-
-    def call(value: Any) -> None:
-        if shiboken6.isValid(owner):
-            fn(value)
-
-    return call
-
-
 def _fill_priorities(combo: QComboBox, policy: Policy) -> None:
     combo.clear()
     combo.addItem("Not stated", "")
@@ -80,9 +62,13 @@ def _fill_priorities(combo: QComboBox, policy: Policy) -> None:
 
 
 class _TextBox(QPlainTextEdit):
-    """A report text that asks for ``lines`` lines and grows into any room left."""
+    """A report text that asks for ``lines`` lines and grows into any room left.
 
-    def __init__(self, placeholder: str, lines: int) -> None:
+    Unlike ``action_dialog.text_box`` it also hints at that height, so the report's boxes
+    share the column instead of each asking for a default-sized editor.
+    """
+
+    def __init__(self, placeholder: str, lines: int = 3) -> None:
         super().__init__()
         self.setPlaceholderText(placeholder)
         self.setTabChangesFocus(True)
@@ -91,17 +77,6 @@ class _TextBox(QPlainTextEdit):
 
     def sizeHint(self) -> QSize:
         return QSize(super().sizeHint().width(), self._height)
-
-
-class _FileList(QListWidget):
-    """The attachment list: small until there is room to grow."""
-
-    def sizeHint(self) -> QSize:
-        return QSize(super().sizeHint().width(), 96)
-
-
-def _text_box(placeholder: str, lines: int = 3) -> QPlainTextEdit:
-    return _TextBox(placeholder, lines)
 
 
 class NewIncidentDialog(QDialog):
@@ -118,10 +93,8 @@ class NewIncidentDialog(QDialog):
         self._dispatcher = dispatcher
         self._data: _FormData | None = None
         self._priority_chosen = False  # the user picked a priority: channels leave it alone
-        self._zone_chosen = False
         self._shown_customer_id: str | None = None
         self.busy = False
-        self._paths: list[Path] = []
         self.setWindowTitle("New incident")
         self.resize(1080, 700)
         self._build()
@@ -156,21 +129,15 @@ class NewIncidentDialog(QDialog):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.customer.setCompleter(completer)
-        self.customer_info = QLabel()
-        self.customer_info.setWordWrap(True)
-        self.customer_info.setObjectName("hint")
+        self.customer_info = hint_label("")
         self.contact = QComboBox()
         self.channel = QComboBox()
         for channel, label in _CHANNELS:
             self.channel.addItem(label, channel.value)
         self.proposed = QComboBox()
         self.classified = QComboBox()
-        self.priority_help = QLabel()
-        self.priority_help.setWordWrap(True)
-        self.priority_help.setObjectName("hint")
-        self.priority_rule = QLabel()
-        self.priority_rule.setWordWrap(True)
-        self.priority_rule.setObjectName("hint")
+        self.priority_help = hint_label("")
+        self.priority_rule = hint_label("")
         self._row(who_form, "customer_id", "&Customer", self.customer, hint=self.customer_info)
         self._row(who_form, "contact_id", "Reporting c&ontact", self.contact)
         self._row(who_form, "channel", "C&hannel", self.channel)
@@ -181,62 +148,37 @@ class NewIncidentDialog(QDialog):
         who_form.addRow(self.priority_rule)
         who_form.addRow(self.priority_help)
 
-        files = QGroupBox("Relevant log files or data")
-        files_layout = QVBoxLayout(files)
-        self.attachments = _FileList()
-        self.attachments.setMinimumHeight(72)
-        self.attachments.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        buttons = QHBoxLayout()
-        self.add_files = QPushButton(qta.icon("mdi6.paperclip"), "Add files…")
-        self.remove_files = QPushButton(qta.icon("mdi6.close"), "Remove")
-        self.remove_files.setEnabled(False)
-        buttons.addWidget(self.add_files)
-        buttons.addWidget(self.remove_files)
-        buttons.addStretch(1)
-        limit = QLabel(f"Up to {format_size(ATTACHMENT_LIMIT)} each")
-        limit.setObjectName("hint")
-        buttons.addWidget(limit)
-        attachments_box, attachments_error = with_error(self.attachments)
-        files_layout.addWidget(attachments_box)
-        files_layout.addLayout(buttons)
+        self.picker = AttachmentPicker("Relevant log files or data")
+        self.attachments = self.picker.list  # focused when the service refuses a file
+        self.add_files = self.picker.add_button
+        self.remove_files = self.picker.remove_button
 
         left = QVBoxLayout()
         left.addWidget(who)
-        left.addWidget(files, 1)
+        left.addWidget(self.picker, 1)
 
         report = QGroupBox("The customer's report")
         report_form = QFormLayout(report)
         report_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self.title = QLineEdit()
         self.title.setPlaceholderText("A short summary, e.g. Checkout returns 502 Bad Gateway")
-        self.affected = _text_box("Which parts of the service are unavailable or not working")
-        self.impact = _text_box("Who is affected and how badly", lines=2)
-        self.started_known = QCheckBox("Known")
-        self.started = QDateTimeEdit()
-        self.started.setCalendarPopup(True)
-        self.started.setDisplayFormat("yyyy-MM-dd HH:mm")
-        # Only the wall-clock fields are used (the zone is chosen beside it): UTC here keeps
-        # this machine's own summer-time gaps from shifting what the agent types.
-        self.started.setTimeZone(QTimeZone.utc())
-        self.started_zone = QComboBox()
-        self.started_zone.setMaxVisibleItems(20)
-        started_row = QWidget()
-        started_layout = QHBoxLayout(started_row)
-        started_layout.setContentsMargins(0, 0, 0, 0)
-        started_layout.addWidget(self.started_known)
-        started_layout.addWidget(self.started)
-        started_layout.addWidget(self.started_zone, 1)
-        self.steps = _text_box("1. …\n2. …\n3. …", lines=4)
-        self.error_message = _text_box("Paste the message exactly as shown", lines=2)
+        self.affected = _TextBox("Which parts of the service are unavailable or not working")
+        self.impact = _TextBox("Who is affected and how badly", lines=2)
+        self.started_field = StartedField(self._context.clock, self._context.agent_zone)
+        self.started_known = self.started_field.known
+        self.started = self.started_field.time
+        self.started_zone = self.started_field.zone
+        self.steps = _TextBox("1. …\n2. …\n3. …", lines=4)
+        self.error_message = _TextBox("Paste the message exactly as shown", lines=2)
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.error_message.setFont(fixed)
         self._row(report_form, "title", "&Title", self.title)
         self._row(report_form, "affected", "&Affected", self.affected)
         self._row(report_form, "impact", "&Impact on users", self.impact)
-        self._row(report_form, "started_at", "&Started", started_row, focus=self.started)
+        self._row(report_form, "started_at", "&Started", self.started_field, focus=self.started)
         self._row(report_form, "steps", "Steps to &reproduce", self.steps)
         self._row(report_form, "error_message", "E&xact error message", self.error_message)
-        self.errors.add("attachments", self.attachments, attachments_error)
+        self.errors.add("attachments", self.attachments, self.picker.error)
 
         columns.addLayout(left, 5)
         columns.addWidget(report, 6)
@@ -259,12 +201,6 @@ class NewIncidentDialog(QDialog):
         self.classified.activated.connect(self._on_priority_activated)
         self.proposed.currentIndexChanged.connect(self._show_priority_help)
         self.classified.currentIndexChanged.connect(self._show_priority_help)
-        self.started_known.toggled.connect(self._on_started_known_toggled)
-        self.started_zone.activated.connect(self._on_zone_activated)
-        self.add_files.clicked.connect(self._on_add_files_clicked)
-        self.remove_files.clicked.connect(self._on_remove_files_clicked)
-        self.attachments.itemSelectionChanged.connect(self._on_attachment_selection_changed)
-        self._on_started_known_toggled(False)
 
     def _row(
         self,
@@ -292,7 +228,7 @@ class NewIncidentDialog(QDialog):
             return _FormData(context.customers.customers(), windows, policy)
 
         self._dispatcher.submit(
-            job, _if_alive(self, self._on_loaded), _if_alive(self, self._on_load_failed)
+            job, if_alive(self, self._on_loaded), if_alive(self, self._on_load_failed)
         )
 
     def _on_loaded(self, data: _FormData) -> None:
@@ -304,8 +240,8 @@ class NewIncidentDialog(QDialog):
             self.customer.addItem(customer.name, customer.id)
         self.customer.setCurrentIndex(-1)
         self.customer.blockSignals(False)
-        self._fill_zones()
-        self._reset_started_time()
+        self.started_field.fill_zones(sorted({w.zone for w in data.windows.values()}))
+        self.started_field.reset_time()
         self._set_enabled(True)
         self._on_customer_changed()
         self.customer.setFocus()
@@ -313,23 +249,6 @@ class NewIncidentDialog(QDialog):
 
     def _on_load_failed(self, error: Exception) -> None:
         self.errors.show_exception(error)
-
-    def _fill_zones(self) -> None:
-        common = [self._context.agent_zone.key, "UTC"]
-        if self._data is not None:
-            common = sorted({w.zone for w in self._data.windows.values()}) + common
-        seen: list[str] = []
-        for name in common:
-            if name not in seen:
-                seen.append(name)
-        self.started_zone.clear()
-        for name in seen:
-            self.started_zone.addItem(name, name)
-        self.started_zone.insertSeparator(self.started_zone.count())
-        for name in sorted(available_timezones()):
-            if name not in seen and "/" in name and not name.startswith(("posix/", "right/")):
-                self.started_zone.addItem(name, name)
-        self.started_zone.setCurrentIndex(self.started_zone.findData(self._context.agent_zone.key))
 
     def _set_enabled(self, enabled: bool) -> None:
         self._body.setEnabled(enabled)
@@ -376,11 +295,8 @@ class NewIncidentDialog(QDialog):
         if customer.csm_name:
             parts.append(f"account manager {customer.csm_name}")
         self.customer_info.setText(" · ".join(parts))
-        if window is not None and not self._zone_chosen:
-            index = self.started_zone.findData(window.zone)
-            if index >= 0:
-                self.started_zone.setCurrentIndex(index)
-                self._reset_started_time()
+        if window is not None:
+            self.started_field.follow_zone(window.zone)
         self._show_plan_rules(customer)
         self._apply_channel_default()
 
@@ -443,84 +359,20 @@ class NewIncidentDialog(QDialog):
             lines.append(f"<u>{text}</u>" if info.id in chosen else text)
         self.priority_help.setText("<br>".join(lines))
 
-    @Slot(bool)
-    def _on_started_known_toggled(self, known: bool) -> None:
-        self.started.setEnabled(known)
-        self.started_zone.setEnabled(known)
-
-    @Slot()
-    def _on_zone_activated(self) -> None:
-        self._zone_chosen = True
-
-    def _reset_started_time(self) -> None:
-        zone = self._zone()
-        if zone is None or self.started_known.isChecked():
-            return
-        local = self._context.clock.now().astimezone(zone)
-        self.started.setDateTime(
-            QDateTime(
-                QDate(local.year, local.month, local.day),
-                QTime(local.hour, local.minute),
-                QTimeZone.utc(),
-            )
-        )
-
-    def _zone(self) -> ZoneInfo | None:
-        name = self.started_zone.currentData()
-        return ZoneInfo(str(name)) if name else None
-
     # -- attachments -------------------------------------------------------------------------
-
-    @Slot()
-    def _on_add_files_clicked(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Attach log files or data")
-        self.add_attachments([Path(p) for p in paths])
 
     def add_attachments(self, paths: list[Path]) -> None:
         """Add files to attach (each shown with its size; over-limit ones are flagged)."""
-        for path in paths:
-            if path in self._paths:
-                continue
-            try:
-                size = path.stat().st_size
-            except OSError:
-                size = -1
-            self._paths.append(path)
-            text = f"{path.name} · {format_size(size)}" if size >= 0 else path.name
-            item = QListWidgetItem(qta.icon("mdi6.file-outline"), text)
-            item.setToolTip(str(path))
-            if size > ATTACHMENT_LIMIT:
-                item.setIcon(qta.icon("mdi6.alert-circle", color=error_colour()))
-                item.setToolTip(f"{path}\nLarger than {format_size(ATTACHMENT_LIMIT)}")
-            self.attachments.addItem(item)
+        self.picker.add(paths)
 
     def attachment_paths(self) -> list[Path]:
-        return list(self._paths)
-
-    @Slot()
-    def _on_remove_files_clicked(self) -> None:
-        selected = self.attachments.selectedItems()
-        for row in sorted((self.attachments.row(item) for item in selected), reverse=True):
-            self.attachments.takeItem(row)
-            del self._paths[row]
-
-    @Slot()
-    def _on_attachment_selection_changed(self) -> None:
-        self.remove_files.setEnabled(bool(self.attachments.selectedItems()))
+        return self.picker.paths()
 
     # -- submitting --------------------------------------------------------------------------
 
     def report(self) -> NewIncident:
         """What the form holds now, as the service takes it (attachments read on submit)."""
         customer = self.selected_customer()
-        started: datetime | None = None
-        zone = self._zone()
-        if self.started_known.isChecked() and zone is not None:
-            value = self.started.dateTime()
-            day, time = value.date(), value.time()
-            started = datetime(
-                day.year(), day.month(), day.day(), time.hour(), time.minute(), tzinfo=zone
-            )
         vendor = self._vendor_classifies()
         return NewIncident(
             customer_id=customer.id if customer else "",
@@ -531,7 +383,7 @@ class NewIncidentDialog(QDialog):
             priority=(str(self.classified.currentData() or "") or None) if vendor else None,
             affected=self.affected.toPlainText(),
             impact=self.impact.toPlainText(),
-            started_at=started,
+            started_at=self.started_field.value(),
             steps=self.steps.toPlainText(),
             error_message=self.error_message.toPlainText(),
         )
@@ -540,7 +392,7 @@ class NewIncidentDialog(QDialog):
     def submit(self) -> None:
         if self.busy or self._data is None:
             return
-        draft, paths, incidents = self.report(), list(self._paths), self._context.incidents
+        draft, paths, incidents = self.report(), self.picker.paths(), self._context.incidents
 
         def job() -> IncidentSummary:
             return with_files(
@@ -551,7 +403,7 @@ class NewIncidentDialog(QDialog):
         self._set_enabled(True)
         self.errors.clear()
         self._dispatcher.submit(
-            job, _if_alive(self, self._on_opened), _if_alive(self, self._on_open_failed)
+            job, if_alive(self, self._on_opened), if_alive(self, self._on_open_failed)
         )
 
     def _on_opened(self, summary: IncidentSummary) -> None:

@@ -1,0 +1,100 @@
+"""The new-incident form's files (DESIGN §7): the list to attach, each with its size.
+
+Files are only listed here; they are read when the form is submitted. A file over the size
+limit stays on the list with a red mark, so the service's message under it names a file the
+agent can see and remove.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import qtawesome as qta
+from PySide6.QtCore import QSize, Slot
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from console.services.validation import ATTACHMENT_LIMIT, format_size
+from console.ui.forms import error_colour, with_error
+
+
+class _FileList(QListWidget):
+    """The attachment list: small until there is room to grow."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), 96)
+
+
+class AttachmentPicker(QGroupBox):
+    """The files to attach: add, remove, and see each one's size against the limit."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title)
+        self._paths: list[Path] = []
+        layout = QVBoxLayout(self)
+        self.list = _FileList()
+        self.list.setMinimumHeight(72)
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton(qta.icon("mdi6.paperclip"), "Add files…")
+        self.remove_button = QPushButton(qta.icon("mdi6.close"), "Remove")
+        self.remove_button.setEnabled(False)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        limit = QLabel(f"Up to {format_size(ATTACHMENT_LIMIT)} each")
+        limit.setObjectName("hint")
+        buttons.addWidget(limit)
+        box, self.error = with_error(self.list)  # the form's FieldErrors shows messages here
+        layout.addWidget(box)
+        layout.addLayout(buttons)
+
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.remove_button.clicked.connect(self._on_remove_button_clicked)
+        self.list.itemSelectionChanged.connect(self._on_list_selection_changed)
+
+    def add(self, paths: list[Path]) -> None:
+        """Add files to attach (each shown with its size; over-limit ones are flagged)."""
+        for path in paths:
+            if path in self._paths:
+                continue
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = -1
+            self._paths.append(path)
+            text = f"{path.name} · {format_size(size)}" if size >= 0 else path.name
+            item = QListWidgetItem(qta.icon("mdi6.file-outline"), text)
+            item.setToolTip(str(path))
+            if size > ATTACHMENT_LIMIT:
+                item.setIcon(qta.icon("mdi6.alert-circle", color=error_colour()))
+                item.setToolTip(f"{path}\nLarger than {format_size(ATTACHMENT_LIMIT)}")
+            self.list.addItem(item)
+
+    def paths(self) -> list[Path]:
+        """The chosen files, in the order they were added."""
+        return list(self._paths)
+
+    @Slot()
+    def _on_add_button_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self.window(), "Attach log files or data")
+        self.add([Path(p) for p in paths])
+
+    @Slot()
+    def _on_remove_button_clicked(self) -> None:
+        selected = self.list.selectedItems()
+        for row in sorted((self.list.row(item) for item in selected), reverse=True):
+            self.list.takeItem(row)
+            del self._paths[row]
+
+    @Slot()
+    def _on_list_selection_changed(self) -> None:
+        self.remove_button.setEnabled(bool(self.list.selectedItems()))
