@@ -11,10 +11,12 @@ any other failure into a sentence: environment errors from the database layer ca
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from console.services.validation import NotAllowed, ValidationError
@@ -62,6 +64,25 @@ def page_title(text: str) -> QLabel:
     font.setBold(True)
     title.setFont(font)
     return title
+
+
+def if_alive(owner: QWidget, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A job's callback that is dropped if ``owner`` was deleted while the job ran."""
+
+    def call(value: Any) -> None:
+        if shiboken6.isValid(owner):
+            fn(value)
+
+    return call
+
+
+def hint_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A word-wrapped secondary line under a field, in the theme's muted text colour."""
+    label = QLabel(text, parent)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # follows theme changes
+    return label
 
 
 def text_label() -> QLabel:

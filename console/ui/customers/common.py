@@ -1,27 +1,13 @@
-"""Small helpers the customer and policy screens share: job callbacks, status colours, dates."""
+"""Small helpers the customer and policy screens share: status colours, dates, phone numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
 
 import phonenumbers
-import shiboken6
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtGui import QColor
 
 from console.ui.theme import current_theme
-
-
-def if_alive(owner: QWidget, fn: Callable[[Any], None]) -> Callable[[Any], None]:
-    """A job's callback that is dropped if ``owner`` was deleted while the job ran."""
-
-    def call(value: Any) -> None:
-        if shiboken6.isValid(owner):
-            fn(value)
-
-    return call
 
 
 def warning_colour() -> QColor:
@@ -31,15 +17,6 @@ def warning_colour() -> QColor:
 
 def ok_colour() -> QColor:
     return current_theme().state_color("met")
-
-
-def hint_label(text: str = "", parent: QWidget | None = None) -> QLabel:
-    """A word-wrapped secondary line under a field, in the theme's muted text colour."""
-    label = QLabel(text, parent)
-    label.setObjectName("hint")
-    label.setWordWrap(True)
-    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # follows theme changes
-    return label
 
 
 def day_text(at: datetime, zone: tzinfo) -> str:

@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.qt.worker import Dispatcher
-from console.ui.customers.common import hint_label, if_alive
-from console.ui.forms import FieldErrors, error_label, with_error
+from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
 
 _SPLIT = re.compile(r"[,;\n]")
 

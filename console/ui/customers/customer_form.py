@@ -27,9 +27,8 @@ from console.domain.records import Customer, SupportWindow
 from console.qt.worker import Dispatcher
 from console.services import validation
 from console.services.context import ConsoleContext
-from console.ui.customers.common import hint_label, if_alive
 from console.ui.customers.window_dialog import WindowEditorDialog
-from console.ui.forms import FieldErrors, error_label, with_error
+from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
 
 
 @dataclass(frozen=True, slots=True)

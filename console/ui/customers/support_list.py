@@ -38,17 +38,11 @@ from console.ui.customers.commands import (
     MoveContactCommand,
     StepContactCommand,
 )
-from console.ui.customers.common import (
-    hint_label,
-    if_alive,
-    ok_colour,
-    pretty_phone,
-    warning_colour,
-)
+from console.ui.customers.common import ok_colour, pretty_phone, warning_colour
 from console.ui.customers.contact_dialog import ContactDialog, ContactInput
 from console.ui.customers.contact_model import ContactColumn, ContactListModel
 from console.ui.customers.customer_model import list_status
-from console.ui.forms import error_label, error_text
+from console.ui.forms import error_label, error_text, hint_label, if_alive
 
 
 class SupportListEditor(QWidget):

@@ -44,7 +44,7 @@ from console.domain.policy import Policy
 from console.domain.records import Customer, SupportWindow
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
-from console.ui.customers.common import if_alive, title_text
+from console.ui.customers.common import title_text
 from console.ui.customers.customer_form import CustomerForm, phone_hint
 from console.ui.customers.customer_model import (
     CUSTOMER_ROLE,
@@ -54,7 +54,7 @@ from console.ui.customers.customer_model import (
     CustomerListModel,
 )
 from console.ui.customers.support_list import SupportListEditor
-from console.ui.forms import error_label, error_text, page_title
+from console.ui.forms import error_label, error_text, if_alive, page_title
 from console.ui.policy.editor import PolicyEditorDialog
 
 

@@ -39,8 +39,7 @@ from console.domain.explain import when
 from console.domain.records import SupportWindow
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
-from console.ui.customers.common import hint_label, if_alive
-from console.ui.forms import FieldErrors, error_label, with_error
+from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
 
 _EXAMPLES = (
     "For example: Mon-Fri 09:00-17:30 · Mon-Fri 08:00-12:00,13:00-17:00; Sat 10:00-14:00 · "

@@ -11,10 +11,8 @@ in ``respond_dialogs``, ``change_dialogs`` and ``text_dialogs``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import qtawesome as qta
-import shiboken6
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -33,7 +31,7 @@ from console.domain.records import IncidentSummary
 from console.qt.worker import Dispatcher
 from console.services.action_rules import Action
 from console.services.incidents import IncidentDetails, IncidentService
-from console.ui.forms import FieldErrors, error_label, with_error
+from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
 
 Call = Callable[[], IncidentSummary]
 
@@ -59,13 +57,6 @@ def text_box(placeholder: str, lines: int = 4) -> QPlainTextEdit:
     box.setTabChangesFocus(True)
     box.setMinimumHeight(box.fontMetrics().lineSpacing() * lines + 14)
     return box
-
-
-def hint_label(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setObjectName("hint")
-    return label
 
 
 def stack(*widgets: QWidget) -> QWidget:
@@ -186,17 +177,8 @@ class ActionDialog(QDialog):
         self.errors.clear()
         self._set_busy(True)
         self._dispatcher.submit(
-            self.call(), self._if_alive(self._on_done), self._if_alive(self._on_failed)
+            self.call(), if_alive(self, self._on_done), if_alive(self, self._on_failed)
         )
-
-    def _if_alive(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
-        """A job's callback that is dropped if the dialog was deleted meanwhile."""
-
-        def call(value: Any) -> None:
-            if shiboken6.isValid(self):
-                fn(value)
-
-        return call
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

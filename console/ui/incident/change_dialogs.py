@@ -14,7 +14,8 @@ from console.domain.events import Side
 from console.domain.records import Agent
 from console.qt.worker import Dispatcher
 from console.services.incidents import IncidentDetails, IncidentService
-from console.ui.incident.action_dialog import ActionDialog, Call, hint_label, stack, text_box
+from console.ui.forms import hint_label
+from console.ui.incident.action_dialog import ActionDialog, Call, stack, text_box
 
 
 class PriorityDialog(ActionDialog):

@@ -36,9 +36,7 @@ from console.domain.records import Customer, IncidentSummary, SupportWindow
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import NewIncident
-from console.ui.customers.common import if_alive
-from console.ui.forms import FieldErrors, error_label, with_error
-from console.ui.incident.action_dialog import hint_label
+from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
 from console.ui.incident.attachment_picker import AttachmentPicker
 from console.ui.incident.files import with_files
 from console.ui.incident.started_field import StartedField

@@ -33,8 +33,8 @@ from console.domain.records import EscalationContact, PolicyVersion
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.validation import ValidationError
-from console.ui.customers.common import hint_label, if_alive, warning_colour
-from console.ui.forms import FieldErrors, error_label, error_text
+from console.ui.customers.common import warning_colour
+from console.ui.forms import FieldErrors, error_label, error_text, hint_label, if_alive
 from console.ui.policy.escalation import EscalationLadder
 from console.ui.policy.fields import PolicyFields
 from console.ui.policy.versions import PolicyVersionModel

@@ -27,10 +27,10 @@ from console.domain.records import EscalationContact
 from console.qt.worker import Dispatcher
 from console.services.policy import PolicyService
 from console.services.ranking import ordered_by_rank
-from console.ui.customers.common import hint_label, if_alive, pretty_phone
+from console.ui.customers.common import pretty_phone
 from console.ui.customers.contact_dialog import ContactDialog, ContactInput
 from console.ui.customers.rows import RecordTableModel
-from console.ui.forms import error_label, error_text
+from console.ui.forms import error_label, error_text, hint_label, if_alive
 
 
 class EscalationContactModel(RecordTableModel[EscalationContact]):

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.policy import Cadence, CadenceClock, ClockKind, Policy, Span
 from console.services.validation import Errors, ValidationError
-from console.ui.customers.common import hint_label
-from console.ui.forms import FieldErrors, error_label
+from console.ui.forms import FieldErrors, error_label, hint_label
 
 _CLOCKS = ((ClockKind.WALL, "24×7"), (ClockKind.BUSINESS, "Business hours"))
 _CADENCE_CLOCKS = (
