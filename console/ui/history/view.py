@@ -32,7 +32,7 @@ from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.ports import AttainmentRow, IncidentFilter
 from console.services.review import Breakdown, ReviewService
-from console.ui.forms import error_label, error_text, page_title
+from console.ui.forms import error_label, error_text, if_alive, page_title
 from console.ui.history.attainment import AttainmentPanel
 from console.ui.history.detail import HistoryDetail
 from console.ui.history.filters import FilterBar
@@ -142,15 +142,9 @@ class HistoryView(QWidget):
             names = [(c.id, c.name) for c in customers.customers()]
             return names, review.priorities(), [(p.id, p.name) for p in current.plans]
 
-        def done(choices: Choices) -> None:
-            if shiboken6.isValid(self):
-                self._on_choices(choices)
-
-        def failed(error: Exception) -> None:
-            if shiboken6.isValid(self):
-                self._show_error(error)
-
-        self._dispatcher.submit(job, done, failed)
+        self._dispatcher.submit(
+            job, if_alive(self, self._on_choices), if_alive(self, self._show_error)
+        )
 
     def _on_choices(self, choices: Choices) -> None:
         customers, priorities, plans = choices

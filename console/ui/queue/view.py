@@ -10,13 +10,11 @@ state transitions come out as ``incident_state_changed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 import qtawesome as qta
-import shiboken6
 from PySide6.QtCore import (
     QByteArray,
     QEvent,
@@ -52,6 +50,7 @@ from PySide6.QtWidgets import (
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
+from console.ui.forms import if_alive
 from console.ui.queue.delegate import QueueDelegate
 from console.ui.queue.loading import (
     CHUNK_ROWS,
@@ -355,8 +354,8 @@ class QueueView(QWidget):
         self._update_state()
         self._dispatcher.submit(
             partial(load_queue, self._context),
-            self._alive(partial(self._on_snapshot_loaded, generation)),
-            self._alive(partial(self._on_load_failed, generation)),
+            if_alive(self, partial(self._on_snapshot_loaded, generation)),
+            if_alive(self, partial(self._on_load_failed, generation)),
         )
 
     @Slot(str)
@@ -369,7 +368,7 @@ class QueueView(QWidget):
             return
         self._dispatcher.submit(
             partial(load_row, self._context, incident_id),
-            self._alive(partial(self._on_row_loaded, self._generation, incident_id)),
+            if_alive(self, partial(self._on_row_loaded, self._generation, incident_id)),
         )
 
     def focus_search(self) -> None:
@@ -459,15 +458,6 @@ class QueueView(QWidget):
 
     # -- loading ----------------------------------------------------------------------------
 
-    def _alive(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
-        """A job callback dropped if this view was deleted while the job ran."""
-
-        def call(value: Any) -> None:
-            if shiboken6.isValid(self):
-                fn(value)
-
-        return call
-
     def _on_snapshot_loaded(self, generation: int, snapshot: QueueSnapshot) -> None:
         if generation == self._generation:  # else a newer reload is on its way
             self.apply_snapshot(snapshot)
@@ -504,8 +494,10 @@ class QueueView(QWidget):
         chunk = pending[start : start + CHUNK_ROWS]
         self._dispatcher.submit(
             partial(evaluate_rows, self._context, chunk),
-            self._alive(partial(self._on_chunk_evaluated, generation, pending, start + len(chunk))),
-            self._alive(partial(self._on_load_failed, generation)),
+            if_alive(
+                self, partial(self._on_chunk_evaluated, generation, pending, start + len(chunk))
+            ),
+            if_alive(self, partial(self._on_load_failed, generation)),
         )
 
     def _on_chunk_evaluated(
