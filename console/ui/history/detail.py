@@ -29,14 +29,7 @@ from console.ui.forms import error_label, error_text, text_label
 from console.ui.incident.clocks_panel import ClocksPanel
 from console.ui.incident.priority import priority_story
 from console.ui.incident.report_tab import ReportTab
-from console.ui.incident.timeline import TimelineModel, TimelineView
-
-_STATUS = {
-    "open": "Open",
-    "waiting_on_customer": "Waiting on customer",
-    "resolved": "Resolved",
-    "excluded": "Excluded",
-}
+from console.ui.incident.timeline import STATUS_TEXT, TimelineModel, TimelineView
 
 
 class HistoryDetail(QWidget):
@@ -115,7 +108,7 @@ class HistoryDetail(QWidget):
         self.banner.hide()
         self.details = details
         summary, clocks = details.summary, details.clocks
-        status = _STATUS.get(summary.status.value, summary.status.value)
+        status = STATUS_TEXT.get(summary.status, summary.status.value)
         if clocks.escalation_level:
             status += f" · Escalation {clocks.escalation_level}"
         self.heading.setText(

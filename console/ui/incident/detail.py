@@ -59,24 +59,22 @@ from console.ui.incident.text_dialogs import (
     ResumeDialog,
     WaitDialog,
 )
-from console.ui.incident.timeline import TimelineModel, TimelineView
+from console.ui.incident.timeline import (
+    CHANNEL_WORDS,
+    STATUS_TEXT,
+    TimelineModel,
+    TimelineView,
+)
 from console.ui.theme import current_theme
 
 WIDE = 1000  # from this width on, the clocks sit beside the tabs
 
-_STATUS_TEXT = {
-    Status.OPEN: "Open",
-    Status.WAITING_ON_CUSTOMER: "Waiting on customer",
-    Status.RESOLVED: "Resolved",
-    Status.EXCLUDED: "Excluded",
-}
 _STATUS_COLOURS = {
     Status.OPEN: "#1565c0",
     Status.WAITING_ON_CUSTOMER: "#6a5acd",
     Status.RESOLVED: "#2e7d32",
     Status.EXCLUDED: "#616161",
 }
-_CHANNEL_TEXT = {"email": "email", "web": "the web form", "phone": "phone"}
 
 
 class IncidentDetailView(QWidget):
@@ -251,7 +249,7 @@ class IncidentDetailView(QWidget):
     def _show_details(self, details: IncidentDetails) -> None:
         summary, policy, clocks = details.summary, details.policy, details.clocks
         self.number.setText(f"<b>{summary.number}</b>")
-        status = _STATUS_TEXT.get(summary.status, summary.status.value)
+        status = STATUS_TEXT.get(summary.status, summary.status.value)
         if summary.status is Status.EXCLUDED and clocks.excluded_reason:
             status += f" · reason ({clocks.excluded_reason})"
         if clocks.escalation_level:
@@ -302,7 +300,7 @@ class IncidentDetailView(QWidget):
         if contact is not None:
             role = f", {contact.role}" if contact.role else ""
             parts.append(f"reported by {contact.name}{role}")
-        channel = _CHANNEL_TEXT.get(details.summary.channel, details.summary.channel)
+        channel = CHANNEL_WORDS.get(details.summary.channel, details.summary.channel)
         parts.append(f"via {channel}")
         assignee = next((a.name for a in self.agents if a.id == details.summary.assignee_id), "")
         parts.append(f"assigned to {assignee}" if assignee else "unassigned")

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.events import EventKind, IncidentEvent, ordered
 from console.domain.explain import when
+from console.domain.records import Status
 from console.ui.table_model import HeaderedTableModel
 
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1  # the IncidentEvent of the row
@@ -51,7 +52,13 @@ _ICONS = {
     EventKind.REOPENED: "mdi6.restore",
 }
 
-_CHANNELS = {"email": "email", "web": "the web form", "phone": "phone"}
+CHANNEL_WORDS = {"email": "email", "web": "the web form", "phone": "phone"}  # "via …"
+STATUS_TEXT = {  # an incident's status as its detail heading shows it
+    Status.OPEN: "Open",
+    Status.WAITING_ON_CUSTOMER: "Waiting on customer",
+    Status.RESOLVED: "Resolved",
+    Status.EXCLUDED: "Excluded",
+}
 _REPORT_NAMES = {
     "title": "title",
     "affected": "affected aspects",
@@ -67,7 +74,7 @@ def describe(event: IncidentEvent, exclusions: Mapping[str, str] | None = None) 
     """One line saying what happened."""
     data, kind = event.data, event.kind
     if kind is EventKind.OPENED:
-        how = _CHANNELS.get(str(data.get("channel")), str(data.get("channel") or "?"))
+        how = CHANNEL_WORDS.get(str(data.get("channel")), str(data.get("channel") or "?"))
         text = f"Received by {how} as {data.get('priority') or '?'}"
         proposed = data.get("proposed_priority")
         if proposed and proposed != data.get("priority"):
