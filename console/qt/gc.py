@@ -54,10 +54,12 @@ class GuiThreadCollector(QObject):
         generation = 0
         if count1 > threshold1:
             generation = 1
-            grown = sys.getallocatedblocks() > self._blocks_after_full * FULL_GROWTH
-            if count2 > threshold2 and grown:
+            if count2 > threshold2 and self._heap_grown():
                 generation = 2
         gc.collect(generation)
         if generation == 2:
             self._blocks_after_full = sys.getallocatedblocks()
         return generation
+
+    def _heap_grown(self) -> bool:
+        return sys.getallocatedblocks() > self._blocks_after_full * FULL_GROWTH
