@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from console.domain.calendar import BusinessCalendar
-from console.domain.countdown import format_countdown, format_duration
 from console.domain.policy import ClockKind, Target, WindowSpec
 from console.domain.records import Status
 
 _ZERO = timedelta(0)
+INSTANT = timedelta(microseconds=1)  # "the instant after": the smallest step a datetime takes
 
 
 class ClockType(StrEnum):
@@ -53,6 +53,22 @@ class PauseReason(StrEnum):
     WAITING = "waiting_on_customer"  # frozen until the customer answers
 
 
+# Stop reasons that are a response to the customer (see ``_Replay`` in ``clocks``).
+ANSWERS = frozenset(
+    {"responded", "after the first response", "after the status update", "after the response"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PastDue:
+    """A status-update due time that is decided: an update went out, or it passed unmet."""
+
+    deadline: datetime
+    priority: str
+    counted_at: datetime | None  # the update or response that stopped it, if any
+    met: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Terms:
     """What a customer bought: the plan and the window its business-hours clocks follow."""
@@ -84,6 +100,7 @@ class Clock:
     start_reason: str = ""  # completes "started …", e.g. "when the incident was received"
     first_started_at: datetime | None = None  # before any restart
     missed_before: datetime | None = None  # an earlier deadline missed before a restart
+    missed_priority: str = ""  # the priority whose target set ``missed_before``
     deadline: datetime | None = None  # None while frozen waiting on the customer
     at_risk_at: datetime | None = None
     stopped_at: datetime | None = None
@@ -110,6 +127,11 @@ class Clock:
     def at_risk(self) -> bool:
         """Within the at-risk threshold (also true while paused or breached)."""
         return self.is_live and self.at_risk_at is not None and self.now >= self.at_risk_at
+
+    @property
+    def answered(self) -> bool:
+        """Stopped by a response to the customer (not by resolving or excluding)."""
+        return self.stopped_at is not None and self.stop_reason in ANSWERS
 
     @property
     def margin(self) -> timedelta | None:
@@ -142,25 +164,24 @@ class Clock:
         )
 
     def next_transition_at(self, now: datetime) -> datetime | None:
-        """The next instant after ``now`` at which this clock's displayed state changes."""
+        """The next instant after ``now`` at which this clock's reading changes.
+
+        At risk starts at ``at_risk_at``; breached starts the instant after the deadline (a
+        response at the deadline itself still meets); a business-hours clock also changes
+        at each opening and closing of its window, before the deadline (it pauses and
+        resumes) and after it (business time over counts only while open).
+        """
         if not self.is_live or self.deadline is None or self.calendar is None:
             return None
-        candidates = [t for t in (self.at_risk_at, self.deadline) if t is not None and t > now]
-        if self.is_business and self.deadline > now:
+        candidates = [
+            t for t in (self.at_risk_at, self.deadline + INSTANT) if t is not None and t > now
+        ]
+        if self.is_business:
             cal = self.calendar
             edge = cal.next_close(now) if cal.is_open(now) else cal.next_open(now)
             if edge is not None and edge > now:
                 candidates.append(edge)
         return min(candidates, default=None)
-
-    def countdown(self) -> str:
-        """What a queue cell shows: time left (or overdue), plus business time left."""
-        if self.state is ClockState.PAUSED and self.pause_reason is PauseReason.WAITING:
-            left = format_duration(self.frozen_remaining or _ZERO)
-            return f"paused, {left} left"
-        if self.wall_remaining is None:
-            return ""
-        return format_countdown(self.wall_remaining, self.business_remaining)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +204,7 @@ class IncidentClocks:
     excluded_reason: str = ""
     missed_updates: int = 0  # status-update intervals that ran past their deadline
     eligibility: tuple[tuple[int, datetime], ...] = field(default=(), repr=False)
+    past_updates: tuple[PastDue, ...] = ()  # status-update due times already decided
 
     @property
     def clocks(self) -> tuple[Clock, Clock, Clock, Clock]:
@@ -199,10 +221,16 @@ class IncidentClocks:
 
     @property
     def current(self) -> Clock | None:
-        """The clock whose deadline comes first: the one a queue row counts down."""
-        live = [c for c in self.live_clocks if c.deadline is not None]
-        if live:
-            return min(live, key=lambda c: (c.deadline, c.kind != ClockType.FIRST_RESPONSE))
+        """The clock the agent must act on next (DESIGN §3, one live reading).
+
+        Once escalated, the response clock of the level reached; else, after a response,
+        the status-update clock; else the first response. A clock that has stopped hands
+        over to the next one still live.
+        """
+        escalation = {1: self.escalation_1, 2: self.escalation_2}.get(self.escalation_level)
+        for clock in (escalation, self.status_update, self.first_response):
+            if clock is not None and clock.is_live:
+                return clock
         return next(iter(self.live_clocks), None)
 
     def at(self, now: datetime) -> IncidentClocks:
@@ -228,7 +256,7 @@ class IncidentClocks:
         """
         now = self.now if now is None else now
         candidates = [c.next_transition_at(now) for c in self.clocks]
-        candidates += [since for _, since in self.eligibility if since > now]
+        candidates += [since + INSTANT for _, since in self.eligibility if since + INSTANT > now]
         return min((t for t in candidates if t is not None), default=None)
 
 
@@ -259,8 +287,10 @@ def derive_state(
     business: timedelta | None = None
     if business_clock:
         business = cal.elapsed(now, deadline) if now < deadline else -cal.elapsed(deadline, now)
-    if now >= deadline:
+    if now > deadline:
         return ClockState.BREACHED, deadline - now, business, None, None
+    if now == deadline:  # nothing left, but a response now still meets
+        return ClockState.AT_RISK, _ZERO, business, None, None
     if business_clock and not cal.is_open(now):
         return ClockState.PAUSED, deadline - now, business, cal.next_open(now), PauseReason.CLOSED
     if at_risk_at is not None and now >= at_risk_at:
@@ -271,10 +301,14 @@ def derive_state(
 def eligible_at(
     eligibility: tuple[tuple[int, datetime], ...], now: datetime
 ) -> tuple[int | None, datetime | None]:
-    """The highest escalation level earned by ``now``, and since when."""
+    """The highest escalation level earned by ``now``, and since when.
+
+    A level is earned the instant after the missed deadline ``at``: a response at the
+    deadline itself still meets.
+    """
     level, since = None, None
     for lv, at in eligibility:
-        if at <= now and (level is None or lv > level):
+        if at < now and (level is None or lv > level):
             level, since = lv, at
     return level, since
 

@@ -15,17 +15,18 @@ from functools import cache
 
 from console.domain.calendar import BusinessCalendar
 from console.domain.clock_model import (
+    ANSWERS,
     Clock,
     ClockState,
     ClockType,
     IncidentClocks,
+    PastDue,
     PauseReason,
     Terms,
     check_aware,
     derive_state,
     eligible_at,
 )
-from console.domain.countdown import format_countdown, format_duration
 from console.domain.events import EventKind, IncidentEvent, ordered
 from console.domain.explain import explain
 from console.domain.policy import ClockKind, Policy, Target
@@ -40,8 +41,6 @@ __all__ = [
     "Terms",
     "evaluate",
     "explain",
-    "format_countdown",
-    "format_duration",
 ]
 
 _ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
@@ -86,6 +85,7 @@ class _Run:
     segment: tuple[datetime, timedelta] | None = None  # (running since, open time left then)
     risk_kept: datetime | None = None  # at risk already when paused
     missed_before: datetime | None = None
+    missed_priority: str = ""
     waits: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     waiting_since: datetime | None = None
     frozen: timedelta | None = None
@@ -182,6 +182,7 @@ class _Run:
             start_reason=self.start_reason,
             first_started_at=self.first_started_at,
             missed_before=self.missed_before,
+            missed_priority=self.missed_priority,
             deadline=self.deadline,
             at_risk_at=at_risk_at,
             stopped_at=self.stopped_at,
@@ -213,6 +214,7 @@ class _Replay:
         self.update_note = "not due before the first response"
         self.escalations: dict[int, _Run] = {}
         self.missed: dict[int, datetime] = {}  # escalation level -> eligible since
+        self.past_updates: list[PastDue] = []
 
     # -- helpers --
 
@@ -233,15 +235,15 @@ class _Replay:
         run = self.start(old.kind, target, at, reason, paused)
         run.first_started_at = old.first_started_at
         run.missed_before = old.first_miss(at)
+        if run.missed_before is not None:
+            run.missed_priority = old.missed_priority or old.target.priority
         return run
 
     def start_updates(self, at: datetime, reason: str) -> None:
         """Start (or restart) the status-update clock at ``at`` with the current cadence."""
         old = self.update
         if old is not None and old.live:
-            if old.late_at(at):
-                self.missed_updates += 1
-            old.stop(at, reason)
+            self.settle_update(old, at, reason)
         cadence = self.policy.cadence(self.terms.plan, self.priority)
         if cadence is None:
             self.update = None
@@ -249,6 +251,23 @@ class _Replay:
             return
         waiting = self.status is Status.WAITING_ON_CUSTOMER
         self.update = self.start(ClockType.STATUS_UPDATE, cadence, at, reason, waiting)
+
+    def settle_update(self, run: _Run, at: datetime, reason: str) -> None:
+        """Stop the status-update clock ``run`` at ``at`` and decide its due time.
+
+        An update or response meets it by its deadline; anything else that stops it (a
+        priority change, resolving) only decides it when the deadline had already passed.
+        """
+        late = run.late_at(at)
+        answered = reason in ANSWERS
+        if late:
+            self.missed_updates += 1
+        if run.deadline is not None and (late or answered):
+            self.past_updates.append(
+                PastDue(run.deadline, run.target.priority, at if answered else None, not late)
+            )
+        state = None if answered or late else ClockState.NOT_APPLICABLE
+        run.stop(at, reason, state)
 
     def record_miss(self, level: int, run: _Run | None, at: datetime) -> None:
         """Remember that ``run`` missed a deadline by ``at``: escalation ``level`` is earned."""
@@ -358,15 +377,14 @@ class _Replay:
         for _, run in self.response_runs():
             if status is Status.EXCLUDED:
                 run.stop(at, reason, ClockState.NOT_APPLICABLE)
-            else:
-                run.stop(at, reason)
+            else:  # resolving is not a response: an unanswered clock is missed (DESIGN §3)
+                run.stop(at, "resolved without a response", ClockState.MISSED)
         update = self.update
         if update is not None and update.live:
             if status is Status.EXCLUDED:
                 update.stop(at, reason, ClockState.NOT_APPLICABLE)
             else:
-                self.missed_updates += update.late_at(at)
-                update.stop(at, reason)
+                self.settle_update(update, at, reason)
 
     # -- result --
 
@@ -407,6 +425,7 @@ class _Replay:
             excluded_reason=self.excluded_reason,
             missed_updates=self.missed_updates,
             eligibility=tuple(eligibility),
+            past_updates=tuple(self.past_updates),
         )
 
     def _plan_name(self) -> str:

@@ -1,40 +1,14 @@
-"""Countdown text for queue cells and tiles: wall time left, and business time left."""
+"""Durations as text: wall-clock time, business time in business days, spans for sentences.
+
+The words around them (left, over, the clock's name) are ``console.domain.wording``'s.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 MINUS = "\N{MINUS SIGN}"
-
-
-def format_duration(delta: timedelta) -> str:
-    """``2 d 19 h``, ``3 h 05 m``, ``12 m 09 s``; negative values get a minus sign.
-
-    Truncates toward zero, so a countdown never claims more time than is left.
-    """
-    seconds = int(abs(delta).total_seconds())
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        text = f"{days} d {hours} h"
-    elif hours:
-        text = f"{hours} h {minutes:02d} m"
-    else:
-        text = f"{minutes} m {secs:02d} s"
-    return f"{MINUS}{text}" if delta < timedelta(0) and seconds else text
-
-
-def format_countdown(delta: timedelta, business: timedelta | None = None) -> str:
-    """Wall-clock time left (negative when breached: counting up), then business time left.
-
-    >>> format_countdown(timedelta(days=2, hours=19, minutes=40), timedelta(hours=4, minutes=15))
-    '2 d 19 h (4 h 15 m business)'
-    """
-    text = format_duration(delta)
-    if business is not None:
-        text += f" ({format_duration(business)} business)"
-    return text
 
 
 def format_span(delta: timedelta) -> str:
@@ -46,3 +20,37 @@ def format_span(delta: timedelta) -> str:
     parts.append(f"{minutes} min" if minutes or not (days or hours) else "")
     text = " ".join(p for p in parts if p)
     return f"{MINUS}{text}" if delta < timedelta(0) else text
+
+
+def whole_seconds(delta: timedelta) -> int:
+    """Whole seconds of ``delta``'s size: truncated when ahead, rounded up when over."""
+    total = delta.total_seconds()
+    return int(total) if total >= 0 else math.ceil(-total)
+
+
+def _hms(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} m"
+    return f"{minutes} m {secs:02d} s"
+
+
+def format_wall(delta: timedelta) -> str:
+    """Wall-clock time, its size only: ``2 d 19 h``, ``3 h 05 m``, ``12 m 09 s``."""
+    seconds = whole_seconds(delta)
+    days, rest = divmod(seconds, 86_400)
+    if days:
+        return f"{days} d {rest // 3_600} h"
+    return _hms(rest)
+
+
+def format_business(delta: timedelta, day: timedelta | None) -> str:
+    """Business time, its size only, in business days of ``day`` open time: ``1 bd 2 h 30 m``."""
+    seconds = whole_seconds(delta)
+    day_seconds = int(day.total_seconds()) if day else 0
+    if day_seconds and seconds >= day_seconds:
+        days, rest = divmod(seconds, day_seconds)
+        hours, rest = divmod(rest, 3_600)
+        return f"{days} bd {hours} h {rest // 60:02d} m"
+    return _hms(seconds)

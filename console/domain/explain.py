@@ -10,7 +10,7 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from console.domain.clock_model import Clock, ClockState, ClockType, PauseReason
-from console.domain.countdown import format_duration, format_span
+from console.domain.countdown import format_business, format_span, format_wall
 from console.domain.policy import ClockKind
 
 _SHOWN_CLOSED_PERIODS = 3
@@ -158,6 +158,11 @@ def _outcome(clock: Clock, window: tzinfo) -> str:
         how = _STOPS.get(clock.stop_reason, clock.stop_reason)
         ahead = f", {format_span(margin)} before the deadline" if margin else ""
         return f"Met: {how} at {when(stopped, window)}{ahead}."
+    if state is ClockState.MISSED and stopped is not None and not clock.answered:
+        return (
+            f"Missed: the incident was resolved at {when(stopped, window)} without a response "
+            "to the customer; resolving is not a response."
+        )
     if state is ClockState.MISSED and stopped is not None and margin is not None:
         how = _STOPS.get(clock.stop_reason, clock.stop_reason)
         late = format_span(-margin)
@@ -166,12 +171,18 @@ def _outcome(clock: Clock, window: tzinfo) -> str:
         at = f" at {when(stopped, window)}" if stopped is not None else ""
         return f"Not applicable: stopped{at} because the incident was {clock.stop_reason}."
     if state is ClockState.BREACHED and clock.wall_remaining is not None:
-        return f"Breached by {format_span(-clock.wall_remaining)} (counting up)."
+        over = f"Breached by {format_wall(clock.wall_remaining)} (counting up)"
+        if clock.business_remaining is not None and clock.calendar is not None:
+            day = clock.calendar.business_day()
+            over += f"; {format_business(clock.business_remaining, day)} of business time over"
+        return f"{over}."
     if state is ClockState.PAUSED and clock.pause_reason is PauseReason.WAITING:
         return "Paused: waiting on the customer."
-    left = format_duration(clock.wall_remaining) if clock.wall_remaining is not None else ""
-    if clock.business_remaining is not None:
-        left += f" ({format_duration(clock.business_remaining)} of business time)"
+    left = format_wall(clock.wall_remaining) if clock.wall_remaining is not None else ""
+    if clock.business_remaining is not None and clock.calendar is not None:
+        day = clock.calendar.business_day()
+        left += f" ({format_business(clock.business_remaining, day)} of business time; "
+        left += f"1 bd is {format_span(day)} of open time)"
     if state is ClockState.PAUSED and clock.resumes_at is not None:
         return f"Paused: the window is closed now; it resumes at {when(clock.resumes_at, window)}."
     label = "At risk" if state is ClockState.AT_RISK else "Running"

@@ -17,13 +17,14 @@ from console.domain.clocks import (
     PauseReason,
     Terms,
     evaluate,
-    format_countdown,
 )
-from console.domain.countdown import format_span
+from console.domain.countdown import format_business, format_span, format_wall
 from console.domain.events import EventKind, IncidentEvent
 from console.domain.explain import explain
 from console.domain.policy import load_default_policy
+from console.domain.reading import read
 from console.domain.records import Status
+from console.domain.wording import countdown
 
 POLICY = load_default_policy()
 LA = ZoneInfo("America/Los_Angeles")
@@ -73,7 +74,9 @@ def test_standard_p1_four_business_hours_across_a_weekend() -> None:
     assert saturday.state is ClockState.PAUSED and saturday.pause_reason is PauseReason.CLOSED
     assert saturday.resumes_at == t(LA, "2026-06-15", "09:00")
     assert saturday.business_remaining == 90 * M
-    assert saturday.countdown() == "2 d 0 h (1 h 30 m business)"
+    assert countdown(read(story.at(t(LA, "2026-06-13", "10:00"))), LA) == (
+        "paused · resumes Mon 09:00"
+    )
 
 
 def test_advanced_p1_is_one_wall_clock_hour_even_at_3am_on_sunday() -> None:
@@ -84,7 +87,7 @@ def test_advanced_p1_is_one_wall_clock_hour_even_at_3am_on_sunday() -> None:
     assert fr.deadline == t(LA, "2026-06-14", "04:00")
     assert fr.state is ClockState.BREACHED
     assert fr.wall_remaining == -M and fr.business_remaining is None
-    assert fr.countdown() == "−1 m 00 s"
+    assert countdown(read(story.at(t(LA, "2026-06-14", "04:01"))), LA) == "1 m 00 s over"
 
 
 def test_business_day_targets_count_whole_window_days() -> None:
@@ -244,7 +247,10 @@ def test_waiting_on_customer_does_not_pause_the_first_response_clock() -> None:
 def test_escalation_ladder_eligibility_clocks_and_one_response_stopping_them() -> None:
     story = Story("premium", LA, t(LA, "2026-06-09", "10:00"), "P1")
     assert story.at(t(LA, "2026-06-09", "10:14")).eligible_level is None
-    missed = story.at(t(LA, "2026-06-09", "10:15"))
+    at_deadline = story.at(t(LA, "2026-06-09", "10:15"))  # a response now still meets
+    assert at_deadline.eligible_level is None
+    assert at_deadline.first_response.state is ClockState.AT_RISK
+    missed = story.at(t(LA, "2026-06-09", "10:15") + US)
     assert (missed.eligible_level, missed.eligible_since) == (1, t(LA, "2026-06-09", "10:15"))
     assert missed.first_response.state is ClockState.BREACHED
 
@@ -320,7 +326,9 @@ def test_resolving_stops_every_clock_and_reopening_starts_an_update_clock() -> N
     story.then(EventKind.RESOLVED, t(LA, "2026-06-09", "10:45"))
     resolved = story.at(t(LA, "2026-06-09", "18:00"))
     assert resolved.status is Status.RESOLVED
-    assert resolved.status_update.state is ClockState.MET
+    # The update due at 11:05 was not owed once the incident was resolved at 10:45.
+    assert resolved.status_update.state is ClockState.NOT_APPLICABLE
+    assert resolved.past_updates == ()
     assert resolved.live_clocks == () and resolved.next_transition_at() is None
     story.then(EventKind.REOPENED, t(LA, "2026-06-10", "09:00"), reason="it came back")
     reopened = story.at(t(LA, "2026-06-10", "09:10"))
@@ -397,11 +405,12 @@ def test_explain_states_the_outcome() -> None:
 
 def test_next_transition_at_walks_every_displayed_change() -> None:
     # Standard P1 from Friday 15:00: closes 17:30, reopens Monday 09:00, at risk 09:30,
-    # breached (and Escalation 1 eligible) 10:30, then nothing more to schedule.
+    # breached (and Escalation 1 eligible) the instant after 10:30; then business time over
+    # stops counting when the window closes at 17:30 and starts again on Tuesday at 09:00.
     story = Story("standard", LA, t(LA, "2026-06-12", "15:00"), "P1")
     clocks = story.at(t(LA, "2026-06-12", "15:10"))
     seen = []
-    while (nxt := clocks.next_transition_at()) is not None:
+    while (nxt := clocks.next_transition_at()) is not None and nxt < t(LA, "2026-06-16", "12:00"):
         before = clocks.at(nxt - US)
         clocks = clocks.at(nxt)
         assert _display(before) != _display(clocks)
@@ -410,14 +419,19 @@ def test_next_transition_at_walks_every_displayed_change() -> None:
         (t(LA, "2026-06-12", "17:30"), ClockState.PAUSED),
         (t(LA, "2026-06-15", "09:00"), ClockState.RUNNING),
         (t(LA, "2026-06-15", "09:30"), ClockState.AT_RISK),
-        (t(LA, "2026-06-15", "10:30"), ClockState.BREACHED),
+        (t(LA, "2026-06-15", "10:30") + US, ClockState.BREACHED),
+        (t(LA, "2026-06-15", "17:30"), ClockState.BREACHED),
+        (t(LA, "2026-06-16", "09:00"), ClockState.BREACHED),
     ]
     assert clocks.eligible_level == 1
 
 
 def _display(clocks: IncidentClocks) -> tuple[object, ...]:
+    reading = read(clocks)
     return (
         clocks.eligible_level,
+        reading.state,
+        reading.business_running,
         *((c.state, c.at_risk) for c in clocks.clocks),
     )
 
@@ -427,7 +441,8 @@ def test_next_deadline_sorts_by_the_earliest_running_deadline() -> None:
     story.then(EventKind.ESCALATED, t(LA, "2026-06-09", "10:20"), level=1)
     clocks = story.at(t(LA, "2026-06-09", "10:25"))
     assert clocks.next_deadline == t(LA, "2026-06-09", "10:15")  # the breached one first
-    assert clocks.current is clocks.first_response
+    # The agent acts on the Escalation 1 clock now, not on the missed first response.
+    assert clocks.current is clocks.escalation_1
 
 
 def test_evaluate_equals_a_later_read_of_an_earlier_evaluation() -> None:
@@ -448,14 +463,14 @@ def test_no_opened_event_yet_means_nothing_runs() -> None:
 # -- countdown text --------------------------------------------------------------------------
 
 
-def test_format_countdown() -> None:
-    assert format_countdown(timedelta(days=2, hours=19, minutes=59)) == "2 d 19 h"
-    assert format_countdown(timedelta(hours=3, minutes=5, seconds=59)) == "3 h 05 m"
-    assert format_countdown(timedelta(minutes=12, seconds=9, microseconds=900)) == "12 m 09 s"
-    assert format_countdown(-timedelta(hours=1, minutes=2, seconds=30)) == "−1 h 02 m"
-    assert format_countdown(timedelta(0)) == "0 m 00 s"
-    assert format_countdown(-timedelta(microseconds=5)) == "0 m 00 s"
-    assert format_countdown(timedelta(days=1, hours=2), 4 * H) == "1 d 2 h (4 h 00 m business)"
+def test_durations_truncate_time_left_and_round_up_time_over() -> None:
+    assert format_wall(timedelta(days=2, hours=19, minutes=59)) == "2 d 19 h"
+    assert format_wall(timedelta(hours=3, minutes=5, seconds=59)) == "3 h 05 m"
+    assert format_wall(timedelta(minutes=12, seconds=9, microseconds=900)) == "12 m 09 s"
+    assert format_wall(-timedelta(hours=1, minutes=2, seconds=30)) == "1 h 02 m"
+    assert format_wall(timedelta(0)) == "0 m 00 s"
+    assert format_wall(-timedelta(microseconds=5)) == "0 m 01 s"
+    assert format_business(timedelta(hours=9), timedelta(hours=8, minutes=30)) == "1 bd 0 h 30 m"
     assert format_span(timedelta(hours=17)) == "17 h" and format_span(75 * M) == "1 h 15 min"
 
 
