@@ -4,13 +4,15 @@ or breaches.
 The queue's ticker says when an incident's state changes; :class:`Notifier` decides whether
 the signed-in agent should hear about it and says it once per transition: through the
 system tray where there is one, else through :class:`NotificationBanner`, a small closable
-strip the main window places above its pages.
+strip the main window places above its pages. A notice is worded from the incident's live
+reading by :mod:`console.domain.wording`, so a breach reads the same as in the queue; the
+states compared are :class:`ClockState` values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from html import escape
 
 import qtawesome as qta
@@ -27,10 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["NOTIFIED_STATES", "Notice", "NotificationBanner", "Notifier"]
+from console.domain import wording
+from console.domain.clock_model import ClockState, ClockType
+from console.domain.reading import Reading
 
-AT_RISK = "at_risk"
-BREACHED = "breached"
+__all__ = ["NOTIFIED_STATES", "Notice", "NotificationBanner", "Notifier", "body", "title"]
+
+AT_RISK = ClockState.AT_RISK
+BREACHED = ClockState.BREACHED
 NOTIFIED_STATES = frozenset({AT_RISK, BREACHED})
 
 _ICONS = {AT_RISK: "mdi6.alert", BREACHED: "mdi6.fire"}
@@ -41,29 +47,56 @@ _DARK = {AT_RISK: ("#fbbf24", "#3a2f17", "#fde68a"), BREACHED: ("#ff6b6b", "#3f2
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """What a notification says about one incident (the queue builds these)."""
+    """What a notification is about: one incident and its live reading (the queue builds it)."""
 
     incident_id: str
     number: str
     title: str
     customer: str
     assignee_id: str | None
-    clock: str = ""  # e.g. "First response"
-    countdown: str = ""  # e.g. "12 m 39 s" or "−1 h 02 m"
-    deadline: datetime | None = None
+    reading: Reading | None = None  # at the instant of the transition
+    zone: tzinfo = UTC  # the agent's: where the words give a time of day
+
+    @property
+    def deadline(self) -> datetime | None:
+        return self.reading.deadline if self.reading is not None else None
+
+    @property
+    def clock(self) -> ClockType | None:
+        return self.reading.kind if self.reading is not None else None
 
 
-def headline(notice: Notice, state: str) -> str:
-    return f"{notice.number} is at risk" if state == AT_RISK else f"{notice.number} breached"
+def title(notice: Notice) -> str:
+    """``INC-… · First response · breached``: the incident and the reading's headline."""
+    if notice.reading is None:
+        return notice.number
+    return f"{notice.number} · {wording.headline(notice.reading)}"
 
 
-def body(notice: Notice, state: str) -> str:
-    if state == AT_RISK:
-        when = f"{notice.clock} due in {notice.countdown}" if notice.countdown else notice.clock
-    else:
-        late = notice.countdown.lstrip("\N{MINUS SIGN}-")
-        when = f"{notice.clock} overdue by {late}" if late else f"{notice.clock} overdue"
-    return f"{when} · {notice.customer}: {notice.title}"
+def body(notice: Notice) -> str:
+    """``0 m 01 s over · Northwind Freight: Checkout returns 502``: the queue's countdown."""
+    about = f"{notice.customer}: {notice.title}"
+    if notice.reading is None:
+        return about
+    return f"{wording.countdown(notice.reading, notice.zone)} · {about}"
+
+
+def message(notice: Notice) -> str:
+    """One line: ``INC-… · First response · breached · 0 m 01 s over · customer: title``."""
+    about = f"{notice.customer}: {notice.title}"
+    if notice.reading is None:
+        return f"{notice.number} · {about}"
+    return f"{notice.number} · {wording.line(notice.reading, notice.zone)} · {about}"
+
+
+def _state(value: object) -> ClockState | None:
+    """A state as the ticker's ``str`` signal carries it, typed again (None: not a clock's)."""
+    if isinstance(value, ClockState):
+        return value
+    try:
+        return ClockState(str(value))
+    except ValueError:
+        return None
 
 
 class NotificationBanner(QFrame):
@@ -107,7 +140,7 @@ class NotificationBanner(QFrame):
     def incident_id(self) -> str:
         return self._incident_id
 
-    def show_notice(self, notice: Notice, state: str) -> None:
+    def show_notice(self, notice: Notice, state: ClockState) -> None:
         """Show ``notice``; a newer one replaces it and the count of unseen ones grows."""
         self._queued = self._queued + 1 if not self.isHidden() else 0
         self._incident_id = notice.incident_id
@@ -126,10 +159,8 @@ class NotificationBanner(QFrame):
             )
         )
         more = f" <span>(+{self._queued}\N{NO-BREAK SPACE}more)</span>" if self._queued else ""
-        self.text_label.setText(
-            f"<b>{escape(headline(notice, state))}</b> — {escape(body(notice, state))}{more}"
-        )
-        self.setAccessibleDescription(f"{headline(notice, state)}. {body(notice, state)}")
+        self.text_label.setText(f"<b>{escape(title(notice))}</b> — {escape(body(notice))}{more}")
+        self.setAccessibleDescription(message(notice))
         self.show()
 
     def dismiss(self) -> None:
@@ -153,9 +184,9 @@ class Notifier(QObject):
     """Says once per transition that an incident of mine, or an unassigned one, needs me.
 
     Connect the queue's ``incident_state_changed(incident_id, old, new, notice)`` to
-    :meth:`on_state_changed`. Notices are deduplicated by (incident, state, deadline): the
-    same at-risk clock paused overnight and at risk again next morning is said once, while a
-    later clock of the same incident (the next status update) is a new transition.
+    :meth:`on_state_changed`. Notices are deduplicated by (incident, state, clock, deadline):
+    the same at-risk clock paused overnight and at risk again next morning is said once,
+    while a later clock of the same incident (the next status update) is a new transition.
     """
 
     notified = Signal(str, str, str)  # incident id, state, message
@@ -181,7 +212,7 @@ class Notifier(QObject):
             self._tray = QSystemTrayIcon(qta.icon("mdi6.lifebuoy"), self)
             self._tray.setToolTip("Support Console")
             self._tray.show()
-        self._seen: set[tuple[str, str, datetime | None]] = set()
+        self._seen: set[tuple[str, ClockState, ClockType | None, datetime | None]] = set()
 
     @property
     def uses_tray(self) -> bool:
@@ -190,26 +221,30 @@ class Notifier(QObject):
     def concerns_me(self, notice: Notice) -> bool:
         return notice.assignee_id is None or notice.assignee_id == self._actor_id
 
-    @Slot(str, str, str, object)
+    @Slot(str, object, object, object)
     def on_state_changed(
-        self, incident_id: str, old_state: str, new_state: str, notice: object = None
+        self, incident_id: str, old_state: object, new_state: object, notice: object = None
     ) -> None:
-        if new_state not in NOTIFIED_STATES or old_state == new_state:
+        """``old_state`` and ``new_state`` are ClockState values (or their ``str`` values, as a
+        ``str`` signal carries them); anything else (pending) is no clock's transition."""
+        old, new = _state(old_state), _state(new_state)
+        if new is None or new not in NOTIFIED_STATES or old is new:
             return
-        if not isinstance(notice, Notice) or not self.concerns_me(notice):
+        if not isinstance(notice, Notice) or notice.reading is None:
             return
-        key = (incident_id, new_state, notice.deadline)
+        if notice.reading.state is not new or not self.concerns_me(notice):
+            return  # the words would not match the transition
+        key = (incident_id, new, notice.clock, notice.deadline)
         if key in self._seen:
             return
         self._seen.add(key)
-        title, text = headline(notice, new_state), body(notice, new_state)
         if self._tray is not None:
             icon = (
                 QSystemTrayIcon.MessageIcon.Critical
-                if new_state == BREACHED
+                if new is BREACHED
                 else QSystemTrayIcon.MessageIcon.Warning
             )
-            self._tray.showMessage(title, text, icon, 10_000)
+            self._tray.showMessage(title(notice), body(notice), icon, 10_000)
         else:
-            self.banner.show_notice(notice, new_state)
-        self.notified.emit(incident_id, new_state, f"{title}: {text}")
+            self.banner.show_notice(notice, new)
+        self.notified.emit(incident_id, new.value, message(notice))

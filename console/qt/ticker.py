@@ -1,18 +1,23 @@
-"""The SLA ticker: repaint countdowns once a second while they are seen, and turn known
-instants into state changes without ever scanning every incident.
+"""The SLA ticker: the one scheduler of live time. It repaints countdowns once a second while
+any screen shows them, and turns known instants into state changes without ever scanning
+every incident.
+
+Every live screen (queue, incident detail, escalation panel, wallboard) subscribes: it calls
+:meth:`SlaTicker.acquire` in its ``showEvent`` and :meth:`SlaTicker.release` in its
+``hideEvent``, and repaints on :attr:`SlaTicker.ticked`. No screen owns a timer of its own.
 
 Two timers, two jobs:
 
-* the *repaint* timer (1 s) runs only while the queue is shown (its ``showEvent`` calls
-  :meth:`SlaTicker.start`, ``hideEvent`` :meth:`SlaTicker.stop`); each tick emits
-  :attr:`SlaTicker.ticked` so the view can ask its model to repaint the visible countdowns;
+* the *repaint* timer (1 s) runs only while at least one subscriber is shown; each tick
+  emits :attr:`SlaTicker.ticked` so the screens repaint what they show;
 * the *transition* timer is a single shot armed for the earliest known transition while the
   repaint timer is off, so an incident still turns at risk or breaches (and notifies) while
   the agent is on another screen.
 
 At-risk starts, breaches and calendar edges are instants known in advance
 (``IncidentClocks.next_transition_at``). They sit in a heap of ``(instant, incident_id)``;
-a tick pops only the due entries, asks the :class:`TransitionSubject` (the queue model) to
+a tick pops only the due entries, asks the :class:`TransitionSubject` (the queue model,
+attached with :meth:`SlaTicker.attach`) to
 re-read those incidents at ``now`` and emits :attr:`SlaTicker.incident_state_changed` when
 the state differs. Rescheduling an incident leaves its old entry in the heap; it is skipped
 when popped (the dict of live entries says which instant is current).
@@ -59,12 +64,11 @@ class SlaTicker(QObject):
     INTERVAL_MS = 1000
     MAX_WAIT_MS = 60_000  # re-arm at least this often: the wall clock may jump (sleep, NTP)
 
-    def __init__(
-        self, clock: Clock, subject: TransitionSubject, parent: QObject | None = None
-    ) -> None:
+    def __init__(self, clock: Clock, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._clock = clock
-        self._subject = subject
+        self._subject: TransitionSubject | None = None
+        self._owners: set[int] = set()
         self._heap: list[tuple[datetime, str]] = []
         self._due: dict[str, datetime] = {}
         self._repaint = QTimer(self)
@@ -78,20 +82,31 @@ class SlaTicker(QObject):
 
     @property
     def running(self) -> bool:
-        """True while the repaint timer runs (the countdowns are on screen)."""
+        """True while the repaint timer runs (some countdowns are on screen)."""
         return self._repaint.isActive()
 
-    def start(self) -> None:
-        """The countdowns became visible: tick now, then every second."""
+    def now(self) -> datetime:
+        """The instant the screens show (the injected clock)."""
+        return self._clock.now()
+
+    def attach(self, subject: TransitionSubject) -> None:
+        """The model whose incidents the schedule names (the queue's)."""
+        self._subject = subject
+
+    def acquire(self, owner: object) -> None:
+        """``owner`` shows countdowns: tick now, then every second while any owner does."""
+        self._owners.add(id(owner))
         self._transition.stop()
         if not self._repaint.isActive():
             self._repaint.start()
         self.tick()
 
-    def stop(self) -> None:
-        """The countdowns are hidden: stop repainting, keep watching for transitions."""
-        self._repaint.stop()
-        self._arm()
+    def release(self, owner: object) -> None:
+        """``owner`` is hidden; with no owner left, stop repainting but keep watching."""
+        self._owners.discard(id(owner))
+        if not self._owners:
+            self._repaint.stop()
+            self._arm()
 
     # -- the schedule -----------------------------------------------------------------------
 
@@ -158,6 +173,8 @@ class SlaTicker(QObject):
             if due.get(incident_id) != at:
                 continue  # rescheduled or forgotten since this entry was pushed
             del due[incident_id]
+            if self._subject is None:
+                continue
             result = self._subject.reevaluate(incident_id, now)
             if result is None:
                 continue

@@ -10,9 +10,12 @@ from console.domain.ids import HybridLogicalClock
 from console.domain.records import Agent
 from console.services.agents import AgentService
 from console.services.customers import CustomerService
+from console.services.escalations import EscalationService
 from console.services.incidents import IncidentService
+from console.services.open_incidents import OpenIncidentReader
 from console.services.policy import PolicyService
 from console.services.ports import Clock, Store
+from console.services.review import ReviewService
 
 
 class SystemClock:
@@ -36,6 +39,9 @@ class ConsoleContext:
     customers: CustomerService
     policy: PolicyService
     agents: AgentService
+    open_incidents: OpenIncidentReader  # the queue, wallboard, escalations, detail, notifier
+    review: ReviewService  # history, attainment, reports
+    escalations: EscalationService  # the escalation panel
 
     @classmethod
     def build(
@@ -48,6 +54,7 @@ class ConsoleContext:
         agent_zone: ZoneInfo,
         db_path: str,
     ) -> ConsoleContext:
+        open_incidents = OpenIncidentReader(store, clock)
         return cls(
             store=store,
             clock=clock,
@@ -59,4 +66,7 @@ class ConsoleContext:
             customers=CustomerService(store, clock, actor, hlc),
             policy=PolicyService(store, clock, actor, hlc),
             agents=AgentService(store, hlc, actor),
+            open_incidents=open_incidents,
+            review=ReviewService(store, clock),
+            escalations=EscalationService(store, open_incidents),
         )

@@ -43,15 +43,17 @@ from console.domain.events import EventKind, IncidentEvent
 from console.domain.ids import HybridLogicalClock
 from console.domain.policy import Policy, WindowSpec, load_default_policy
 from console.domain.projection import project
+from console.domain.reading import read
 from console.domain.records import Agent, IncidentSummary, Role, Status
 from console.qt import ticker as ticker_module
 from console.qt.gc import GuiThreadCollector
-from console.qt.ticker import Reevaluation
+from console.qt.ticker import Reevaluation, SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext, SystemClock
+from console.services.open_incidents import OpenIncident
 from console.services.seed import builtin_window_id, seed_defaults
 from console.ui.queue.loading import QueueSnapshot
-from console.ui.queue.model import QueueRow, evaluated
+from console.ui.queue.model import QueueRow
 from console.ui.queue.view import QueueView
 from console.ui.theme import apply_theme
 from db.engine import open_database
@@ -221,7 +223,8 @@ class Incidents:
         return project(events, terms, self.policy, number, 1)
 
     def rows(self, count: int) -> list[QueueRow]:
-        """``count`` open incidents as queue rows, each with its clocks evaluated at now."""
+        """``count`` open incidents as queue rows, each with its clocks evaluated at now and
+        read as ``context.open_incidents`` reads them."""
         agents = dict(self.agents)
         rows = []
         for n in range(count):
@@ -229,14 +232,16 @@ class Incidents:
             terms = self.terms[(plan, self.windows[window][0])]
             clocks = evaluate(events, terms, self.policy, self.now)
             summary = self.summary(events, plan, window)
-            row = QueueRow(
+            incident = OpenIncident(
                 summary=summary,
-                customer_name=name,
+                customer=name,
                 window_id=self.windows[window][0],
                 window_name=self.windows[window][1].name,
-                assignee_name=agents.get(summary.assignee_id or "", ""),
+                assignee=agents.get(summary.assignee_id or "", ""),
+                clocks=clocks,
+                reading=read(clocks),
             )
-            rows.append(evaluated(row, clocks))
+            rows.append(QueueRow.of(incident))
         return rows
 
 
@@ -265,7 +270,7 @@ class Screen:
         self.count = len(rows)
         self.clock = BenchClock(now)
         self.context, self.store = scratch_context(folder, self.clock)
-        self.view = QueueView(self.context, Dispatcher())
+        self.view = QueueView(self.context, Dispatcher(), SlaTicker(self.clock))
         windows = tuple(sorted({(r.window_id, r.window_name) for r in rows[:1000]}))
         self.view.apply_snapshot(QueueSnapshot(tuple(rows), windows, PRIORITIES, now))
         self.view.resize(1366, 768)
@@ -592,7 +597,7 @@ def startup_group(total: int, open_count: int) -> dict[str, Any]:
             ZoneInfo("Europe/London"),
             str(path),
         )
-        view = QueueView(context, dispatcher)
+        view = QueueView(context, dispatcher, SlaTicker(context.clock))
         view.resize(1366, 768)
         watch = PaintWatch(view.table.viewport(), lambda: view.model.rowCount() > 0)
         clocks: list[float] = []

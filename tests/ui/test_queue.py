@@ -1,9 +1,11 @@
-"""The queue: loading off the GUI thread, ticking only what is seen, sorting, filters, refresh."""
+"""The queue: loading off the GUI thread, ticking only what is seen, sorting, filters, refresh,
+and the one live reading in the one wording (DESIGN §3)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import partial
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +13,18 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 
-from console.domain.clock_model import ClockState
-from console.domain.countdown import format_duration
+from console.domain import wording
+from console.domain.clock_model import INSTANT, ClockState, ClockType
 from console.domain.events import Channel
 from console.domain.ids import HybridLogicalClock
+from console.domain.reading import read
 from console.domain.records import Status
+from console.qt.notifier import NotificationBanner, Notifier
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
+from console.services.context import ConsoleContext
 from console.services.incidents import NewIncident
 from console.services.seed import seed_defaults
-from console.ui.queue import loading
 from console.ui.queue import view as view_module
 from console.ui.queue.model import (
     CELL_ROLE,
@@ -30,6 +35,8 @@ from console.ui.queue.model import (
     QueueRow,
     contiguous,
     countdown_cell,
+    explanation,
+    reading_at,
 )
 from console.ui.queue.proxy import QueueFilter
 from console.ui.queue.view import QueueView
@@ -44,10 +51,16 @@ pytestmark = [
 ]
 
 
+def make_view(qtbot: Any, context: ConsoleContext, dispatcher: Dispatcher) -> QueueView:
+    """A queue with its own ticker on the context's (injected) clock, not shown yet."""
+    widget = QueueView(context, dispatcher, SlaTicker(context.clock))
+    qtbot.addWidget(widget)
+    return widget
+
+
 @pytest.fixture
 def view(qtbot: Any, queue_world: QueueWorld, dispatcher: Dispatcher) -> QueueView:
-    widget = QueueView(queue_world.context, dispatcher)
-    qtbot.addWidget(widget)
+    widget = make_view(qtbot, queue_world.context, dispatcher)
     widget.resize(1366, 768)
     with qtbot.waitSignal(widget.clocks_ready, timeout=20_000):
         widget.show()
@@ -109,37 +122,79 @@ def test_model_and_proxy_pass_the_model_tester(qtmodeltester: Any, view: QueueVi
 def test_every_state_is_drawn_with_words(view: QueueView, queue_world: QueueWorld) -> None:
     cells = {row.id: cell_of(view, row.id) for row in view.model.rows()}
     states = {cell.state for cell in cells.values()}
-    assert {"breached", "at_risk", "running", "paused", "met"} <= states
-    for cell in cells.values():
+    assert {
+        ClockState.BREACHED,
+        ClockState.AT_RISK,
+        ClockState.RUNNING,
+        ClockState.PAUSED,
+        ClockState.MET,
+    } <= states
+    for row in view.model.rows():
+        cell = cells[row.id]
         assert cell.text and cell.detail  # never colour alone
-        if cell.state == "breached":
-            assert cell.text.startswith("\N{MINUS SIGN}") and "breached" in cell.detail
-        if cell.state == "at_risk":
-            assert "at risk" in cell.detail
-    paused = [c for c in cells.values() if c.state == "paused" and "resumes" in c.text]
+        assert cell.state is row.state  # the reading's typed state, nothing parsed
+        if row.current is not None:  # the clock to act on is named, business hours or not
+            assert cell.detail.endswith(f" · {row.current.kind.label}")
+        if cell.state is ClockState.BREACHED:
+            assert " over" in cell.text and cell.detail.startswith("breached · ")
+            assert "0 m 00 s over" not in cell.text
+        if cell.state is ClockState.AT_RISK:
+            assert cell.detail.startswith("at risk · ")
+    paused = [c for c in cells.values() if c.state is ClockState.PAUSED and "resumes" in c.text]
     assert paused
     # Pacific opens at 09:00 PST, which the agent (in London) reads as 17:00.
     assert any(c.text == "paused · resumes Wed 17:00" for c in paused)
-    assert any("business" in c.text for c in cells.values() if c.state == "running")
+    running = [c for c in cells.values() if c.state is ClockState.RUNNING]
+    assert any(c.text.endswith(" business)") for c in running)
     waiting = [r for r in view.model.rows() if r.summary.status is Status.WAITING_ON_CUSTOMER]
     assert any("waiting on customer" in cells[r.id].text for r in waiting)
     assert not view.grab().isNull()  # the delegate paints every state without complaint
 
 
 def test_tooltips_explain_the_clock(view: QueueView) -> None:
-    row = next(r for r in view.model.rows() if r.state == "at_risk")
+    row = next(r for r in view.model.rows() if r.state is ClockState.AT_RISK)
     index = view.model.index(view.model.row_of(row.id) or 0, Column.COUNTDOWN)
     tip = str(index.data(Qt.ItemDataRole.ToolTipRole))
     assert "Target:" in tip and "Deadline:" in tip and "At risk" in tip
+    reading = reading_at(row, view.model.now)
+    assert reading is not None
+    assert f"<b>{wording.headline(reading)}</b>" in tip
+
+
+def test_a_business_hours_tooltip_says_what_bd_means(view: QueueView) -> None:
+    row = next(r for r in view.model.rows() if r.current is not None and r.current.is_business)
+    index = view.model.index(view.model.row_of(row.id) or 0, Column.COUNTDOWN)
+    tip = str(index.data(Qt.ItemDataRole.ToolTipRole))
+    assert "1 bd is one business day of that window (8 h 30 min of open time)" in tip
+    wall = next(r for r in view.model.rows() if r.current is not None and not r.current.is_business)
+    other = view.model.index(view.model.row_of(wall.id) or 0, Column.COUNTDOWN)
+    assert "1 bd is" not in str(other.data(Qt.ItemDataRole.ToolTipRole))
+
+
+def test_the_tooltip_escapes_what_it_embeds(view: QueueView) -> None:
+    row = next(r for r in view.model.rows() if r.current is not None and r.current.is_business)
+    reading = row.reading
+    assert reading is not None and reading.clock is not None
+    clock = replace(reading.clock, window_name="Ops <b>night</b> & co")
+    odd = QueueRow.of(replace(row.incident, reading=replace(reading, clock=clock)))
+    tip = explanation(odd, view.model.now, AGENT_ZONE)
+    assert "Ops &lt;b&gt;night&lt;/b&gt; &amp; co" in tip
+    assert "<b>night</b>" not in tip
+    broken = QueueRow.of(replace(row.incident, clocks=None, reading=None, clock_error="<x>"))
+    assert "&lt;x&gt;" in explanation(broken, view.model.now, AGENT_ZONE)
 
 
 def test_clocks_beyond_the_first_screens_arrive_in_chunks_without_a_reset(
-    qtbot: Any, queue_world: QueueWorld, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any,
+    qtmodeltester: Any,
+    queue_world: QueueWorld,
+    dispatcher: Dispatcher,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(view_module, "load_queue", partial(loading.load_queue, eager=5))
+    monkeypatch.setattr(view_module, "EAGER_ROWS", 5)
     monkeypatch.setattr(view_module, "CHUNK_ROWS", 10)
-    widget = QueueView(queue_world.context, dispatcher)
-    qtbot.addWidget(widget)
+    widget = make_view(qtbot, queue_world.context, dispatcher)
+    qtmodeltester.check(widget.model)  # stays attached: checks every change that follows
     resets, changes = Recorder(), Recorder()
     widget.model.modelReset.connect(resets)
     widget.model.dataChanged.connect(changes)
@@ -147,6 +202,9 @@ def test_clocks_beyond_the_first_screens_arrive_in_chunks_without_a_reset(
         widget.show()
     assert sum(r.clocks is None for r in widget.model.rows()) == widget.model.rowCount() - 5
     assert widget.model.state_counts()[PENDING] == widget.model.rowCount() - 5
+    waiting = next(r for r in widget.model.rows() if r.clocks is None)
+    assert cell_of(widget, waiting.id) == CountdownCell(PENDING, "—", "working out the clocks…")
+    assert f"clocks of {widget.model.rowCount() - 5} still being worked out" in widget.count.text()
     if not all(r.clocks is not None for r in widget.model.rows()):
         with qtbot.waitSignal(widget.clocks_ready, timeout=20_000):
             pass
@@ -165,8 +223,7 @@ def test_an_empty_queue_says_so_and_offers_a_new_incident(
     clock = FakeClock()
     seed_defaults(store, clock, HybridLogicalClock("ws-empty"))
     context = make_context(store, clock, queue_world.actor, path)
-    widget = QueueView(context, dispatcher)
-    qtbot.addWidget(widget)
+    widget = make_view(qtbot, context, dispatcher)
     with qtbot.waitSignal(widget.loaded, timeout=20_000):
         widget.show()
     assert widget.pages.currentWidget() is widget.empty
@@ -183,7 +240,7 @@ def test_an_empty_queue_says_so_and_offers_a_new_incident(
 def test_a_tick_moves_the_countdown_of_a_visible_row(
     view: QueueView, queue_world: QueueWorld
 ) -> None:
-    row = next(r for r in shown_rows(view) if r.state == "at_risk")
+    row = next(r for r in shown_rows(view) if r.state is ClockState.AT_RISK)
     before = cell_of(view, row.id).text
     queue_world.clock.advance(timedelta(seconds=5))
     view.ticker.tick()
@@ -195,22 +252,30 @@ def test_a_tick_moves_the_countdown_of_a_visible_row(
     assert view.model.now == queue_world.clock.now()
 
 
+def _running_business(rows: Any) -> list[QueueRow]:
+    return [
+        r
+        for r in rows
+        if r.state is ClockState.RUNNING and r.reading is not None and r.reading.business_running
+    ]
+
+
 def test_business_time_counts_down_only_while_the_window_is_open(
     view: QueueView, queue_world: QueueWorld
 ) -> None:
     rows = view.model.rows()
-    running = [r for r in rows if r.state == "running" and r.business_running]
-    paused = [r for r in rows if r.state == "paused" and "resumes" in cell_of(view, r.id).text]
+    running = _running_business(rows)
+    paused = [
+        r for r in rows if r.state is ClockState.PAUSED and "resumes" in cell_of(view, r.id).text
+    ]
     assert running and paused
     before = {r.id: cell_of(view, r.id) for r in (*running, *paused)}
     later = queue_world.clock.advance(timedelta(minutes=1))
     view.ticker.tick()
     for row in running:  # the GMT window is open: business time went down with the wall clock
-        current = row.current
-        assert current is not None and current.deadline is not None
-        wall = format_duration(current.deadline - later)
-        business = format_duration(current.at(later).business_remaining or timedelta(0))
-        assert cell_of(view, row.id).text == f"{wall} ({business} business)"
+        assert row.clocks is not None
+        fresh = read(row.clocks.at(later))  # the calendar's answer, worked out afresh
+        assert cell_of(view, row.id).text == wording.countdown(fresh, AGENT_ZONE)
         assert cell_of(view, row.id).text != before[row.id].text
     for row in paused:  # a closed window: the business time left stands still
         assert cell_of(view, row.id) == before[row.id]
@@ -221,7 +286,7 @@ def _first_running_to_at_risk(view: QueueView) -> tuple[QueueRow, datetime]:
     for row in view.model.rows():
         current = row.current
         if (
-            row.state == "running"
+            row.state is ClockState.RUNNING
             and current is not None
             and current.at_risk_at is not None
             and row.next_at == current.at_risk_at
@@ -242,16 +307,19 @@ def test_crossing_the_at_risk_instant_emits_one_state_change(
     view.incident_state_changed.connect(relayed)
     queue_world.clock.set(at_risk_at - timedelta(seconds=1))
     view.ticker.tick()
-    assert (row.id, "running", "at_risk") not in changes.calls
+    assert (row.id, ClockState.RUNNING, ClockState.AT_RISK) not in changes.calls
     queue_world.clock.set(at_risk_at + timedelta(milliseconds=500))
     view.ticker.tick()
     queue_world.clock.advance(timedelta(seconds=1))
     view.ticker.tick()
     mine = [c for c in changes.calls if c[0] == row.id]
-    assert mine == [(row.id, "running", "at_risk")]
-    assert cell_of(view, row.id).state == "at_risk"
+    assert mine == [(row.id, "running", "at_risk")]  # the ticker's signal carries the values
+    assert cell_of(view, row.id).state is ClockState.AT_RISK
+    relayed_states = [c[1:3] for c in relayed.calls if c[0] == row.id]
+    assert relayed_states == [(ClockState.RUNNING, ClockState.AT_RISK)]  # typed again
     notice = next(c[3] for c in relayed.calls if c[0] == row.id)
     assert notice.number == row.summary.number and notice.assignee_id == row.summary.assignee_id
+    assert notice.reading.state is ClockState.AT_RISK
 
 
 def test_ticks_re_read_only_the_due_incidents(
@@ -323,6 +391,7 @@ def test_a_countdown_in_days_is_not_repainted_every_second(
     view: QueueView, queue_world: QueueWorld
 ) -> None:
     days = next(r for r in shown_rows(view) if " d " in cell_of(view, r.id).text)
+    assert not cell_of(view, days.id).ticking
     position = view.model.row_of(days.id)
     view.ticker.tick()
     changes = Recorder()
@@ -349,7 +418,9 @@ def test_transitions_still_happen_while_the_queue_is_hidden(
     view.hide()
     queue_world.clock.set(at_risk_at)
     view.ticker._transition.fire()  # type: ignore[attr-defined]  # the single-shot FakeTimer
-    assert [c[:3] for c in changes.calls if c[0] == row.id] == [(row.id, "running", "at_risk")]
+    assert [c[:3] for c in changes.calls if c[0] == row.id] == [
+        (row.id, ClockState.RUNNING, ClockState.AT_RISK)
+    ]
 
 
 # -- sorting and filters ---------------------------------------------------------------------
@@ -473,8 +544,9 @@ def _refresh(qtbot: Any, view: QueueView, incident_id: str) -> None:
 
 
 def test_refresh_after_assigning_changes_that_row_only(
-    qtbot: Any, view: QueueView, queue_world: QueueWorld
+    qtbot: Any, qtmodeltester: Any, view: QueueView, queue_world: QueueWorld
 ) -> None:
+    qtmodeltester.check(view.model)  # stays attached: checks the change that follows
     row = next(r for r in view.model.rows() if r.summary.assignee_id is None)
     queue_world.context.incidents.assign(row.id, queue_world.actor.id)
     watched = _watch(view.model)
@@ -489,8 +561,9 @@ def test_refresh_after_assigning_changes_that_row_only(
 
 
 def test_refresh_after_resolving_removes_the_row(
-    qtbot: Any, view: QueueView, queue_world: QueueWorld
+    qtbot: Any, qtmodeltester: Any, view: QueueView, queue_world: QueueWorld
 ) -> None:
+    qtmodeltester.check(view.model)  # stays attached: checks the change that follows
     row = view.model.rows()[0]
     queue_world.context.incidents.resolve(row.id, "Fixed by the hotfix.")
     watched = _watch(view.model)
@@ -502,8 +575,9 @@ def test_refresh_after_resolving_removes_the_row(
 
 
 def test_refresh_of_a_new_incident_inserts_it_in_deadline_order(
-    qtbot: Any, view: QueueView, queue_world: QueueWorld
+    qtbot: Any, qtmodeltester: Any, view: QueueView, queue_world: QueueWorld
 ) -> None:
+    qtmodeltester.check(view.model)  # stays attached: checks the change that follows
     with queue_world.store.read() as tx:
         customer = next(c for c in tx.customers.list() if c.plan == "premium")
     summary = queue_world.context.incidents.open_incident(
@@ -521,14 +595,15 @@ def test_refresh_of_a_new_incident_inserts_it_in_deadline_order(
     keys = [r.order_key for r in view.model.rows()]
     assert keys == sorted(keys)
     new = view.model.find(summary.id)
-    assert new is not None and new.state == ClockState.RUNNING.value
+    assert new is not None and new.state is ClockState.RUNNING
     assert view.ticker.scheduled(summary.id) == new.next_at
 
 
 def test_refresh_after_responding_moves_the_row_to_its_new_deadline(
-    qtbot: Any, view: QueueView, queue_world: QueueWorld
+    qtbot: Any, qtmodeltester: Any, view: QueueView, queue_world: QueueWorld
 ) -> None:
-    row = next(r for r in view.model.rows() if r.state == "at_risk")
+    qtmodeltester.check(view.model)  # stays attached: checks the change that follows
+    row = next(r for r in view.model.rows() if r.state is ClockState.AT_RISK)
     queue_world.context.incidents.respond(row.id, "We are on it.")
     watched = _watch(view.model)
     _refresh(qtbot, view, row.id)
@@ -577,11 +652,10 @@ class _Subject:
 
 
 def test_the_ticker_pops_due_entries_once_and_skips_rescheduled_ones(qtbot: Any) -> None:
-    from console.qt.ticker import SlaTicker
-
     clock = FakeClock()
     subject = _Subject()
-    ticker = SlaTicker(clock, subject)
+    ticker = SlaTicker(clock)
+    ticker.attach(subject)
     t0 = clock.now()
     ticker.reset([(t0 + timedelta(seconds=5), "a"), (t0 + timedelta(seconds=9), "b")])
     ticker.schedule("a", t0 + timedelta(seconds=20))  # moved: the old entry is stale
@@ -619,3 +693,180 @@ def test_themes_have_a_colour_for_every_state() -> None:
     apply_theme(app, "light")
     with pytest.raises(ValueError, match="unknown theme"):
         apply_theme(app, "sepia")
+
+
+# -- the one live reading, at its boundaries -------------------------------------------------
+
+
+def _open(world: QueueWorld, customer: str, **report: Any) -> str:
+    """Open an incident for ``customer`` (by name) at the world clock's instant."""
+    with world.store.read() as tx:
+        found = next(c for c in tx.customers.list() if c.name == customer)
+    summary = world.context.incidents.open_incident(
+        NewIncident(
+            customer_id=found.id,
+            contact_id=found.contacts[0].id,
+            title="Exports fail with a timeout",
+            **report,
+        )
+    )
+    return summary.id
+
+
+def _show(qtbot: Any, view: QueueView, incident_id: str) -> CountdownCell:
+    """Read one incident into the queue at the clock's instant and tick there."""
+    _refresh(qtbot, view, incident_id)
+    view.ticker.tick()
+    return cell_of(view, incident_id)
+
+
+def test_an_escalated_incident_counts_down_its_escalation_clock(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    """Escalation 2 with 51 minutes left on its clock reads as that clock, not as the long
+    breached first response."""
+    clock, incidents = queue_world.clock, queue_world.context.incidents
+    opened = clock.now()
+    incident_id = _open(queue_world, "Pennine Water Services", proposed_priority="P2")  # 2 h
+    clock.set(opened + timedelta(hours=2, minutes=1))  # first response missed
+    incidents.escalate(incident_id, 1, "No answer")
+    first_escalation = clock.now()
+    clock.set(first_escalation + timedelta(hours=2, minutes=1))  # Escalation 1 missed too
+    incidents.escalate(incident_id, 2, "Still no answer")
+    second_escalation = clock.now()
+    clock.set(second_escalation + timedelta(hours=1, minutes=9))
+    cell = _show(qtbot, view, incident_id)
+    assert cell.text == "51 m 00 s"
+    assert cell.detail == "on track · Escalation 2 response"
+    assert cell.state is ClockState.RUNNING and cell.ticking
+    assert "First response" not in cell.detail and "over" not in cell.text
+    row = view.model.find(incident_id)
+    assert row is not None and row.current is not None
+    assert row.current.kind is ClockType.ESCALATION_2
+    assert row.clocks is not None and row.clocks.first_response.state is ClockState.BREACHED
+    clock.set(second_escalation + timedelta(hours=1, minutes=31))  # 29 m left: under 30 m
+    view.ticker.tick()
+    cell = cell_of(view, incident_id)
+    assert (cell.state, cell.text) == (ClockState.AT_RISK, "29 m 00 s")
+    assert cell.detail == "at risk · Escalation 2 response"
+
+
+def test_a_breach_starts_one_second_after_the_deadline_and_notifies_once(
+    qtbot: Any, qtmodeltester: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    """At the deadline a response still meets (at risk, nothing left); the second after, the
+    row is breached and the notifier says so once, in the queue's words."""
+    qtmodeltester.check(view.model)  # stays attached: checks the change that follows
+
+    incident_id = _open(queue_world, "Pennine Water Services", proposed_priority="P2")  # 2 h
+    cell = _show(qtbot, view, incident_id)
+    assert (cell.state, cell.text) == (ClockState.RUNNING, "2 h 00 m")
+    row = view.model.find(incident_id)
+    assert row is not None and row.current is not None and row.current.deadline is not None
+    deadline = row.current.deadline
+    assert view.ticker.scheduled(incident_id) is not None
+    banner = NotificationBanner()
+    qtbot.addWidget(banner)
+    notifier = Notifier(queue_world.actor.id, banner, use_tray=False)  # an unassigned incident
+    view.incident_state_changed.connect(notifier.on_state_changed)
+    said: list[tuple[str, str, str]] = []
+    notifier.notified.connect(lambda *args: said.append(args))
+
+    def at(instant: datetime) -> CountdownCell:
+        queue_world.clock.set(instant)
+        view.ticker.tick()
+        return cell_of(view, incident_id)
+
+    before = at(deadline - timedelta(seconds=1))
+    assert (before.state, before.text) == (ClockState.AT_RISK, "0 m 01 s")
+    assert [s[1] for s in said if s[0] == incident_id] == ["at_risk"]
+    on_time = at(deadline)
+    assert (on_time.state, on_time.text) == (ClockState.AT_RISK, "0 m 00 s")
+    assert on_time.detail == "at risk · First response"
+    assert view.model.find(incident_id).next_at == deadline + INSTANT  # type: ignore[union-attr]
+    late = at(deadline + timedelta(seconds=1))
+    assert (late.state, late.text) == (ClockState.BREACHED, "0 m 01 s over")
+    assert late.detail == "breached · First response"
+    breaches = [s for s in said if s[0] == incident_id and s[1] == "breached"]
+    assert len(breaches) == 1
+    number = row.summary.number
+    assert breaches[0][2].startswith(f"{number} · First response · breached · 0 m 01 s over")
+    assert f"{number} · First response · breached" in banner.text_label.text()
+    at(deadline + timedelta(seconds=2))
+    at(deadline + timedelta(minutes=5))
+    assert len([s for s in said if s[0] == incident_id and s[1] == "breached"]) == 1
+    assert cell_of(view, incident_id).text == "5 m 00 s over"
+
+
+def test_business_days_are_shown_in_bd_of_the_window(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    """Standard P4 is 3 business days of the GMT window (3 × 8 h 30 m), never 24-hour days."""
+    incident_id = _open(queue_world, "Hollybrook Primary Trust", priority="P4")
+    cell = _show(qtbot, view, incident_id)
+    # Wed 14:30 + 25 h 30 m of open time: Mon 14:30, five wall days away.
+    assert cell.text == "5 d 0 h (3 bd 0 h 00 m business)"
+    assert cell.detail == "on track · First response"
+    queue_world.clock.advance(timedelta(hours=1, minutes=15))  # an hour and a quarter open
+    view.ticker.tick()
+    assert cell_of(view, incident_id).text == "4 d 22 h (2 bd 7 h 15 m business)"
+    for row in view.model.rows():
+        text = cell_of(view, row.id).text
+        assert not re.search(r"\d+ d \d+ h business", text), text
+
+
+def test_a_closed_window_never_shows_zero_business_time(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    """A deadline at the window's closing: after it, while closed, the breach counts no
+    business time, so none is shown; paused rows say when they resume."""
+    clock = queue_world.clock
+    now = clock.now()
+    clock.set(now - timedelta(hours=1))  # Wed 13:30 GMT: 4 open hours end at 17:30 closing
+    incident_id = _open(queue_world, "Hollybrook Primary Trust", priority="P1")
+    clock.set(now)
+    _show(qtbot, view, incident_id)
+    closing = datetime(2026, 3, 4, 17, 30, tzinfo=UTC)
+    row = view.model.find(incident_id)
+    assert row is not None and row.current is not None and row.current.deadline == closing
+    clock.set(closing)  # the deadline itself: a response now still meets
+    view.ticker.tick()
+    assert cell_of(view, incident_id).state is ClockState.AT_RISK
+    for instant, expected in (
+        (closing + timedelta(seconds=1), "0 m 01 s over"),
+        (closing + timedelta(minutes=30), "30 m 00 s over"),
+        (datetime(2026, 3, 5, 9, 30, tzinfo=UTC), "16 h 00 m over (30 m 00 s business)"),
+    ):
+        clock.set(instant)
+        view.ticker.tick()
+        assert cell_of(view, incident_id).text == expected
+    for instant in (closing + timedelta(minutes=30), datetime(2026, 3, 5, 8, 59, tzinfo=UTC)):
+        clock.set(instant)
+        view.ticker.tick()
+        cells = [cell_of(view, r.id) for r in view.model.rows()]
+        paused = [c for c in cells if c.state is ClockState.PAUSED and "resumes" in c.text]
+        assert paused
+        for cell in cells:
+            assert "(0 m 00 s business)" not in cell.text, cell
+            assert "0 m 00 s business" not in cell.detail, cell
+
+
+def test_a_title_that_looks_like_markup_shows_as_typed_in_its_tooltip(
+    qtbot: Any, view: QueueView, queue_world: QueueWorld
+) -> None:
+    with queue_world.store.read() as tx:
+        customer = next(c for c in tx.customers.list() if c.name == "Pennine Water Services")
+    summary = queue_world.context.incidents.open_incident(
+        NewIncident(
+            customer_id=customer.id,
+            contact_id=customer.contacts[0].id,
+            title="<b>Checkout</b> & payments down",
+            proposed_priority="P2",
+        )
+    )
+    _refresh(qtbot, view, summary.id)
+    index = view.model.index(view.model.row_of(summary.id) or 0, Column.TITLE)
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "<qt>&lt;b&gt;Checkout&lt;/b&gt; &amp; payments down</qt>"
+    plain = view.model.index(view.model.row_of(summary.id) or 0, Column.CUSTOMER)
+    assert plain.data(Qt.ItemDataRole.ToolTipRole) == "Pennine Water Services"

@@ -1,9 +1,11 @@
 """Painting the queue: the countdown with its state in colour, icon and words; badges.
 
-Delegates paint, they don't compute: the model hands over a ``CountdownCell`` (state, text,
-detail), a ``BadgeCell`` or ``(text, muted)``; :class:`_Art` turns a state into a colour, a
-tint and an icon pixmap once per theme (and device pixel ratio) and keeps them; laid-out
-text is kept per view font (:class:`_Texts`). Every paint saves and restores the painter.
+Delegates paint, they don't compute: the model hands over a ``CountdownCell`` (a typed
+state, the words, whether they tick), a ``BadgeCell`` or ``(text, muted)``; :class:`_Art`
+turns a state into a colour, a tint and an icon pixmap once per theme (and device pixel
+ratio) and keeps them; laid-out text is kept per view font (:class:`_Texts`). Nothing here
+reads a state, a clock or a length back out of the words. Every paint saves and restores
+the painter.
 """
 
 from __future__ import annotations
@@ -34,31 +36,37 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from console.ui.queue.model import CELL_ROLE, PENDING, BadgeCell, CountdownCell
+from console.domain.clock_model import ClockState
+from console.ui.queue.model import CELL_ROLE, PENDING, BadgeCell, CountdownCell, RowState
 from console.ui.theme import Theme, current_theme, theme_generation
 
 __all__ = ["STATE_ICONS", "QueueDelegate"]
 
 Index = QModelIndex | QPersistentModelIndex
 
-STATE_ICONS = {
-    "running": "mdi6.timer-outline",
-    "at_risk": "mdi6.alert",
-    "breached": "mdi6.fire",
-    "paused": "mdi6.pause-circle",
-    "met": "mdi6.check-circle",
-    "missed": "mdi6.close-circle",
-    "not_applicable": "mdi6.minus-circle-outline",
+STATE_ICONS: dict[RowState, str] = {
+    ClockState.RUNNING: "mdi6.timer-outline",
+    ClockState.AT_RISK: "mdi6.alert",
+    ClockState.BREACHED: "mdi6.fire",
+    ClockState.PAUSED: "mdi6.pause-circle",
+    ClockState.MET: "mdi6.check-circle",
+    ClockState.MISSED: "mdi6.close-circle",
+    ClockState.NOT_APPLICABLE: "mdi6.minus-circle-outline",
     PENDING: "mdi6.timer-sand",
 }
-_EMPHASISED = frozenset({"at_risk", "breached"})
-_MUTED_STATES = frozenset({"paused", "not_applicable", PENDING})
+_EMPHASISED: frozenset[RowState] = frozenset({ClockState.AT_RISK, ClockState.BREACHED})
+_COLOURED: frozenset[RowState] = frozenset({ClockState.MET, ClockState.MISSED})
+_MUTED_STATES: frozenset[RowState] = frozenset(
+    {ClockState.PAUSED, ClockState.NOT_APPLICABLE, PENDING}
+)
 _ICON = 16
 _GAP = 6
 _MARGIN = 2  # beyond the style's own text margin
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
-_SECONDS = re.compile(r"\d\d s\b")  # "12 m 09 s": a countdown under an hour shows its seconds
+# A ticking countdown is laid out in pieces that each begin with a number: the numbers change
+# at their own pace, the words after them never do (a layout cache, not a reading of them).
+_NUMBER = re.compile(r"\d+")
 
 
 class _Look(NamedTuple):
@@ -76,8 +84,8 @@ class _Art:
     def __init__(self) -> None:
         self._generation = -1
         self.theme: Theme = current_theme()
-        self._pixmaps: dict[tuple[str, float], QPixmap] = {}
-        self._looks: dict[tuple[str, bool], _Look] = {}
+        self._pixmaps: dict[tuple[RowState, float], QPixmap] = {}
+        self._looks: dict[tuple[RowState, bool], _Look] = {}
 
     def refresh(self) -> _Art:
         """Rebuild after a theme change (one integer compared per paint otherwise)."""
@@ -88,7 +96,7 @@ class _Art:
             self._looks.clear()
         return self
 
-    def pixmap(self, state: str, ratio: float) -> QPixmap:
+    def pixmap(self, state: RowState, ratio: float) -> QPixmap:
         key = (state, ratio)
         pixmap = self._pixmaps.get(key)
         if pixmap is None:
@@ -97,7 +105,7 @@ class _Art:
             pixmap = self._pixmaps[key] = icon.pixmap(QSize(_ICON, _ICON), ratio)
         return pixmap
 
-    def look(self, state: str, selected: bool) -> _Look:
+    def look(self, state: RowState, selected: bool) -> _Look:
         """At risk and breached: bold in the state's colour; met and missed: in their colour;
         paused, not applicable and pending: muted; running: plain text."""
         key = (state, selected)
@@ -105,7 +113,7 @@ class _Art:
         if look is None:
             theme = self.theme
             emphasised = state in _EMPHASISED
-            if emphasised or state in ("met", "missed"):
+            if emphasised or state in _COLOURED:
                 pen = theme.state_color(state)
             elif state in _MUTED_STATES:
                 pen = theme.muted
@@ -127,11 +135,11 @@ _Laid = tuple[QStaticText, float, float]  # the text, its advance, its offset fr
 class _Texts:
     """Laid-out text for the view's font, kept: shaping a string costs more than drawing it.
 
-    Most strings repeat from one paint to the next (names, titles, "breached · first
+    Most strings repeat from one paint to the next (names, titles, "breached · First
     response", a countdown in days or hours), so each is shaped once into a ``QStaticText``.
-    A countdown that shows seconds changes every tick, but only its seconds do: it is drawn
-    from kept pieces, "12 m " (the same for a minute) and "09 s" (one of sixty), and so on
-    for a business countdown beside it.
+    A countdown that ticks (the cell says so) changes every second, but only its numbers do:
+    it is drawn from kept pieces that each start at a number, "12 m " (the same for a minute)
+    and "09 s" (one of sixty), and so on for a business countdown beside it.
     """
 
     LIMIT = 4096
@@ -144,7 +152,7 @@ class _Texts:
         self.metrics = tuple(QFontMetrics(f) for f in self.fonts)
         self.float_metrics = tuple(QFontMetricsF(f) for f in self.fonts)
         self._laid: dict[tuple[str, int, int], _Laid] = {}
-        self._fitted: dict[tuple[str, int], str] = {}
+        self._advances: dict[tuple[str, int], float] = {}
 
     def draw(
         self, painter: QPainter, x: int, y: int, width: int, height: int, text: str, kind: int
@@ -167,14 +175,13 @@ class _Texts:
     def draw_ticking(
         self, painter: QPainter, x: int, y: int, width: int, height: int, text: str, kind: int
     ) -> int:
-        """Draw a countdown that shows seconds as kept pieces: the seconds ("09 s", one of
-        sixty) and what lies between them ("12 m ", the same for a minute)."""
+        """Draw a ticking countdown as kept pieces, each from a number up to the next one
+        ("12 m ", the same for a minute; "09 s", one of sixty)."""
         pieces, start = [], 0
-        for match in _SECONDS.finditer(text):
+        for match in _NUMBER.finditer(text):
             if match.start() > start:
                 pieces.append(self._piece(text[start : match.start()], kind, height))
-            pieces.append(self._piece(match.group(), kind, height))
-            start = match.end()
+                start = match.start()
         if start < len(text):
             pieces.append(self._piece(text[start:], kind, height))
         total = sum(piece[1] for piece in pieces)
@@ -203,19 +210,23 @@ class _Texts:
         laid = self._laid[key] = (static, advance, offset)
         return laid
 
-    def fitting(self, detail: str, width: int) -> str:
-        """``detail``, dropping trailing `` · `` parts until it fits whole; never a cut word."""
-        key = (detail, width)
-        fitted = self._fitted.get(key)
-        if fitted is None:
-            if len(self._fitted) >= self.LIMIT:
-                self._fitted.clear()
-            parts = detail.split(" · ") if detail else []
-            metrics = self.metrics[PLAIN]
-            while parts and metrics.horizontalAdvance(" · ".join(parts)) > width:
-                parts.pop()
-            fitted = self._fitted[key] = " · ".join(parts)
-        return fitted
+    def fitting(self, cell: CountdownCell, width: int) -> str:
+        """The cell's detail if it fits whole, else its short form, else nothing: never a
+        cut word."""
+        for text in (cell.detail, cell.short):
+            if text and self.advance(text, PLAIN) <= width:
+                return text
+        return ""
+
+    def advance(self, text: str, kind: int) -> float:
+        """The width of ``text`` in the ``kind`` font (kept)."""
+        key = (text, kind)
+        advance = self._advances.get(key)
+        if advance is None:
+            if len(self._advances) >= self.LIMIT:
+                self._advances.clear()
+            advance = self._advances[key] = self.float_metrics[kind].horizontalAdvance(text)
+        return advance
 
 
 class QueueDelegate(QStyledItemDelegate):
@@ -306,11 +317,11 @@ class QueueDelegate(QStyledItemDelegate):
         painter.setPen(look.pen)
         text = cell.text
         room = max(0, right - x)
-        if " s" in text:  # seconds: changes every tick
+        if cell.ticking:  # changes every second: drawn from kept pieces
             x += texts.draw_ticking(painter, x, top, room, height, text, look.kind) + 2 * _GAP
         else:
             x += texts.draw(painter, x, top, room, height, text, look.kind) + 2 * _GAP
-        detail = texts.fitting(cell.detail, right - x)
+        detail = texts.fitting(cell, right - x)
         if detail:
             painter.setPen(look.detail_pen)
             texts.draw(painter, x, top, right - x, height, detail, PLAIN)

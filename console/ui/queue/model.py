@@ -1,11 +1,14 @@
 """The queue's table model: one frozen :class:`QueueRow` per open incident.
 
-Rows are built off the GUI thread (see ``console.ui.queue.loading``) with each incident's
-clocks evaluated once; between transitions a countdown moves linearly (wall time always,
-business time only while the window was open when the row was read), so painting a cell
-costs a subtraction, never a calendar walk. When a state can change (at risk, breach,
-window opens or closes) is known in advance: the row carries ``next_at`` and the ticker
-calls :meth:`QueueModel.reevaluate` for due rows only.
+A row wraps the :class:`~console.services.open_incidents.OpenIncident` that
+``context.open_incidents`` read off the GUI thread, with its live
+:class:`~console.domain.reading.Reading` (the one clock the agent must act on next). Between
+the reading's changes a countdown moves with ``Reading.advanced`` (arithmetic only), so
+painting a cell never walks a calendar. When the reading changes next is known in advance
+(``Reading.next_change_at``: at risk, breach, a window opening or closing); the ticker calls
+:meth:`QueueModel.reevaluate` for the due rows only, which reads them again with
+``read(clocks.at(now))``. Every word comes from :mod:`console.domain.wording`; every state is
+the reading's typed :class:`ClockState` (or :data:`PENDING` while the clocks are worked out).
 
 The rows are kept in deadline order (then number), which is the queue's default order; the
 proxy relies on it to show that order without sorting (see ``proxy.py``).
@@ -18,11 +21,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from functools import cache
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
+from PySide6 import QtGui
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -32,12 +36,14 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from console.domain.clock_model import Clock, ClockState, ClockType, IncidentClocks, PauseReason
-from console.domain.countdown import format_countdown, format_duration
+from console.domain import wording
+from console.domain.clock_model import Clock, ClockState, ClockType, IncidentClocks
 from console.domain.explain import explain, when
+from console.domain.reading import Reading, read
 from console.domain.records import IncidentSummary, Status
 from console.qt.notifier import Notice
 from console.qt.ticker import Reevaluation
+from console.services.open_incidents import OpenIncident
 
 __all__ = [
     "CELL_ROLE",
@@ -50,11 +56,15 @@ __all__ = [
     "BadgeCell",
     "Column",
     "CountdownCell",
+    "Pending",
     "QueueModel",
     "QueueRow",
+    "RowState",
     "contiguous",
     "countdown_cell",
-    "evaluated",
+    "explanation",
+    "reading_at",
+    "row_state",
 ]
 
 Index = QModelIndex | QPersistentModelIndex
@@ -90,7 +100,8 @@ _HEADER_TIPS = (
     "What the incident is about",
     "Open, or waiting on the customer",
     "The customer's support window (its business hours)",
-    "Time left to the next SLA deadline; business time left for business-hours clocks",
+    "The clock to act on next: time left or over, and business time in business days (bd) "
+    "of the customer's window for business-hours clocks",
     "The escalation level the customer has reached",
     "The agent working the incident",
 )
@@ -104,7 +115,16 @@ CELL_ROLE = Qt.ItemDataRole.UserRole + 3  # what the delegate paints (CountdownC
 MUTED_ROLE = Qt.ItemDataRole.UserRole + 4  # secondary text ("Unassigned", "—")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 5
 
-PENDING = "pending"  # clocks not worked out yet
+
+class Pending(StrEnum):
+    """A row whose clocks are still being worked out (it has no reading yet)."""
+
+    PENDING = "pending"
+
+
+PENDING = Pending.PENDING
+RowState = ClockState | Pending  # what a row shows: its reading's state, or pending
+
 _TICK_ROLES = [
     Qt.ItemDataRole.DisplayRole,
     Qt.ItemDataRole.ToolTipRole,
@@ -114,7 +134,8 @@ _TICK_ROLES = [
 _ROW_ROLES = [*_TICK_ROLES, MUTED_ROLE, SORT_ROLE, ROW_ROLE]
 _NO_DEADLINE = 9.9e9  # sorts after every real deadline (year 2283)
 _RANK = 1e10  # priority and level weights above any timestamp
-_MINUS = "\N{MINUS SIGN}"
+_HOUR = timedelta(hours=1)
+_NEVER = datetime.fromtimestamp(0, UTC)
 
 STATUS_TEXT = {
     Status.OPEN: "Open",
@@ -122,12 +143,11 @@ STATUS_TEXT = {
     Status.RESOLVED: "Resolved",
     Status.EXCLUDED: "Excluded",
 }
-_CLOCK_NAMES = {
-    ClockType.FIRST_RESPONSE: "first response",
-    ClockType.STATUS_UPDATE: "status update",
-    ClockType.ESCALATION_1: "escalation 1 response",
-    ClockType.ESCALATION_2: "escalation 2 response",
-}
+
+
+def row_state(value: str) -> RowState:
+    """A state that went through a ``str`` signal, typed again."""
+    return PENDING if value == PENDING.value else ClockState(value)
 
 
 @cache
@@ -140,34 +160,75 @@ def _priority_rank(priority: str) -> int:
 class QueueRow:
     """One open incident as the queue shows it; never mutated, replaced when it changes.
 
-    Kept lean (a queue may hold 100 000): sort keys are read from the fields when asked.
+    Kept lean (a queue may hold 100 000): the open incident as read, and its deadline as a
+    sort key; everything else is read from the incident when asked.
     """
 
-    summary: IncidentSummary
-    customer_name: str = ""
-    window_id: str = ""
-    window_name: str = ""
-    assignee_name: str = ""
-    clocks: IncidentClocks | None = None  # None until worked out off the GUI thread
-    business_running: bool = False  # business time was passing at ``clocks.now``
-    next_at: datetime | None = None  # when the displayed state may change next
-    clock_error: str = ""  # why the clocks could not be worked out
-    current: Clock | None = None  # ``clocks.current``: the clock the countdown shows
+    incident: OpenIncident
     deadline_key: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        deadline = self.summary.next_deadline
+        deadline = self.incident.summary.next_deadline
         key = deadline.timestamp() if deadline is not None else _NO_DEADLINE
         object.__setattr__(self, "deadline_key", key)
 
+    @classmethod
+    def of(cls, incident: OpenIncident) -> QueueRow:
+        """``incident`` as a row, sharing what 100 000 rows would otherwise each copy."""
+        return cls(_lean(incident))
+
     @property
     def id(self) -> str:
-        return self.summary.id
+        return self.incident.summary.id
+
+    @property
+    def summary(self) -> IncidentSummary:
+        return self.incident.summary
+
+    @property
+    def customer_name(self) -> str:
+        return self.incident.customer
+
+    @property
+    def window_id(self) -> str:
+        return self.incident.window_id
+
+    @property
+    def window_name(self) -> str:
+        return self.incident.window_name
+
+    @property
+    def assignee_name(self) -> str:
+        return self.incident.assignee
+
+    @property
+    def clocks(self) -> IncidentClocks | None:
+        return self.incident.clocks
+
+    @property
+    def reading(self) -> Reading | None:
+        return self.incident.reading
+
+    @property
+    def clock_error(self) -> str:
+        return self.incident.clock_error
+
+    @property
+    def current(self) -> Clock | None:
+        """The clock the countdown shows (the reading's)."""
+        reading = self.incident.reading
+        return reading.clock if reading is not None else None
+
+    @property
+    def next_at(self) -> datetime | None:
+        """When the reading changes next: the ticker reads the row again then."""
+        reading = self.incident.reading
+        return reading.next_change_at if reading is not None else None
 
     @property
     def order_key(self) -> tuple[float, str]:
         """The queue's own order: next deadline first, then number."""
-        return (self.deadline_key, self.summary.number)
+        return (self.deadline_key, self.incident.summary.number)
 
     def sort_key(self, column: int) -> Any:
         """An absolute key (never the time left, so a tick never reorders)."""
@@ -175,21 +236,24 @@ class QueueRow:
 
     def search_text(self) -> str:
         """What the search box matches: number, title and customer, case-folded."""
-        s = self.summary
-        return f"{s.number}\n{s.title}\n{self.customer_name}".casefold()
+        s = self.incident.summary
+        return f"{s.number}\n{s.title}\n{self.incident.customer}".casefold()
 
     @property
-    def state(self) -> str:
-        """The state the row shows: its current clock's, or what the stopped ones say."""
-        if self.clocks is None:
-            return ClockState.NOT_APPLICABLE.value if self.clock_error else PENDING
-        current = self.current
-        if current is not None:
-            return current.state.value
-        first = self.clocks.first_response.state
-        if first in (ClockState.MET, ClockState.MISSED):
-            return first.value
-        return ClockState.NOT_APPLICABLE.value
+    def state(self) -> RowState:
+        """The reading's state; not applicable when the clocks could not be worked out."""
+        incident = self.incident
+        if incident.reading is not None:
+            return incident.reading.state
+        return ClockState.NOT_APPLICABLE if incident.clock_error else PENDING
+
+    def at(self, now: datetime) -> QueueRow:
+        """This row read again at ``now`` (no events in between): ``read(clocks.at(now))``."""
+        clocks = self.incident.clocks
+        if clocks is None:
+            return self
+        clocks = clocks.at(now)
+        return QueueRow.of(replace(self.incident, clocks=clocks, reading=read(clocks)))
 
 
 _SORT_KEYS: tuple[Callable[[QueueRow], Any], ...] = (
@@ -205,9 +269,11 @@ _SORT_KEYS: tuple[Callable[[QueueRow], Any], ...] = (
 )
 
 # Clocks that never started (no status updates owed, not escalated) are the same for every
-# incident read at the same instant; rows share them (frozen) instead of keeping 100 000
-# copies. The table only helps sharing: clearing it loses nothing.
+# incident read at the same instant, and so is a window's business day; rows share them
+# (frozen) instead of keeping 100 000 copies. The tables only help sharing: clearing them
+# loses nothing.
 _UNSTARTED: dict[tuple[ClockType, str, datetime], Clock] = {}
+_DAYS: dict[timedelta, timedelta] = {}
 
 
 def _shared(clock: Clock) -> Clock:
@@ -222,55 +288,52 @@ def _shared(clock: Clock) -> Clock:
     return shared
 
 
-def evaluated(row: QueueRow, clocks: IncidentClocks) -> QueueRow:
-    """``row`` with ``clocks`` (read at ``clocks.now``) and when to read them again.
-
-    A breached business-hours clock keeps counting business time only while its window is
-    open, so its window's next opening or closing is a re-read instant too.
-    """
-    now = clocks.now
-    next_at = clocks.next_transition_at(now)
-    running = False
-    current = clocks.current
-    if (
-        current is not None
-        and current.is_business
-        and current.calendar is not None
-        and current.deadline is not None
-        and current.state in (ClockState.RUNNING, ClockState.AT_RISK, ClockState.BREACHED)
-    ):
-        calendar = current.calendar
-        running = calendar.is_open(now)
-        if current.state is ClockState.BREACHED:
-            edge = calendar.next_close(now) if running else calendar.next_open(now)
-            if edge is not None and edge > now and (next_at is None or edge < next_at):
-                next_at = edge
-    clocks = replace(
+def _lean(incident: OpenIncident) -> OpenIncident:
+    clocks, reading = incident.clocks, incident.reading
+    if clocks is None or reading is None:
+        return incident
+    lean = replace(
         clocks,
         status_update=_shared(clocks.status_update),
         escalation_1=_shared(clocks.escalation_1),
         escalation_2=_shared(clocks.escalation_2),
     )
-    return replace(
-        row,
-        clocks=clocks,
-        current=current,
-        business_running=running,
-        next_at=next_at,
-        clock_error="",
-    )
+    day = reading.business_day
+    if day is not None:
+        shared_day = _DAYS.setdefault(day, day)
+        if shared_day is not day:
+            reading = replace(reading, business_day=shared_day)
+    return replace(incident, clocks=lean, reading=reading)
+
+
+def reading_at(row: QueueRow, now: datetime) -> Reading | None:
+    """The row's reading moved on to ``now``: arithmetic until its next change, a fresh read
+    (calendar work) if the ticker has not re-read the row by then."""
+    reading = row.reading
+    if reading is None or now <= reading.now:
+        return reading
+    change = reading.next_change_at
+    if change is not None and now >= change and row.clocks is not None:
+        return read(row.clocks.at(now))
+    return reading.advanced(now)
 
 
 # -- what a countdown cell shows -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CountdownCell:
-    """The countdown column's content: the delegate maps ``state`` to colour and icon."""
+class CountdownCell(NamedTuple):
+    """The countdown column's content. The delegate paints from the typed fields (colour and
+    icon from ``state``, the layout path from ``ticking``) and never reads the words.
 
-    state: str  # a ClockState value, or PENDING
-    text: str  # the countdown, or what the clock is doing
-    detail: str  # the state in words and which clock
+    A tuple, not a dataclass: every visible row builds one and compares it with the last
+    each second, and a tuple does both in C.
+    """
+
+    state: RowState
+    text: str  # wording.countdown: time left or over, or what the clock is doing
+    detail: str  # wording.detail: the state in words and which clock
+    short: str = ""  # a shorter detail for a narrow column (the state in words)
+    ticking: bool = False  # the text changes every second (it shows seconds that move)
 
     @property
     def accessible(self) -> str:
@@ -285,68 +348,65 @@ class BadgeCell:
     kind: str  # "priority" or "escalation"
 
 
-def _resume_text(resumes: datetime, now: datetime, zone: tzinfo) -> str:
-    local = resumes.astimezone(zone)
-    return f"{local:%a %d %b %H:%M}" if resumes - now > timedelta(days=6) else f"{local:%a %H:%M}"
+_PENDING_CELL = CountdownCell(PENDING, "—", "working out the clocks…")
+_ERROR_CELL = CountdownCell(ClockState.NOT_APPLICABLE, "—", "clocks unavailable")
+
+
+def _ticking(reading: Reading) -> bool:
+    """Whether the countdown shows seconds that move each second (wall time under an hour,
+    or business time under an hour while the window is open)."""
+    wall = reading.wall
+    if reading.clock is None or wall is None or reading.state is ClockState.PAUSED:
+        return False
+    if abs(wall) < _HOUR:
+        return True
+    business = reading.business
+    return business is not None and reading.business_running and abs(business) < _HOUR
 
 
 def countdown_cell(row: QueueRow, now: datetime, zone: tzinfo) -> CountdownCell:
     """The countdown of ``row`` at ``now`` (no calendar work: see the module docstring)."""
-    clocks = row.clocks
-    if clocks is None:
-        if row.clock_error:
-            return CountdownCell(ClockState.NOT_APPLICABLE.value, "—", "clocks unavailable")
-        deadline = row.summary.next_deadline
-        text = format_duration(deadline - now) if deadline else "—"
-        return CountdownCell(PENDING, text, "working out the clocks…")
-    current = row.current
-    if current is None:
-        state = row.state
-        if state == ClockState.MET.value:
-            return CountdownCell(state, "responded", "met · no clock running")
-        if state == ClockState.MISSED.value:
-            return CountdownCell(state, "responded late", "missed · no clock running")
-        return CountdownCell(state, "—", "no clock running")
-    name = _CLOCK_NAMES[current.kind]
-    state = current.state
-    if state is ClockState.PAUSED and current.pause_reason is PauseReason.WAITING:
-        left = format_duration(current.frozen_remaining or timedelta(0))
-        return CountdownCell(state.value, "paused · waiting on customer", f"{left} left · {name}")
-    if current.deadline is None:
-        return CountdownCell(state.value, "—", name)
-    at = max(now, clocks.now)
-    business = current.business_remaining
-    if business is not None and row.business_running:
-        business -= at - clocks.now
-    if state is ClockState.PAUSED and current.resumes_at is not None:
-        resumes = _resume_text(current.resumes_at, at, zone)
-        # While the window is closed only business time is left to count: it stands still.
-        left = (
-            f"{format_duration(business if business is not None else current.deadline - at)} left"
-        )
-        return CountdownCell(state.value, f"paused · resumes {resumes}", f"{left} · {name}")
-    left = format_countdown(current.deadline - at, business)
-    if state is ClockState.BREACHED:
-        return CountdownCell(state.value, left, f"breached · {name}")
-    if state is ClockState.AT_RISK:
-        return CountdownCell(state.value, left, f"at risk · {name}")
-    return CountdownCell(state.value, left, f"on track · {name}")
+    reading = reading_at(row, now)
+    if reading is None:
+        return _ERROR_CELL if row.clock_error else _PENDING_CELL
+    detail = wording.detail(reading)
+    short = wording.state_words(reading.state, reading.pause_reason)
+    return CountdownCell(
+        reading.state,
+        wording.countdown(reading, zone),
+        detail,
+        "" if short == detail else short,
+        _ticking(reading),
+    )
 
 
 def explanation(row: QueueRow, now: datetime, zone: tzinfo) -> str:
-    """The countdown's tooltip: the clock explaining itself in plain sentences."""
-    current = row.current
-    if current is None:
-        if row.clock_error:
-            return f"The clocks could not be worked out: {escape(row.clock_error)}"
-        if row.clocks is None:
-            return "The clocks of this incident are still being worked out."
-        return "No SLA clock is running for this incident."
-    clock = current.at(max(now, current.now))
-    lines = explain(clock, zone)
-    head = f"<b>{escape(clock.kind.label)}</b> — {escape(clock.state.value.replace('_', ' '))}"
+    """The countdown's tooltip: the reading's headline, then the clock explaining itself in
+    plain sentences (and what "bd" means for a business-hours clock). Rich text: every piece
+    embedded is escaped."""
+    if row.clock_error:
+        return f"The clocks could not be worked out: {escape(row.clock_error)}"
+    reading = reading_at(row, now)
+    if reading is None:
+        return "The clocks of this incident are still being worked out."
+    head = f"<b>{escape(wording.headline(reading))}</b>"
+    clock = reading.clock
+    if clock is None:
+        return f"<qt>{head}<br>No SLA clock is running for this incident.</qt>"
+    head += f" — {escape(wording.countdown(reading, zone))}"
+    lines = explain(clock.at(reading.now) if clock.now != reading.now else clock, zone)
+    if clock.is_business:
+        lines.append(wording.business_note(reading.business_day))
     body = "".join(f"<li>{escape(line)}</li>" for line in lines)
     return f"<qt>{head}<ul style='margin-left:-20px'>{body}</ul></qt>"
+
+
+def _plain_tip(text: str) -> str | None:
+    """A tooltip of people's text (a title, a name) shown as typed: Qt would take one that
+    looks like markup for rich text, so that one goes escaped inside ``<qt>``."""
+    if not text:
+        return None
+    return f"<qt>{escape(text)}</qt>" if QtGui.Qt.mightBeRichText(text) else text
 
 
 def contiguous(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -373,8 +433,8 @@ class QueueModel(QAbstractTableModel):
         self._zone = agent_zone
         self._rows: list[QueueRow] = []
         self._index: dict[str, int] = {}
-        self._now = datetime.now(UTC)
-        self._counts: Counter[str] = Counter()
+        self._now = _NEVER  # until the first reset: the view sets the ticker's instant
+        self._counts: Counter[RowState] = Counter()
         # Each row's countdown as last worked out (and at which tick): a tick compares with
         # it to send only what moved, and painting reuses it.
         self._shown: dict[str, tuple[datetime, CountdownCell]] = {}
@@ -403,8 +463,8 @@ class QueueModel(QAbstractTableModel):
         row = self._index.get(incident_id)
         return None if row is None else self._rows[row]
 
-    def state_counts(self) -> Counter[str]:
-        """How many rows show each state (``breached``, ``at_risk``, …)."""
+    def state_counts(self) -> Counter[RowState]:
+        """How many rows show each state (``ClockState.BREACHED``, …, ``PENDING``)."""
         return Counter(self._counts)
 
     def cell(self, row: int) -> CountdownCell:
@@ -421,20 +481,18 @@ class QueueModel(QAbstractTableModel):
         return cell
 
     def notice_for(self, incident_id: str) -> Notice | None:
+        """What a notification says about ``incident_id``: its reading at the last tick."""
         row = self.find(incident_id)
         if row is None:
             return None
-        current = row.current
-        cell = self._countdown(row)
         return Notice(
             incident_id=row.id,
             number=row.summary.number,
             title=row.summary.title,
             customer=row.customer_name,
             assignee_id=row.summary.assignee_id,
-            clock=current.kind.label if current is not None else "",
-            countdown=cell.text.split(" (")[0],
-            deadline=current.deadline if current is not None else None,
+            reading=reading_at(row, self._now),
+            zone=self._zone,
         )
 
     # -- Qt model interface -----------------------------------------------------------------
@@ -487,13 +545,13 @@ class QueueModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.COUNTDOWN:
-            return countdown_cell(row, self._now, self._zone).accessible
+            return self._countdown(row).accessible
         return None
 
     def _display(self, row: QueueRow, column: int) -> str:
         s = row.summary
         if column == Column.COUNTDOWN:
-            return countdown_cell(row, self._now, self._zone).accessible
+            return self._countdown(row).accessible
         if column == Column.NUMBER:
             return s.number
         if column == Column.PRIORITY:
@@ -533,7 +591,7 @@ class QueueModel(QAbstractTableModel):
         level = row.summary.escalation_level
         if level:
             return f"E{level}"
-        eligible = self._eligible(row)
+        eligible = self._eligible(row)  # not escalated: what the customer may ask for
         return f"E{eligible} eligible" if eligible else "—"
 
     def _tooltip(self, row: QueueRow, column: int) -> str | None:
@@ -542,7 +600,7 @@ class QueueModel(QAbstractTableModel):
         if column == Column.ESCALATION:
             level, clocks = row.summary.escalation_level, row.clocks
             eligible = self._eligible(row)
-            if eligible and clocks is not None and clocks.eligible_since is not None:
+            if eligible > level and clocks is not None and clocks.eligible_since is not None:
                 since = when(clocks.eligible_since, self._zone)
                 return f"The customer may escalate to Escalation {eligible} (since {since})."
             return f"Escalation {level}" if level else "Not escalated"
@@ -550,8 +608,7 @@ class QueueModel(QAbstractTableModel):
             return "Nobody is working this incident yet"
         if column == Column.STATUS and row.summary.status is Status.WAITING_ON_CUSTOMER:
             return "Waiting on customer: the status-update clock is paused until they answer"
-        text = self._display(row, column)
-        return text or None
+        return _plain_tip(self._display(row, column))
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -669,14 +726,15 @@ class QueueModel(QAbstractTableModel):
             )
 
     def reevaluate(self, incident_id: str, now: datetime) -> Reevaluation | None:
-        """Re-read one incident's clocks at ``now`` (the ticker calls this for due rows)."""
+        """Re-read one incident at ``now`` with ``read(clocks.at(now))``: the ticker calls this
+        for due rows only, at their reading's ``next_change_at``."""
         i = self._index.get(incident_id)
         if i is None:
             return None
         old = self._rows[i]
         if old.clocks is None:
             return None
-        new = evaluated(old, old.clocks.at(now))
+        new = old.at(now)
         self._rows[i] = new
         self._shown.pop(incident_id, None)
         self._now = max(self._now, now)

@@ -1,11 +1,12 @@
 """The queue screen (DESIGN §7): open incidents by next deadline, filters, live countdowns.
 
-``reload()`` reads every open incident off the GUI thread and resets the model (the only
-reset); the clocks of rows beyond the first screenfuls follow in background chunks.
-``refresh_incident(id)`` re-reads one incident after an action and applies the narrowest
-change. The :class:`SlaTicker` runs while the view is shown: each tick repaints the
-countdown cells of the rows on screen (mapped through the proxy to source ranges) and due
-state transitions come out as ``incident_state_changed``.
+``reload()`` reads every open incident off the GUI thread through ``context.open_incidents``
+and resets the model (the only reset); the clocks of rows beyond the first screenfuls follow
+in background chunks. ``refresh_incident(id)`` re-reads one incident after an action and
+applies the narrowest change. The shared :class:`SlaTicker` ticks while the view is shown:
+each tick repaints the countdown cells of the rows on screen (mapped through the proxy to
+source ranges) and due state transitions come out as ``incident_state_changed`` with typed
+states (:class:`ClockState`, or ``PENDING``) and the notice to give.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import wording
+from console.domain.clock_model import ClockState
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
@@ -54,12 +57,22 @@ from console.ui.forms import if_alive
 from console.ui.queue.delegate import QueueDelegate
 from console.ui.queue.loading import (
     CHUNK_ROWS,
+    EAGER_ROWS,
     QueueSnapshot,
     evaluate_rows,
     load_queue,
     load_row,
 )
-from console.ui.queue.model import HEADERS, ID_ROLE, Column, QueueModel, QueueRow, contiguous
+from console.ui.queue.model import (
+    HEADERS,
+    ID_ROLE,
+    PENDING,
+    Column,
+    QueueModel,
+    QueueRow,
+    contiguous,
+    row_state,
+)
 from console.ui.queue.proxy import QueueProxy
 from console.ui.queue.table import QueueTable
 
@@ -80,8 +93,8 @@ _SAMPLES = {
 # The countdown's widest usual lines (main text, detail): a bold breach with business time,
 # and a paused clock. Longer details drop their trailing parts rather than widen it.
 _COUNTDOWN_SAMPLES = (
-    ("\N{MINUS SIGN}6 d 21 h (\N{MINUS SIGN}1 d 15 h business)", "breached", True),
-    ("paused · resumes Wed 17:00", "17 h 00 m left", False),
+    ("6 d 21 h over (4 bd 5 h 00 m business)", "breached · First response", True),
+    ("paused · resumes Wed 17:00", "paused, window closed", False),
 )
 _CELL_PADDING = 22
 _HEADER_PADDING = 34  # margins and the sort indicator
@@ -144,14 +157,18 @@ class QueueView(QWidget):
 
     incident_activated = Signal(str)  # double click or Enter on a row
     new_incident_requested = Signal()
-    incident_state_changed = Signal(str, str, str, object)  # id, old, new, Notice
+    incident_state_changed = Signal(str, object, object, object)  # id, old, new, Notice
     current_incident_changed = Signal(str)  # the selection moved ("" when none)
     loaded = Signal(int)  # a reload landed with this many open incidents
     clocks_ready = Signal()  # every row's clocks are worked out
     incident_refreshed = Signal(str)  # refresh_incident() applied its change
 
     def __init__(
-        self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
+        self,
+        context: ConsoleContext,
+        dispatcher: Dispatcher,
+        ticker: SlaTicker,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._context = context
@@ -163,7 +180,8 @@ class QueueView(QWidget):
         self._refresh_after_load: set[str] = set()
         self.model = QueueModel(context.agent_zone, self)
         self.proxy = QueueProxy(self.model, context.actor.id, self)
-        self.ticker = SlaTicker(context.clock, self.model, self)
+        self.ticker = ticker
+        ticker.attach(self.model)
         self._build()
         self._connect_signals()
         self._update_state()
@@ -353,7 +371,7 @@ class QueueView(QWidget):
         self._error = ""
         self._update_state()
         self._dispatcher.submit(
-            partial(load_queue, self._context),
+            partial(load_queue, self._context.open_incidents, EAGER_ROWS),
             if_alive(self, partial(self._on_snapshot_loaded, generation)),
             if_alive(self, partial(self._on_load_failed, generation)),
         )
@@ -367,7 +385,7 @@ class QueueView(QWidget):
             self._refresh_after_load.add(incident_id)
             return
         self._dispatcher.submit(
-            partial(load_row, self._context, incident_id),
+            partial(load_row, self._context.open_incidents, incident_id),
             if_alive(self, partial(self._on_row_loaded, self._generation, incident_id)),
         )
 
@@ -422,10 +440,10 @@ class QueueView(QWidget):
         super().showEvent(event)
         if not self._loaded_once and not self._loading:
             self.reload()
-        self.ticker.start()
+        self.ticker.acquire(self)
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self.ticker.stop()
+        self.ticker.release(self)
         super().hideEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -471,7 +489,7 @@ class QueueView(QWidget):
             self.priority_filter, "All priorities", [(p, p) for p in snapshot.priorities]
         )
         self._fill_choices(self.window_filter, "All windows", [(n, i) for i, n in snapshot.windows])
-        now = max(snapshot.loaded_at, self._context.clock.now())
+        now = max(snapshot.loaded_at, self.ticker.now())
         self.ticker.reset(self.model.reset_rows(snapshot.rows, now))
         self._loading = False
         self._loaded_once = True
@@ -493,7 +511,7 @@ class QueueView(QWidget):
             return
         chunk = pending[start : start + CHUNK_ROWS]
         self._dispatcher.submit(
-            partial(evaluate_rows, self._context, chunk),
+            partial(evaluate_rows, self._context.open_incidents, chunk),
             if_alive(
                 self, partial(self._on_chunk_evaluated, generation, pending, start + len(chunk))
             ),
@@ -584,10 +602,10 @@ class QueueView(QWidget):
         parts = [f"{total} open incident{'s' if total != 1 else ''}"]
         if self.proxy.queue_filter.is_active:
             parts.append(f"{self.proxy.rowCount()} shown")
-        parts.append(f"{counts['breached']} breached")
-        parts.append(f"{counts['at_risk']} at risk")
-        if counts["pending"]:
-            parts.append(f"clocks of {counts['pending']} still being worked out")
+        for state in (ClockState.BREACHED, ClockState.AT_RISK):
+            parts.append(f"{counts[state]} {wording.state_words(state)}")
+        if counts[PENDING]:
+            parts.append(f"clocks of {counts[PENDING]} still being worked out")
         self.count.setText("  ·  ".join(parts))
 
     # -- slots ------------------------------------------------------------------------------
@@ -669,4 +687,6 @@ class QueueView(QWidget):
 
     @Slot(str, str, str)
     def _on_ticker_incident_state_changed(self, incident_id: str, old: str, new: str) -> None:
-        self.incident_state_changed.emit(incident_id, old, new, self.model.notice_for(incident_id))
+        """The ticker's ``str`` signal, relayed with typed states and the notice to give."""
+        notice = self.model.notice_for(incident_id)
+        self.incident_state_changed.emit(incident_id, row_state(old), row_state(new), notice)
