@@ -96,7 +96,7 @@ def main() -> int:
             save(editor, args.folder, f"window-editor-{theme}")
             editor.close()
             for width, height in ((1366, 768), (3840, 2160)):
-                board = Wallboard(context, dispatcher)
+                board = Wallboard(context, dispatcher, window.ticker)
                 board.resize(width, height)
                 board.show()
                 settle(app, dispatcher)

@@ -1,57 +1,51 @@
 """The countdown wallboard (DESIGN §7): full screen, read-only, readable across a room.
 
 Breached and at-risk counts by priority on top; below, a tile for every incident that has
-breached, is at risk or is due within ``BOARD_HORIZON``, soonest deadline first. When the
-tiles do not fit, the board turns the page by itself every ``page_seconds``.
+breached, is at risk or is due within ``BOARD_HORIZON``, by priority, then breached before
+at risk before the rest, then time left (``console.services.board``). When the tiles do not
+fit, the board turns the page by itself every ``page_seconds``.
 
-Next to no CPU while nothing changes: the data is read on the Dispatcher every
-``reload_seconds`` (or on ``reload()``); in between one single-shot timer wakes exactly
-when something on screen will read differently: a countdown on this page (once a minute
-past an hour, once a second below), an incident turning at risk or breaching, a tile
-entering the horizon, or the minute of the header clock. Only tiles whose text changed
-repaint. Every instant comes from the injected clock, so tests drive it by calling the
-timer slots.
+Live time comes from the one :class:`~console.qt.ticker.SlaTicker`: the board acquires it
+while shown and, on each tick, lets every visible tile compare its text with what it shows
+(only changed tiles repaint). At the earliest ``next_change_at`` of any reading (or when a
+deadline comes within the horizon) it re-reads the due items through the domain and
+re-picks the tiles and counts, with no database read. Paging and the reload of the data
+(on the Dispatcher, every ``reload_seconds``) count ticks, so the board owns no timer.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import shiboken6
-from PySide6.QtCore import QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QRect, Qt, Signal, Slot
 from PySide6.QtGui import QHideEvent, QKeyEvent, QPainter, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QWidget
 
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
-from console.services.context import ConsoleContext
-from console.services.review import (
+from console.services.board import (
     BOARD_HORIZON,
+    Board,
     BoardItem,
-    BoardState,
-    ReviewService,
     board_counts,
     board_tiles,
-    countdown_changes_in,
-    next_transition,
+    next_board_change,
+    read_board,
 )
-from console.ui.board.tile import (
-    BACKGROUND,
-    MUTED,
-    STATE_COLOURS,
-    TEXT,
-    CountsBar,
-    Tile,
-    pixel_font,
-)
+from console.services.context import ConsoleContext
+from console.ui.board.tile import BACKGROUND, MUTED, TEXT, CountsBar, Tile, pixel_font
+from console.ui.forms import if_alive
 
 log = logging.getLogger(__name__)
 
 PAGE_SECONDS = 12
 RELOAD_SECONDS = 30
+HEADER_UNITS = 2.6
+COUNTS_UNITS = 4.4
 TILE_WIDTH_UNITS = 20  # a tile is about this many units wide …
-TILE_HEIGHT_UNITS = 8.6  # … and this many high
+TILE_HEIGHT_UNITS = 9.3  # … and this many high
 
 
 class Wallboard(QWidget):
@@ -61,6 +55,7 @@ class Wallboard(QWidget):
         self,
         context: ConsoleContext,
         dispatcher: Dispatcher,
+        ticker: SlaTicker,
         parent: QWidget | None = None,
         *,
         page_seconds: int = PAGE_SECONDS,
@@ -71,33 +66,28 @@ class Wallboard(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._context = context
         self._dispatcher = dispatcher
-        self._review = ReviewService(context.store, context.clock)
+        self._ticker = ticker
         self._zone = context.agent_zone
-        self.items: list[BoardItem] = []  # every open incident with a clock counting down
-        self.shown: list[BoardItem] = []  # those with a tile, soonest deadline first
+        self._page_seconds = page_seconds
+        self._reload_seconds = reload_seconds
+        self.items: list[BoardItem] = []  # every open incident with a live clock
+        self.shown: list[BoardItem] = []  # those with a tile, in board order
         self.priorities: tuple[str, ...] = ("P1", "P2", "P3", "P4")
         self.page = 0
         self.loads = 0
-        self._next_event: datetime | None = None
+        self._next_event: datetime | None = None  # when the tiles or counts change next
         self._header_text = ""
         self._empty_shown = False
         self._loading = False
         self._failed_since: datetime | None = None  # reloads failing since then
+        self._subscribed = False
+        self._ticks_on_page = 0  # ticks since the page last turned
+        self._ticks_since_reload = 0
         self.unit = 16.0
         self.columns, self.rows = 1, 1
         self.counts = CountsBar(self)
         self.tiles: list[Tile] = []
-
-        self._tick = QTimer(self)
-        self._tick.setSingleShot(True)
-        self._tick.setTimerType(Qt.TimerType.PreciseTimer)
-        self._tick.timeout.connect(self._on_tick_timeout)
-        self._pager = QTimer(self)
-        self._pager.setInterval(page_seconds * 1000)
-        self._pager.timeout.connect(self._on_pager_timeout)
-        self._reloader = QTimer(self)
-        self._reloader.setInterval(reload_seconds * 1000)
-        self._reloader.timeout.connect(self._on_reloader_timeout)
+        ticker.ticked.connect(self._on_ticker_ticked)
 
     # -- data --------------------------------------------------------------------------------
 
@@ -107,54 +97,43 @@ class Wallboard(QWidget):
         if self._loading:
             return
         self._loading = True
-        review = self._review
+        self._ticks_since_reload = 0
+        reader = self._context.open_incidents
+        self._dispatcher.submit(
+            lambda: read_board(reader),
+            if_alive(self, self._on_board_read),
+            if_alive(self, self._on_board_failed),
+        )
 
-        def job() -> tuple[tuple[str, ...], list[BoardItem]]:
-            return review.priorities(), review.board()
+    def _on_board_read(self, board: Board) -> None:
+        self._loading = False
+        self._failed_since = None
+        self.priorities = board.priorities or self.priorities
+        self.set_items(list(board.items))
+        self.loaded.emit()
 
-        def done(result: tuple[tuple[str, ...], list[BoardItem]]) -> None:
-            if shiboken6.isValid(self):
-                self._loading = False
-                self._failed_since = None
-                self.priorities, items = result
-                self.set_items(items)
-                self.loaded.emit()
-
-        def failed(error: Exception) -> None:  # keep showing the last good data, and say so
-            if shiboken6.isValid(self):
-                self._loading = False
-                log.warning("wallboard reload failed: %s", error)
-                if self._failed_since is None:
-                    self._failed_since = self._context.clock.now()
-                self._update_header(self._context.clock.now())
-
-        self._dispatcher.submit(job, done, failed)
+    def _on_board_failed(self, error: Exception) -> None:
+        """Keep showing the last good data, and say so."""
+        self._loading = False
+        log.warning("wallboard reload failed: %s", error)
+        now = self._ticker.now()
+        if self._failed_since is None:
+            self._failed_since = now
+        self._update_header(now)
 
     def set_items(self, items: list[BoardItem]) -> None:
         self.items = items
         self.loads += 1
-        self._refresh(self._context.clock.now())
+        self._refresh(self._ticker.now())
 
     def _refresh(self, now: datetime) -> None:
-        """Re-pick the tiles and the counts at ``now`` and show the current page."""
-        self.shown = board_tiles(self.items, now)
-        self.counts.show_counts(board_counts(self.items, now, self.priorities))
-        self._next_event = self._next_membership_change(now)
+        """Re-read the items whose reading changed by ``now``, re-pick tiles and counts."""
+        self.items = [item.at(now) for item in self.items]
+        self.shown = board_tiles(self.items, now, self.priorities)
+        self.counts.show_counts(board_counts(self.items, self.priorities))
+        self._next_event = next_board_change(self.items, now)
         self.page = min(self.page, self.page_count - 1)
         self._show_page(now)
-
-    def _next_membership_change(self, now: datetime) -> datetime | None:
-        """The next instant an item turns at risk, breaches or comes within the horizon."""
-        shown = {item.incident_id for item in self.shown}
-        entering = [
-            item.deadline - BOARD_HORIZON
-            for item in self.items
-            if item.incident_id not in shown and item.deadline - BOARD_HORIZON > now
-        ]
-        candidates = [
-            t for t in (next_transition(self.items, now), min(entering, default=None)) if t
-        ]
-        return min(candidates, default=None)
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -170,71 +149,45 @@ class Wallboard(QWidget):
         start = self.page * self.per_page
         return self.shown[start : start + self.per_page]
 
+    def visible_tiles(self) -> list[Tile]:
+        return [tile for tile in self.tiles if tile.item is not None and tile.isVisibleTo(self)]
+
     @Slot()
     def next_page(self) -> None:
         self.page = (self.page + 1) % self.page_count
-        self._show_page(self._context.clock.now())
+        self._ticks_on_page = 0
+        self._show_page(self._ticker.now())
 
     def _show_page(self, now: datetime) -> None:
         items = self.page_items()
         for index, tile in enumerate(self.tiles):
             item = items[index] if index < len(items) else None
-            if item != tile.item:  # equal items (a reload that changed nothing) keep their pixels
-                tile.show_item(item, now)
-            else:
-                tile.tick(now)
+            tile.show_item(item, now)  # repaints only if the text differs
             tile.setVisible(item is not None)
         empty = not self.shown and self.loads > 0
         if empty != self._empty_shown:
             self._empty_shown = empty
             self.update()
         self._update_header(now)
-        self._sync_pager()
-        self._schedule(now)
-
-    def _sync_pager(self) -> None:
-        if self.page_count > 1 and self.isVisible():
-            if not self._pager.isActive():
-                self._pager.start()
-        else:
-            self._pager.stop()
 
     # -- time --------------------------------------------------------------------------------
 
-    @Slot()
-    def _on_tick_timeout(self) -> None:
-        now = self._context.clock.now()
+    @Slot(object)
+    def _on_ticker_ticked(self, now: datetime) -> None:
+        if not self._subscribed:
+            return
         if self._next_event is not None and now >= self._next_event:
-            self._refresh(now)  # counts or tiles change: re-pick (cheap, no database)
-            return
-        for tile in self.tiles:
-            if tile.isVisibleTo(self):
+            self._refresh(now)  # a reading changed: re-read it, re-pick (no database)
+        else:
+            for tile in self.visible_tiles():
                 tile.tick(now)
-        self._update_header(now)
-        self._schedule(now)
-
-    @Slot()
-    def _on_pager_timeout(self) -> None:
-        self.next_page()
-
-    @Slot()
-    def _on_reloader_timeout(self) -> None:
-        self.reload()
-
-    def next_wake(self, now: datetime) -> datetime:
-        """When the board next needs to look at the clock."""
-        minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        wakes = [minute]
-        wakes += [now + countdown_changes_in(i.deadline, now) for i in self.page_items()]
-        if self._next_event is not None:
-            wakes.append(self._next_event)
-        return min(wakes)
-
-    def _schedule(self, now: datetime) -> None:
-        if not self.isVisible():
-            return
-        wait = (self.next_wake(now) - now).total_seconds()
-        self._tick.start(max(0, math.ceil(wait * 1000)) + 5)
+            self._update_header(now)
+        self._ticks_on_page += 1
+        if self.page_count > 1 and self._ticks_on_page >= self._page_seconds:
+            self.next_page()
+        self._ticks_since_reload += 1
+        if self._ticks_since_reload >= self._reload_seconds:
+            self.reload()
 
     def _update_header(self, now: datetime) -> None:
         local = now.astimezone(self._zone)
@@ -251,7 +204,7 @@ class Wallboard(QWidget):
     # -- geometry and painting ---------------------------------------------------------------
 
     def _header_rect(self) -> QRect:
-        return QRect(0, 0, self.width(), round(self.unit * 3))
+        return QRect(0, 0, self.width(), round(self.unit * HEADER_UNITS))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -262,24 +215,25 @@ class Wallboard(QWidget):
         self.unit = u = max(8.0, min(height / 36, width / 60))
         margin = round(u * 0.6)
         header = self._header_rect().height()
-        counts_h = round(u * 5)
+        counts_h = round(u * COUNTS_UNITS)
         self.counts.unit = u
         self.counts.setGeometry(margin, header, width - 2 * margin, counts_h)
-        top = header + counts_h + round(u * 0.4)
+        top = header + counts_h + round(u * 0.3)
         grid_w, grid_h = width - 2 * margin, height - top - margin
         self.columns = max(1, int(grid_w // (u * TILE_WIDTH_UNITS)))
         self.rows = max(1, int(grid_h // (u * TILE_HEIGHT_UNITS)))
         while len(self.tiles) < self.per_page:
-            tile = Tile(self)
+            tile = Tile(self._zone, self)
             tile.hide()
             self.tiles.append(tile)
+        now = self._ticker.now()
         for tile in self.tiles[self.per_page :]:
-            tile.show_item(None, self._context.clock.now())
+            tile.show_item(None, now)
             tile.hide()
         tile_w, tile_h = grid_w / self.columns, grid_h / self.rows
         for index, tile in enumerate(self.tiles[: self.per_page]):
             row, column = divmod(index, self.columns)
-            tile.unit = u
+            tile.set_unit(u)
             tile.setGeometry(
                 round(margin + column * tile_w),
                 round(top + row * tile_h),
@@ -287,7 +241,8 @@ class Wallboard(QWidget):
                 round(tile_h),
             )
         self.page = 0
-        self._refresh(self._context.clock.now())
+        self._ticks_on_page = 0
+        self._refresh(now)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -296,19 +251,19 @@ class Wallboard(QWidget):
         u = self.unit
         header = self._header_rect().adjusted(round(u * 0.9), 0, -round(u * 0.9), 0)
         base = self.font()
-        painter.setFont(pixel_font(base, u * 1.5, bold=True))
+        painter.setFont(pixel_font(base, u * 1.4, bold=True))
         painter.setPen(TEXT)
         painter.drawText(
             header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "SLA wallboard"
         )
-        painter.setFont(pixel_font(base, u * 1.2))
+        painter.setFont(pixel_font(base, u * 1.1))
         painter.setPen(MUTED)
         painter.drawText(
             header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._header_text
         )
         if self._empty_shown:
             painter.setFont(pixel_font(base, u * 2.2, bold=True))
-            painter.setPen(STATE_COLOURS[BoardState.RUNNING])
+            painter.setPen(MUTED)
             rest = self.rect().adjusted(0, self.counts.geometry().bottom(), 0, 0)
             painter.drawText(
                 rest,
@@ -332,13 +287,12 @@ class Wallboard(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._reloader.start()
+        self._subscribed = True
+        self._ticker.acquire(self)  # ticks now, then every second while shown
+        self._ticks_on_page = 0
         self.reload()
-        self._sync_pager()
-        self._schedule(self._context.clock.now())
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self._tick.stop()
-        self._pager.stop()
-        self._reloader.stop()
+        self._subscribed = False
+        self._ticker.release(self)
         super().hideEvent(event)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.qt.notifier import NotificationBanner, Notifier
 from console.qt.settings import Settings
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.ui.board.view import Wallboard
@@ -62,8 +63,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Support Console")
         self.setMinimumSize(QSize(1100, 640))
 
-        self.queue = QueueView(context, dispatcher)
-        self.detail = IncidentDetailView(context, dispatcher)
+        self.ticker = SlaTicker(context.clock, self)  # the one scheduler of live time
+        self.wallboard: Wallboard | None = None  # View → Wallboard, held while it is open
+        self.queue = QueueView(context, dispatcher, self.ticker)
+        self.detail = IncidentDetailView(context, dispatcher, self.ticker)
         self.banner = NotificationBanner()
         self.notifier = Notifier(context.actor.id, self.banner, self)
 
@@ -83,7 +86,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self._queue_page())
         self.customers = CustomersView(context, dispatcher)
         self.pages.addWidget(self.customers)
-        self.escalations = EscalationsView(context, dispatcher)
+        self.escalations = EscalationsView(context, dispatcher, self.ticker)
         self.history = HistoryView(context, dispatcher)
         self.pages.addWidget(self.escalations)
         self.pages.addWidget(self.history)
@@ -245,9 +248,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_board_action_triggered(self) -> None:
-        board = Wallboard(self._context, self._dispatcher)
+        """Open the wallboard, or bring the open one forward. A parentless window lives only
+        while Python holds it, so the main window keeps it until it is closed."""
+        if self.wallboard is not None:
+            self.wallboard.showFullScreen()
+            self.wallboard.raise_()
+            self.wallboard.activateWindow()
+            return
+        board = Wallboard(self._context, self._dispatcher, self.ticker)
         board.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         board.setWindowTitle("Support Console — wallboard")
+        board.destroyed.connect(lambda: setattr(self, "wallboard", None))  # closed: let it go
+        self.wallboard = board
         board.showFullScreen()
 
     @Slot(object)
