@@ -6,11 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from console.domain.clock_model import ClockType
 from console.domain.clocks import ClockState, IncidentClocks, Terms, evaluate
-from console.domain.escalation import Standing, customer_ladder, ladder, standing, vendor_ladder
+from console.domain.escalation import customer_ladder, ladder, standing, vendor_ladder
 from console.domain.events import EventKind, IncidentEvent, Side
 from console.domain.policy import EscalationLevel, load_default_policy
+from console.domain.reading import read
 from console.domain.records import Agent, Contact, Customer, EscalationContact, Role
+from console.domain.wording import state_words
 
 LEVELS = (
     EscalationLevel(1, "Support manager", ""),
@@ -152,17 +155,57 @@ def test_not_eligible_and_not_escalated_has_no_standing() -> None:
 
 def test_eligible_for_escalation_1_once_the_first_response_is_missed() -> None:
     found = standing(clocks_after(at=timedelta(minutes=40)))
-    assert found == Standing(
-        level=0,
-        eligible_level=1,
-        eligible_since=OPENED + timedelta(minutes=15),
-        escalated_at=None,
-        response=found.response if found else None,
-    )
-    assert found is not None and found.response is not None
-    assert found.response.state is ClockState.BREACHED
+    assert found is not None
+    assert (found.level, found.eligible_level) == (0, 1)
+    assert found.eligible_since == OPENED + timedelta(minutes=15)
+    assert found.since == found.eligible_since
+    assert found.escalated_at is None
+    assert found.response.kind is ClockType.FIRST_RESPONSE
+    assert found.reading.state is ClockState.BREACHED and found.urgent
+    assert found.response_words(UTC) == "First response · breached · 25 m 00 s over"
     assert found.label == "Eligible for Escalation 1"
     assert found.contact_level == 1
+
+
+@pytest.mark.parametrize(
+    ("after", "state", "eligible"),
+    [
+        (timedelta(minutes=14, seconds=59), ClockState.AT_RISK, None),
+        (timedelta(minutes=15), ClockState.AT_RISK, None),  # a response now still meets
+        (timedelta(minutes=15, seconds=1), ClockState.BREACHED, 1),
+    ],
+)
+def test_the_first_response_deadline_is_the_edge_of_eligibility(
+    after: timedelta, state: ClockState, eligible: int | None
+) -> None:
+    clocks = clocks_after(at=after)
+    found = standing(clocks)
+    assert read(clocks).state is state
+    if eligible is None:
+        assert found is None
+    else:
+        assert found is not None and found.eligible_level == eligible and found.urgent
+
+
+@pytest.mark.parametrize(
+    ("after", "state", "words", "eligible"),
+    [
+        (timedelta(minutes=34, seconds=59), ClockState.AT_RISK, "0 m 01 s", None),
+        (timedelta(minutes=35), ClockState.AT_RISK, "0 m 00 s", None),
+        (timedelta(minutes=35, seconds=1), ClockState.BREACHED, "0 m 01 s over", 2),
+    ],
+)
+def test_the_escalation_1_deadline_breaches_the_instant_after(
+    after: timedelta, state: ClockState, words: str, eligible: int | None
+) -> None:
+    # escalated at 20 min: the Escalation 1 response is due at 35 min (15 min target)
+    escalate = (EventKind.ESCALATED, timedelta(minutes=20), {"level": 1})
+    found = standing(clocks_after(escalate, at=after))
+    assert found is not None
+    assert found.reading.kind is ClockType.ESCALATION_1
+    assert found.reading.state is state and found.urgent
+    assert found.eligible_level == eligible
+    assert found.response_words(UTC) == f"Escalation 1 response · {state_words(state)} · {words}"
 
 
 def test_at_escalation_1_then_eligible_for_escalation_2() -> None:
@@ -170,9 +213,11 @@ def test_at_escalation_1_then_eligible_for_escalation_2() -> None:
     at_one = standing(clocks_after(escalate, at=timedelta(minutes=30)))
     assert at_one is not None
     assert (at_one.level, at_one.eligible_level) == (1, None)
-    assert at_one.eligible_since == OPENED + timedelta(minutes=15)  # when E1 was earned
+    assert at_one.eligible_since is None  # nothing more earned yet
     assert at_one.escalated_at == OPENED + timedelta(minutes=20)
+    assert at_one.since == at_one.escalated_at  # counts from when Escalation 1 was recorded
     assert at_one.label == "Escalation 1" and at_one.short_label == "At E1"
+    assert at_one.response.kind is ClockType.ESCALATION_1
 
     later = standing(clocks_after(escalate, at=timedelta(minutes=50)))
     assert later is not None
@@ -180,6 +225,27 @@ def test_at_escalation_1_then_eligible_for_escalation_2() -> None:
     assert later.eligible_since == OPENED + timedelta(minutes=35)
     assert later.contact_level == 2
     assert later.short_label == "At E1, eligible for E2"
+    assert later.since_sentences(OPENED + timedelta(minutes=50), UTC) == [
+        "Escalation 1 recorded Tue 10 Mar 2026 17:20 UTC (30 m 00 s ago).",
+        "Eligible for Escalation 2 since Tue 10 Mar 2026 17:35 UTC (15 m 00 s ago).",
+    ]
+
+
+def test_at_escalation_2_nothing_more_is_eligible_and_it_counts_from_the_recording() -> None:
+    steps = (
+        (EventKind.ESCALATED, timedelta(minutes=20), {"level": 1}),
+        (EventKind.ESCALATED, timedelta(minutes=40), {"level": 2}),
+    )
+    now = OPENED + timedelta(minutes=49)
+    found = standing(clocks_after(*steps, at=now - OPENED))
+    assert found is not None
+    assert (found.level, found.eligible_level, found.eligible_since) == (2, None, None)
+    assert found.short_label == "At E2"
+    assert found.since == OPENED + timedelta(minutes=40)
+    assert found.since_sentences(now, UTC) == [
+        "Escalation 2 recorded Tue 10 Mar 2026 17:40 UTC (9 m 00 s ago)."
+    ]
+    assert found.response_words(UTC) == "Escalation 2 response · at risk · 6 m 00 s"
 
 
 def test_a_response_to_the_escalation_stops_its_clock() -> None:
@@ -190,4 +256,21 @@ def test_a_response_to_the_escalation_stops_its_clock() -> None:
     found = standing(clocks_after(*steps, at=timedelta(minutes=60)))
     assert found is not None
     assert found.level == 1 and found.eligible_level is None
-    assert found.response is None
+    assert not found.response.is_live and found.response.answered
+    assert not found.reading.is_live and not found.urgent and not found.responded_late
+    assert found.response_words(UTC) == "Escalation 1 response · responded"
+
+
+def test_a_late_first_response_keeps_the_right_to_escalate_but_is_not_urgent() -> None:
+    respond = (EventKind.RESPONDED, timedelta(minutes=30), {"text": "Sorry for the wait"})
+    clocks = clocks_after(respond, at=timedelta(minutes=40))
+    found = standing(clocks)
+    assert found is not None
+    assert found.eligible_level == 1 and found.may_escalate
+    assert read(clocks).kind is ClockType.STATUS_UPDATE  # what the agent acts on next
+    assert found.responded_late and not found.urgent
+    assert found.response_words(UTC) == "First response · responded late"
+    assert found.response_sentences(UTC) == [
+        "First response · responded late",
+        "Answered after its deadline: the customer may still escalate.",
+    ]

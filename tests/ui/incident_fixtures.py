@@ -20,6 +20,8 @@ import pytest
 
 from console.domain.ids import HybridLogicalClock
 from console.domain.records import Agent, Customer, IncidentSummary, Role
+from console.qt import ticker as ticker_module
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.agents import AgentService
 from console.services.context import ConsoleContext
@@ -30,6 +32,7 @@ from console.ui.incident.detail import IncidentDetailView
 from db.engine import open_database
 from db.store import SqliteStore
 from tests.clock import ManualClock
+from tests.ui.conftest import FakeTimer
 
 # Tuesday 10 March 2026, 17:00 UTC: 10:00 PDT in the Pacific window, 17:00 in GMT.
 START = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
@@ -121,10 +124,20 @@ def dispatcher(qtbot: object) -> Iterator[Dispatcher]:
     gc.collect()
 
 
+def make_ticker(world: IncidentWorld, monkeypatch: pytest.MonkeyPatch) -> SlaTicker:
+    """The one scheduler of live time on the world's clock; its timers never fire by
+    themselves, so a test moves time with ``world.clock`` and calls ``ticker.tick()``."""
+    monkeypatch.setattr(ticker_module, "QTimer", FakeTimer)
+    return SlaTicker(world.clock)
+
+
 @pytest.fixture
-def view(qtbot: Any, world: IncidentWorld, dispatcher: Dispatcher) -> Iterator[IncidentDetailView]:
-    """The incident detail view, shown at 1366×768; waits for its jobs when the test ends."""
-    widget = IncidentDetailView(world.context, dispatcher)
+def view(
+    qtbot: Any, world: IncidentWorld, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[IncidentDetailView]:
+    """The incident detail view, shown at 1366×768, on a ticker the test drives
+    (``view.ticker.tick()``); waits for its jobs when the test ends."""
+    widget = IncidentDetailView(world.context, dispatcher, make_ticker(world, monkeypatch))
     qtbot.addWidget(widget)
     widget.resize(1366, 768)
     widget.show()

@@ -1,4 +1,9 @@
-"""The escalation panel on the demo database: who may escalate, both ladders, the actions."""
+"""The escalation panel: who may escalate, how their response stands, both ladders, the actions.
+
+Most tests run on the demo database; the ones that pin a reading at an instant build their
+own incident in the small incident world. Time moves only with the injected clock and
+``ticker.tick()``.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,23 @@ from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtTest import QAbstractItemModelTester
 
+from console.domain.clock_model import ClockState
 from console.domain.events import Side
+from console.domain.records import IncidentSummary
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
+from console.services.escalations import order_key
 from console.ui.escalations import EscalationsView
 from console.ui.escalations.model import EscalationModel
+from console.ui.theme import current_theme
+from tests.ui.incident_fixtures import IncidentWorld, make_ticker, open_p1, world
 from tests.ui.review_fixtures import ReviewWorld, review_world
 
-__all__ = ["review_world"]
+__all__ = ["review_world", "world"]
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -35,8 +46,15 @@ class Mailer(QObject):
 
 
 @pytest.fixture
-def view(qtbot, review_world: ReviewWorld, dispatcher: Dispatcher) -> Iterator[EscalationsView]:
-    widget = EscalationsView(review_world.context, dispatcher)
+def ticker(fake_timers: None, review_world: ReviewWorld) -> SlaTicker:
+    return SlaTicker(review_world.clock)
+
+
+@pytest.fixture
+def view(
+    qtbot, review_world: ReviewWorld, dispatcher: Dispatcher, ticker: SlaTicker
+) -> Iterator[EscalationsView]:
+    widget = EscalationsView(review_world.context, dispatcher, ticker)
     qtbot.addWidget(widget)
     widget.resize(1196, 720)
     mode = QAbstractItemModelTester.FailureReportingMode.Warning
@@ -57,15 +75,23 @@ def select(qtbot, view: EscalationsView, row: int) -> None:
 def test_lists_every_incident_eligible_for_or_at_escalation(
     view: EscalationsView, review_world: ReviewWorld
 ) -> None:
-    expected = {item.summary.id for item in review_world.review.escalations()}
-    shown = [view.model.item(row) for row in range(view.model.rowCount())]
+    expected = {item.summary.id for item in review_world.context.escalations.escalations()}
+    shown = view.model.items()
     assert {item.summary.id for item in shown} == expected
     assert len(shown) >= 5
     levels = {(i.standing.level, i.standing.eligible_level) for i in shown}
     assert (0, 1) in levels and any(level == 2 for level, _ in levels)
-    # longest waiting first
-    since = [i.standing.eligible_since for i in shown]
-    assert since == sorted(since)  # type: ignore[type-var]
+    # urgent responses (breached, then at risk) first; then the rest, longest waiting first
+    urgent = [i.standing.urgent for i in shown]
+    assert urgent == sorted(urgent, reverse=True) and any(urgent)
+    assert [order_key(i) for i in shown] == sorted(order_key(i) for i in shown)
+    for row, item in enumerate(shown):
+        words = view.model.index(row, EscalationModel.RESPONSE).data()
+        lines = item.standing.response_lines(review_world.context.agent_zone)
+        assert words == "\n".join(line for line in lines if line)
+        if item.standing.urgent:
+            assert item.standing.reading.state.value.replace("_", " ") in words
+    assert "urgent" in view.summary.text()
     assert "may be escalated now" in view.summary.text()
 
 
@@ -149,7 +175,7 @@ def test_record_an_escalation_after_confirming(
 
 
 def test_only_the_time_columns_move_with_the_clock(
-    qtbot, view: EscalationsView, review_world: ReviewWorld
+    qtbot, view: EscalationsView, review_world: ReviewWorld, ticker: SlaTicker
 ) -> None:
     model = view.model
     changed: set[tuple[int, int]] = set()
@@ -167,16 +193,17 @@ def test_only_the_time_columns_move_with_the_clock(
         }
 
     model.dataChanged.connect(record)
-    assert model.tick(review_world.clock.now()) == 0
+    assert model.tick(review_world.clock.now()).changed == 0
     assert changed == set()
+    timed = {EscalationModel.LEVEL, EscalationModel.SINCE, EscalationModel.RESPONSE}
     for step in (timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=2)):
         before = texts()
         review_world.clock.advance(step)
-        view._on_tick_timeout()
+        ticker.tick()
         after = texts()
         assert changed == {cell for cell in before if before[cell] != after[cell]}
         assert changed, step
-        assert {c for _, c in changed} <= {EscalationModel.SINCE, EscalationModel.RESPONSE}
+        assert {c for _, c in changed} <= timed
         changed.clear()
 
 
@@ -185,6 +212,113 @@ def test_reload_keeps_the_selection(qtbot, view: EscalationsView) -> None:
     chosen = view.selected_item()
     assert chosen is not None
     with qtbot.waitSignal(view.loaded):
-        view._on_reload_timeout()
+        view.reload()
     again = view.selected_item()
     assert again is not None and again.summary.id == chosen.summary.id
+
+
+# -- one incident at its instants (the incident world: Northwind, Premium Plus, Pacific) ------
+
+
+@pytest.fixture
+def panel(
+    qtbot, world: IncidentWorld, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EscalationsView]:
+    """The panel on the incident world, not shown yet: a test makes its incidents first."""
+    widget = EscalationsView(world.context, dispatcher, make_ticker(world, monkeypatch))
+    qtbot.addWidget(widget)
+    widget.resize(1366, 720)
+    yield widget
+    dispatcher.wait_for_done()
+
+
+def show_panel(qtbot, panel: EscalationsView) -> None:
+    with qtbot.waitSignal(panel.loaded, timeout=10_000):
+        panel.show()
+
+
+def cell(panel: EscalationsView, incident: IncidentSummary, column: int, role=None) -> object:  # type: ignore[no-untyped-def]
+    index = panel.model.index(panel.model.row_of(incident.id), column)
+    return index.data() if role is None else index.data(role)
+
+
+def test_the_escalation_1_response_breaches_the_instant_after_its_deadline(
+    qtbot, panel: EscalationsView, world: IncidentWorld
+) -> None:
+    incident = open_p1(world)  # Premium Plus P1: 15 minutes on the wall clock
+    world.clock.advance(minutes=16)
+    world.context.incidents.escalate(incident.id, 1, "No answer")  # due in 15 minutes
+    deadline = world.clock.now() + timedelta(minutes=15)
+    world.clock.set(deadline - timedelta(seconds=30))
+    show_panel(qtbot, panel)
+    ticker = panel.ticker
+    response = EscalationModel.RESPONSE
+    assert cell(panel, incident, response) == "Escalation 1 response · at risk\n0 m 30 s"
+    assert cell(panel, incident, EscalationModel.LEVEL) == "At E1"
+
+    world.clock.set(deadline)
+    ticker.tick()
+    assert cell(panel, incident, response) == "Escalation 1 response · at risk\n0 m 00 s"
+    assert cell(panel, incident, EscalationModel.LEVEL) == "At E1"  # a response now still meets
+    assert not panel.escalate_button.isEnabled()
+
+    world.clock.set(deadline + timedelta(seconds=1))
+    ticker.tick()
+    assert cell(panel, incident, response) == "Escalation 1 response · breached\n0 m 01 s over"
+    assert cell(panel, incident, EscalationModel.LEVEL) == "At E1, eligible for E2"
+    breached = current_theme().state_color(ClockState.BREACHED.value)
+    assert cell(panel, incident, response, Qt.ItemDataRole.ForegroundRole) == breached
+    assert "Eligible for Escalation 2 since" in panel.facts.text()
+
+
+def test_at_escalation_2_the_panel_says_since_when_it_was_recorded_not_eligible(
+    qtbot, panel: EscalationsView, world: IncidentWorld
+) -> None:
+    incident = open_p1(world)
+    incidents = world.context.incidents
+    world.clock.advance(minutes=16)
+    incidents.escalate(incident.id, 1, "No answer")
+    world.clock.advance(minutes=16)
+    incidents.escalate(incident.id, 2, "Still no answer")
+    recorded = world.clock.now()
+    world.clock.advance(minutes=5)
+    show_panel(qtbot, panel)
+
+    assert cell(panel, incident, EscalationModel.LEVEL) == "At E2"
+    assert cell(panel, incident, EscalationModel.SINCE) == "5 m 00 s"  # since E2 was recorded
+    assert cell(panel, incident, EscalationModel.RESPONSE) == (
+        "Escalation 2 response · at risk\n10 m 00 s"
+    )
+    shown = [
+        str(cell(panel, incident, column, role))
+        for column in range(panel.model.columnCount())
+        for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+    ]
+    assert not any("Eligible" in text for text in [*shown, panel.facts.text()])
+    local = recorded.astimezone(world.context.agent_zone)
+    assert f"Escalation 2 recorded {local:%a %d %b %Y %H:%M}" in panel.facts.text()
+    assert not panel.escalate_button.isEnabled()
+
+
+def test_a_late_response_is_listed_as_responded_late_not_as_urgent(
+    qtbot, panel: EscalationsView, world: IncidentWorld
+) -> None:
+    late = open_p1(world, affected="Answered late")
+    world.clock.advance(minutes=5)
+    never = open_p1(world, affected="Never answered")
+    world.clock.advance(minutes=20)  # both first responses missed
+    world.context.incidents.respond(late.id, "Sorry for the wait; we are on it.")
+    show_panel(qtbot, panel)
+
+    assert [i.summary.id for i in panel.model.items()] == [never.id, late.id]  # urgent first
+    assert cell(panel, never, EscalationModel.RESPONSE) == (
+        "First response · breached\n5 m 00 s over"
+    )
+    assert cell(panel, late, EscalationModel.RESPONSE) == "First response · responded late"
+    assert cell(panel, late, EscalationModel.LEVEL) == "Eligible for E1"  # the right stays
+    foreground = cell(panel, late, EscalationModel.RESPONSE, Qt.ItemDataRole.ForegroundRole)
+    assert foreground == current_theme().muted
+    assert cell(panel, late, EscalationModel.RESPONSE, Qt.ItemDataRole.BackgroundRole) is None
+    assert panel.summary.text() == (
+        "2 incidents escalated or eligible · 1 urgent · 2 may be escalated now"
+    )

@@ -22,7 +22,14 @@ from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.respond_dialogs import RespondDialog
 from console.ui.incident.timeline import TimelineModel
 from db.errors import DatabaseLocked
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, open_p1, view, world
+from tests.ui.incident_fixtures import (
+    IncidentWorld,
+    dispatcher,
+    make_ticker,
+    open_p1,
+    view,
+    world,
+)
 
 __all__ = ["dispatcher", "view", "world"]
 
@@ -103,8 +110,11 @@ def test_clocks_show_state_countdown_and_explanation_and_tick(
     show(qtbot, view, summary.id)
     first = view.clocks_panel.cards[0]
     assert first.name.text() == "First response"
-    assert first.state.text() == "At risk"  # 15 min target, at risk from the start
+    assert first.state.text() == "at risk"  # 15 min target, at risk from the start
     assert first.countdown.text() == "15 m 00 s"
+    assert view.next_clock.text() == (
+        "First response · at risk · 15 m 00 s · due Tue 10 Mar 2026 18:15 CET"
+    )
     explanation = first.explanation.text()
     assert "Target: a first response within 15 min on the 24×7 wall clock" in explanation
     assert "Tue 10 Mar 2026 10:15 PDT in the window's zone (America/Los_Angeles)" in explanation
@@ -117,14 +127,87 @@ def test_clocks_show_state_countdown_and_explanation_and_tick(
     )
 
     world.clock.advance(timedelta(minutes=16))
-    view.refresh_clocks()  # what the one-second timer calls
+    view.ticker.tick()
 
-    assert first.state.text() == "Breached"
-    assert first.countdown.text() == "1 min overdue"
+    assert first.state.text() == "breached"
+    assert first.countdown.text() == "1 m 00 s over"
+    assert view.next_clock.text().startswith("First response · breached · 1 m 00 s over")
     assert view.action_buttons["escalate"].isEnabled()
     assert "since Tue 10 Mar 2026 18:15 CET" in view.action_buttons["escalate"].toolTip()
     texts = view.clocks_panel.card_texts()
-    assert "Status update | not applicable, not due before the first response." in texts[1]
+    assert texts[1].startswith(
+        "Status update | not applicable |  | "
+        "• Status update: not applicable, not due before the first response."
+    )
+
+
+def test_the_first_response_breaches_the_instant_after_its_deadline(
+    qtbot, view: IncidentDetailView, world: IncidentWorld
+) -> None:
+    summary = open_p1(world)
+    deadline = world.clock.now() + timedelta(minutes=15)
+    show(qtbot, view, summary.id)
+    first = view.clocks_panel.cards[0]
+    world.clock.set(deadline - timedelta(seconds=1))
+    view.ticker.tick()
+    assert (first.state.text(), first.countdown.text()) == ("at risk", "0 m 01 s")
+
+    world.clock.set(deadline)
+    view.ticker.tick()
+    assert (first.state.text(), first.countdown.text()) == ("at risk", "0 m 00 s")
+    assert not view.action_buttons["escalate"].isEnabled()  # a response now still meets
+
+    world.clock.set(deadline + timedelta(seconds=1))
+    view.ticker.tick()
+    assert (first.state.text(), first.countdown.text()) == ("breached", "0 m 01 s over")
+    assert view.next_clock.text().startswith("First response · breached · 0 m 01 s over")
+    assert view.action_buttons["escalate"].isEnabled()
+
+
+def test_between_changes_a_tick_moves_the_countdown_without_reading_the_clocks(
+    qtbot, view: IncidentDetailView, world: IncidentWorld
+) -> None:
+    summary = open_p1(world)
+    world.context.incidents.respond(summary.id, "On it")  # status update: every hour (P1)
+    show(qtbot, view, summary.id)
+    reading = view.reading
+    clocks = view.clocks
+    assert reading is not None and reading.next_change_at is not None
+    assert view.next_clock.text().startswith("Status update · on track · 1 h 00 m")
+
+    world.clock.advance(timedelta(minutes=1, seconds=1))
+    view.ticker.tick()
+    assert view.clocks is clocks  # nothing changed state: arithmetic only
+    assert view.next_clock.text().startswith("Status update · on track · 58 m 59 s")
+    assert view.clocks_panel.cards[0].countdown.text() == "58 m 59 s"
+
+    world.clock.set(reading.next_change_at)  # at risk starts: the domain reads again
+    view.ticker.tick()
+    assert view.clocks is not clocks
+    assert view.clocks_panel.cards[0].state.text() == "at risk"
+
+
+def test_the_header_keeps_the_zone_as_written_while_the_window_is_closed(
+    qtbot, view: IncidentDetailView, world: IncidentWorld
+) -> None:
+    customer = world.standard  # Standard, GMT window 09:00-17:30
+    summary = world.context.incidents.open_incident(
+        NewIncident(
+            customer_id=customer.id,
+            contact_id=customer.contacts[0].id,
+            title="Reports slow overnight",
+            channel="web",
+            proposed_priority="P3",
+            priority="P3",
+        )
+    )
+    world.clock.advance(timedelta(hours=1))  # 18:00 GMT: the window is closed
+    show(qtbot, view, summary.id)
+    header = view.next_clock.text()
+    # 09:00 GMT is 10:00 in the agent's zone (Europe/Berlin); zone names keep their case
+    assert header == "First response · paused · resumes Wed 10:00 · due Thu 12 Mar 2026 18:00 CET"
+    assert view.clocks_panel.cards[0].state.text() == "paused, window closed"
+    assert "1 bd is one business day" in view.clocks_panel.cards[0].countdown.toolTip()
 
 
 def test_actions_not_allowed_now_are_disabled_with_the_reason(
@@ -174,6 +257,22 @@ def test_a_resolved_incident_leaves_notes_assignment_and_reopening(
     }
     assert view.escalate() is None
     assert view.banner.text() == closed
+
+
+def test_resolving_without_a_response_shows_the_first_response_missed(
+    qtbot, view: IncidentDetailView, world: IncidentWorld
+) -> None:
+    summary = open_p1(world)
+    world.clock.advance(timedelta(minutes=5))  # the deadline is still ten minutes ahead
+    world.context.incidents.resolve(summary.id, "Fixed before anyone wrote back")
+    show(qtbot, view, summary.id)
+    first = view.clocks_panel.cards[0]
+    assert (first.name.text(), first.state.text()) == ("First response", "missed")
+    assert (
+        "Missed: the incident was resolved at Tue 10 Mar 2026 10:05 PDT without a response "
+        "to the customer; resolving is not a response."
+    ) in first.explanation.text()
+    assert view.next_clock.text() == "Missed · no clock running"
 
 
 def test_a_refused_action_shows_its_message_in_the_dialog_and_saves_nothing(
@@ -253,14 +352,14 @@ def test_a_complete_report_asks_for_nothing(
 
 
 def test_an_environment_error_is_said_in_words(
-    qtbot, world: IncidentWorld, dispatcher: Dispatcher
+    qtbot, world: IncidentWorld, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class LockedIncidents:
         def details(self, incident_id: str) -> None:
             raise DatabaseLocked("/data/console.sqlite3")
 
     context = dataclasses.replace(world.context, incidents=LockedIncidents())  # type: ignore[arg-type]
-    view = IncidentDetailView(context, dispatcher)
+    view = IncidentDetailView(context, dispatcher, make_ticker(world, monkeypatch))
     qtbot.addWidget(view)
     view.show_incident("some-id")
     qtbot.waitUntil(lambda: not view.banner.isHidden())

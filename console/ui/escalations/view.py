@@ -1,20 +1,25 @@
 """The escalation panel (DESIGN §7): who may escalate, since when, and whom to contact next.
 
-The list holds open incidents eligible for or at Escalation 1 or 2, longest waiting first.
+The list holds open incidents eligible for or at Escalation 1 or 2: urgent responses first
+(breached or at risk, by priority), then the rest, longest waiting first.
 For the selected one the panel shows both ladders and the actions: record the customer's
 escalation (the detail view's own confirm-first dialog), copy an address or a number, or
-compose a mail. Loads run on the Dispatcher; while the panel is shown a one-second tick
-moves the two time columns, and a slow timer reloads the list.
+compose a mail. Loads run on the Dispatcher. The panel owns no timer: while it is shown it
+subscribes to the one ``SlaTicker`` and moves the list on every tick (arithmetic, then one
+re-read of an incident at its clocks' next change); it reloads when a tick changes the
+order (a response clock turned at risk or breached) and, to pick up other people's work,
+once a minute of ticks.
 """
 
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import qtawesome as qta
 import shiboken6
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,18 +36,18 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.escalation import Ladder, Rung
-from console.domain.explain import when
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
+from console.services.escalations import EscalationItem
 from console.services.incidents import IncidentDetails
-from console.services.review import EscalationItem, ReviewService
 from console.ui.escalations.ladder import LadderPanel
-from console.ui.escalations.model import EscalationModel, response_text, since_text
+from console.ui.escalations.model import EscalationModel
 from console.ui.forms import error_label, error_text, page_title
 from console.ui.incident.action_dialog import ActionDialog
 from console.ui.incident.change_dialogs import EscalateDialog
 
-RELOAD_MS = 60_000
+RELOAD_EVERY = timedelta(minutes=1)  # of ticks: other agents' changes show up
 
 
 class EscalationsView(QWidget):
@@ -51,29 +56,35 @@ class EscalationsView(QWidget):
     loaded = Signal()  # the list (and the ladder of the selection) are shown
 
     def __init__(
-        self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
+        self,
+        context: ConsoleContext,
+        dispatcher: Dispatcher,
+        ticker: SlaTicker,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._ticker = ticker
         self._context = context
         self._dispatcher = dispatcher
-        self._review = ReviewService(context.store, context.clock)
+        self._escalations = context.escalations
         self._zone = context.agent_zone
         self._list_token = 0  # a newer load makes older results stale
+        self._loading = False
+        self._loaded_at: datetime | None = None
         self._ladder_token = 0
         self._selected_id = ""
         self.ladder: Ladder | None = None
         self.dialog: ActionDialog | None = None
         self._sized = False
-        self.model = EscalationModel(self._zone, context.clock.now(), self)
+        self.model = EscalationModel(self._zone, ticker.now(), self)
         self._build()
-        self._tick = QTimer(self)
-        self._tick.setInterval(1_000)
-        self._tick.timeout.connect(self._on_tick_timeout)
-        self._reload = QTimer(self)
-        self._reload.setInterval(RELOAD_MS)
-        self._reload.timeout.connect(self._on_reload_timeout)
         self._connect_signals()
         self._show_item(None)
+
+    @property
+    def ticker(self) -> SlaTicker:
+        """The one scheduler of live time this panel subscribes to while it is shown."""
+        return self._ticker
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -98,19 +109,24 @@ class EscalationsView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
+        # two lines a row: the response reads in full (the clock and its state, then its
+        # countdown) without a table wider than the screen
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setDefaultSectionSize(self.fontMetrics().lineSpacing() * 2 + 10)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(EscalationModel.TITLE, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
+        digits = self.fontMetrics().horizontalAdvance("INC-00000-00000") + 16
         for column, width in (
-            (EscalationModel.NUMBER, 116),
-            (EscalationModel.PRIORITY, 36),
-            (EscalationModel.CUSTOMER, 140),
-            (EscalationModel.LEVEL, 164),
-            (EscalationModel.SINCE, 86),
-            (EscalationModel.RESPONSE, 124),
+            (EscalationModel.NUMBER, digits),
+            (EscalationModel.PRIORITY, 32),
+            (EscalationModel.LEVEL, 136),
+            (EscalationModel.SINCE, 72),
+            (EscalationModel.RESPONSE, 256),
         ):
             self.table.setColumnWidth(column, width)
         self.empty = QLabel(
@@ -172,6 +188,7 @@ class EscalationsView(QWidget):
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.ladder_panel.copied.connect(self._on_ladder_panel_copied)
         self.ladder_panel.mail_requested.connect(self.compose_mail)
+        self._ticker.ticked.connect(self._on_ticker_ticked)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -182,29 +199,30 @@ class EscalationsView(QWidget):
     def reload(self) -> None:
         """Re-read the list off the GUI thread, keeping the selection where it can."""
         self._list_token += 1
-        token, review = self._list_token, self._review
+        self._loading = True
+        token, service = self._list_token, self._escalations
 
         def done(items: list[EscalationItem]) -> None:
             if self._alive() and token == self._list_token:
+                self._loading = False
                 self._on_loaded(items)
 
         def failed(error: Exception) -> None:
             if self._alive() and token == self._list_token:
+                self._loading = False
                 self._show_error(error)
 
-        self._dispatcher.submit(review.escalations, done, failed)
+        self._dispatcher.submit(service.escalations, done, failed)
 
     def _on_loaded(self, items: list[EscalationItem]) -> None:
         self.banner.hide()
         keep = self._selected_id
-        self.model.set_items(items, self._context.clock.now())
+        now = self._ticker.now()
+        self._loaded_at = now
+        self.model.set_items(items, now)
         self.table.setVisible(bool(items))
         self.empty.setVisible(not items)
-        eligible = sum(1 for i in items if i.standing.eligible_level is not None)
-        self.summary.setText(
-            f"{len(items)} incident{'s' if len(items) != 1 else ''} escalated or eligible · "
-            f"{eligible} may be escalated now"
-        )
+        self._show_summary()
         row = self.model.row_of(keep) if keep else -1
         if row < 0 and items:
             row = 0
@@ -219,7 +237,7 @@ class EscalationsView(QWidget):
     def _load_ladder(self, item: EscalationItem) -> None:
         self._show_item(item)
         self._ladder_token += 1
-        token, review = self._ladder_token, self._review
+        token, service = self._ladder_token, self._escalations
 
         def done(ladder: Ladder) -> None:
             if self._alive() and token == self._ladder_token:
@@ -232,7 +250,7 @@ class EscalationsView(QWidget):
             if self._alive() and token == self._ladder_token:
                 self._show_error(error)
 
-        self._dispatcher.submit(lambda: review.ladder(item), done, failed)
+        self._dispatcher.submit(lambda: service.ladder(item), done, failed)
 
     def _show_error(self, error: Exception) -> None:
         self.banner.setText(error_text(error))
@@ -288,24 +306,23 @@ class EscalationsView(QWidget):
         )
         self.open_button.setEnabled(True)
 
+    def _show_summary(self) -> None:
+        items = self.model.items()
+        urgent = sum(1 for i in items if i.standing.urgent)
+        eligible = sum(1 for i in items if i.standing.may_escalate)
+        self.summary.setText(
+            f"{len(items)} incident{'s' if len(items) != 1 else ''} escalated or eligible · "
+            f"{urgent} urgent · {eligible} may be escalated now"
+        )
+
     def _show_facts(self, item: EscalationItem) -> None:
-        now = self._context.clock.now()
-        standing = item.standing
-        lines = [f"{html.escape(item.incident.customer)} · <b>{html.escape(standing.label)}</b>"]
-        if standing.escalated_at is not None:
-            lines.append(
-                f"Escalated to Escalation {standing.level} on "
-                f"{when(standing.escalated_at, self._zone)}"
-            )
-        if standing.eligible_since is not None:
-            what = standing.eligible_level or standing.level
-            lines.append(
-                f"Eligible for Escalation {what} since {when(standing.eligible_since, self._zone)} "
-                f"({since_text(item, now)} ago)"
-            )
-        if standing.response is not None:
-            lines.append(f"{standing.response.kind.label}: {response_text(item, now)}")
-        self.facts.setText("<br>".join(lines))
+        found = item.standing
+        head = f"{html.escape(item.customer)} · <b>{html.escape(found.label)}</b>"
+        lines = [
+            *found.since_sentences(self._ticker.now(), self._zone),
+            *found.response_sentences(self._zone),
+        ]
+        self.facts.setText("<br>".join([head, *(html.escape(line) for line in lines)]))
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -388,29 +405,30 @@ class EscalationsView(QWidget):
 
     # -- time --------------------------------------------------------------------------------
 
-    @Slot()
-    def _on_tick_timeout(self) -> None:
-        now = self._context.clock.now()
-        self.model.tick(now)
+    @Slot(object)
+    def _on_ticker_ticked(self, now: datetime) -> None:
+        """Move the list to ``now``; reload when the order changed or a minute has passed."""
+        if not self.isVisible():
+            return
+        result = self.model.tick(now)
+        if result.changed:
+            self._show_summary()
         item = self.selected_item()
         if item is not None:
             self._show_facts(item)
-
-    @Slot()
-    def _on_reload_timeout(self) -> None:
-        self.reload()
+        stale = self._loaded_at is not None and now - self._loaded_at >= RELOAD_EVERY
+        if (result.reordered or stale) and not self._loading:
+            self.reload()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._sized:  # the list gets the room it needs; the ladders the rest
             self._sized = True
             width = self.splitter.width()
-            self.splitter.setSizes([width * 65 // 100, width * 35 // 100])
-        self._tick.start()
-        self._reload.start()
+            self.splitter.setSizes([width * 66 // 100, width * 34 // 100])
         self.reload()
+        self._ticker.acquire(self)
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self._tick.stop()
-        self._reload.stop()
+        self._ticker.release(self)
         super().hideEvent(event)

@@ -1,14 +1,16 @@
-"""Every SLA clock of one incident: state, countdown and the sentences that explain it.
+"""Every SLA clock of one incident: its state and countdown in the one wording, and the
+sentences that explain it.
 
-The panel computes nothing itself: the detail view hands it ``IncidentClocks`` (already moved
-to "now" with ``IncidentClocks.at``), and each card shows its clock's state, countdown and
-``explain`` sentences (deadline in the window's zone, the agent's zone and UTC).
+The panel decides nothing. The detail view hands it the incident's clocks as the domain read
+them at "now" (``IncidentClocks.at``) together with the live reading (``read``); each card
+words its clock's typed state with ``wording.state_words`` and its countdown with
+``wording.countdown``, and lists the ``explain`` sentences. Between two re-reads, ``advance``
+moves the countdowns with ``Reading.advanced`` (arithmetic only).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo
 
 import qtawesome as qta
 from PySide6.QtCore import Qt
@@ -16,43 +18,31 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from console.domain.clock_model import Clock, ClockState, ClockType, IncidentClocks, PauseReason
-from console.domain.countdown import format_span
-from console.domain.explain import explain, when
+from console.domain.explain import explain
+from console.domain.reading import Reading, read, read_clock
+from console.domain.wording import business_note, countdown, state_words
 from console.ui.theme import current_theme
 
-# state → (label, icon); colours come from the theme, like the queue's
-_STATES: dict[ClockState, tuple[str, str]] = {
-    ClockState.RUNNING: ("Running", "mdi6.timer-outline"),
-    ClockState.AT_RISK: ("At risk", "mdi6.alert"),
-    ClockState.BREACHED: ("Breached", "mdi6.alert-octagon"),
-    ClockState.MET: ("Met", "mdi6.check-circle"),
-    ClockState.MISSED: ("Missed", "mdi6.close-circle"),
-    ClockState.PAUSED: ("Paused", "mdi6.pause-circle"),
-    ClockState.NOT_APPLICABLE: ("Not applicable", "mdi6.minus-circle-outline"),
+# state → icon; colours come from the theme, like the queue's
+_ICONS: dict[ClockState, str] = {
+    ClockState.RUNNING: "mdi6.timer-outline",
+    ClockState.AT_RISK: "mdi6.alert",
+    ClockState.BREACHED: "mdi6.alert-octagon",
+    ClockState.MET: "mdi6.check-circle",
+    ClockState.MISSED: "mdi6.close-circle",
+    ClockState.PAUSED: "mdi6.pause-circle",
+    ClockState.NOT_APPLICABLE: "mdi6.minus-circle-outline",
 }
 
 
-def state_label(clock: Clock) -> str:
-    label = _STATES[clock.state][0]
-    if clock.state is ClockState.PAUSED:
-        if clock.pause_reason is PauseReason.WAITING:
-            return "Paused: waiting on the customer"
-        if clock.resumes_at is not None:
-            zone = ZoneInfo(clock.window_zone) if clock.window_zone else UTC
-            return f"Paused: the window is closed until {when(clock.resumes_at, zone)}"
-    return label
-
-
-def countdown_text(clock: Clock) -> str:
-    """Time left, overdue, or by how much the clock was met or missed."""
-    if clock.state in (ClockState.MET, ClockState.MISSED) and clock.margin is not None:
-        margin = clock.margin
-        if margin.total_seconds() >= 0:
-            return f"{format_span(margin)} early"
-        return f"{format_span(-margin)} late"
-    if clock.state is ClockState.BREACHED and clock.wall_remaining is not None:
-        return f"{format_span(-clock.wall_remaining)} overdue"
-    return clock.countdown()
+def clock_reading(clocks: IncidentClocks, reading: Reading, clock: Clock) -> Reading | None:
+    """The live reading of ``clock``, one of ``clocks`` (``reading`` is ``read(clocks)``);
+    None for a clock that has stopped or never started."""
+    if not clock.is_live:
+        return None
+    if reading.clock is not None and reading.clock.kind is clock.kind:
+        return reading
+    return read_clock(clocks, clock)
 
 
 class ClockCard(QFrame):
@@ -68,12 +58,15 @@ class ClockCard(QFrame):
         top = QHBoxLayout()
         self.icon = QLabel()
         self.name = QLabel()
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
         bold = QFont(self.name.font())
         bold.setBold(True)
         self.name.setFont(bold)
         self.state = QLabel()
+        self.state.setTextFormat(Qt.TextFormat.PlainText)
         self.state.setWordWrap(True)
         self.countdown = QLabel()
+        self.countdown.setTextFormat(Qt.TextFormat.PlainText)
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         fixed.setPointSizeF(max(fixed.pointSizeF(), self.font().pointSizeF()) * 1.25)
         fixed.setBold(True)
@@ -87,29 +80,46 @@ class ClockCard(QFrame):
         top.addWidget(self.countdown)
         layout.addLayout(top)
         self.explanation = QLabel()
+        self.explanation.setTextFormat(Qt.TextFormat.PlainText)
         self.explanation.setWordWrap(True)
         self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.explanation.setObjectName("clockExplanation")
         layout.addWidget(self.explanation)
         self._shown: tuple[ClockState, str] | None = None
+        self._zone: tzinfo = UTC
+        self.reading: Reading | None = None  # the live reading of this card's clock
 
-    def show_clock(self, clock: Clock, agent_zone: tzinfo) -> None:
-        label, icon = _STATES[clock.state]
+    def show_clock(self, clock: Clock, reading: Reading | None, agent_zone: tzinfo) -> None:
+        """Show ``clock`` as read; ``reading`` is its live reading (None once stopped)."""
+        self._zone = agent_zone
+        self.reading = reading
         colour = current_theme().state_color(clock.state.value).name()
         if self._shown != (clock.state, colour):
             self._shown = (clock.state, colour)
-            self.icon.setPixmap(qta.icon(icon, color=colour).pixmap(20, 20))
+            self.icon.setPixmap(qta.icon(_ICONS[clock.state], color=colour).pixmap(20, 20))
             self.state.setStyleSheet(f"color: {colour}; font-weight: bold;")
             self.countdown.setStyleSheet(f"color: {colour};")
-        self.name.setText(clock.kind.label)
-        _set(self.state, state_label(clock))
-        _set(self.countdown, countdown_text(clock))
+        _set(self.name, clock.kind.label)
+        _set(self.state, state_words(clock.state, clock.pause_reason))
+        self._show_countdown()
+        business = reading.business_day if reading is not None else None
+        self.countdown.setToolTip(business_note(business) if business is not None else "")
         lines = explain(clock, agent_zone)
         _set(self.explanation, "\n".join(f"• {line}" for line in lines))
-        self.explanation.setHidden(clock.state is ClockState.NOT_APPLICABLE and len(lines) <= 1)
-        if clock.state is ClockState.NOT_APPLICABLE:
-            self.setToolTip(lines[0] if lines else "")
-            _set(self.state, lines[0].split(": ", 1)[-1] if lines else label)
+
+    def advance(self, now: datetime) -> None:
+        """Move the countdown to ``now`` (before the clocks' next change: arithmetic)."""
+        if self.reading is not None:
+            self.reading = self.reading.advanced(now)
+            self._show_countdown()
+
+    def _show_countdown(self) -> None:
+        # A stopped clock has no countdown: its explanation says when and how it stopped.
+        # Nor has one frozen while waiting on the customer: its state words say it all,
+        # and the explanation how much will be left when the customer answers.
+        reading = self.reading
+        shown = reading is not None and reading.pause_reason is not PauseReason.WAITING
+        _set(self.countdown, countdown(reading, self._zone) if shown and reading else "")
 
 
 def _set(label: QLabel, text: str) -> None:
@@ -118,7 +128,7 @@ def _set(label: QLabel, text: str) -> None:
 
 
 class ClocksPanel(QWidget):
-    """The four clocks of an incident, live ones first."""
+    """The four clocks of an incident: the one to act on first, then the other live ones."""
 
     def __init__(self, agent_zone: tzinfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,12 +142,20 @@ class ClocksPanel(QWidget):
         layout.addStretch(1)
         self.clocks: IncidentClocks | None = None
 
-    def show_clocks(self, clocks: IncidentClocks) -> None:
-        """Show ``clocks`` as they stand at ``clocks.now`` (call again on every tick)."""
+    def show_clocks(self, clocks: IncidentClocks, reading: Reading | None = None) -> None:
+        """Show ``clocks`` as they stand at ``clocks.now``; ``reading`` is ``read(clocks)``
+        (read here when not given)."""
         self.clocks = clocks
-        ranked = sorted(clocks.clocks, key=_rank)
+        reading = read(clocks) if reading is None else reading
+        acting = reading.kind
+        ranked = sorted(clocks.clocks, key=lambda clock: _rank(clock, acting))
         for card, clock in zip(self.cards, ranked, strict=True):
-            card.show_clock(clock, self._zone)
+            card.show_clock(clock, clock_reading(clocks, reading, clock), self._zone)
+
+    def advance(self, now: datetime) -> None:
+        """Move every countdown to ``now`` without reading the clocks again."""
+        for card in self.cards:
+            card.advance(now)
 
     def card_texts(self) -> list[str]:
         """What each card says, top to bottom (for tests and accessibility checks)."""
@@ -147,9 +165,13 @@ class ClocksPanel(QWidget):
         ]
 
 
-def _rank(clock: Clock) -> tuple[int, datetime, int]:
-    """Live clocks first, soonest deadline first; then stopped ones; then not applicable."""
-    group = 0 if clock.is_live else 1 if clock.state is not ClockState.NOT_APPLICABLE else 2
+def _rank(clock: Clock, acting: ClockType | None) -> tuple[int, datetime, int]:
+    """The clock to act on first, then other live clocks, soonest deadline first; then
+    stopped ones; then not applicable."""
+    if clock.kind is acting:
+        group = 0
+    else:
+        group = 1 if clock.is_live else 2 if clock.state is not ClockState.NOT_APPLICABLE else 3
     due = clock.deadline if clock.is_live and clock.deadline is not None else _LAST
     return (group, due, list(ClockType).index(clock.kind))
 

@@ -1,21 +1,23 @@
 """The incident detail: header, live clocks, timeline, report completeness, actions.
 
-``show_incident`` reads ``IncidentService.details`` off the GUI thread; the clocks then move
-with a one-second timer that runs only while the view is visible and only re-reads the
-clocks at "now" (no database work). Each action opens a small dialog (``*_dialogs.py``); on
-success the view emits ``incident_changed`` and reloads. The report tab (``report_tab.py``),
-the priority story (``priority.py``) and the wrapping button row (``flow_layout.py``) live in
-their own modules.
+``show_incident`` reads ``IncidentService.details`` off the GUI thread. The view owns no
+timer: while shown it subscribes to the one ``SlaTicker``. On each tick the live reading and
+the countdowns move with ``Reading.advanced`` (arithmetic); at ``reading.next_change_at``
+the domain reads the clocks again (``IncidentClocks.at`` and ``read``), never the widget.
+The header words the reading with ``wording.line``. Each action opens a small dialog
+(``*_dialogs.py``); on success the view emits ``incident_changed`` and reloads. The report
+tab (``report_tab.py``), the priority story (``priority.py``) and the wrapping button row
+(``flow_layout.py``) live in their own modules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 import qtawesome as qta
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -33,7 +35,10 @@ from PySide6.QtWidgets import (
 from console.domain.clock_model import IncidentClocks
 from console.domain.events import REPORT_ITEMS
 from console.domain.explain import when
+from console.domain.reading import Reading, read
 from console.domain.records import Agent, Status
+from console.domain.wording import business_note, line
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.action_rules import escalation_note, refusals
 from console.services.context import ConsoleContext
@@ -47,7 +52,7 @@ from console.ui.incident.change_dialogs import (
     ExcludeDialog,
     PriorityDialog,
 )
-from console.ui.incident.clocks_panel import ClocksPanel, countdown_text, state_label
+from console.ui.incident.clocks_panel import ClocksPanel
 from console.ui.incident.flow_layout import FlowLayout
 from console.ui.incident.priority import priority_story
 from console.ui.incident.report_tab import ReportTab
@@ -84,9 +89,14 @@ class IncidentDetailView(QWidget):
     incident_loaded = Signal(str)  # its details are shown (after show_incident or a reload)
 
     def __init__(
-        self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
+        self,
+        context: ConsoleContext,
+        dispatcher: Dispatcher,
+        ticker: SlaTicker,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._ticker = ticker
         self._context = context
         self._dispatcher = dispatcher
         self._zone: tzinfo = context.agent_zone
@@ -94,14 +104,13 @@ class IncidentDetailView(QWidget):
         self._load_token = 0
         self.details: IncidentDetails | None = None
         self.clocks: IncidentClocks | None = None
+        self.reading: Reading | None = None  # ``read(self.clocks)``, advanced on each tick
         self.agents: list[Agent] = []
         self.dialog: ActionDialog | None = None
         self.blocked: dict[str, str] = {}
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._on_timer_timeout)
         self._build()
         self._show_empty()
+        ticker.ticked.connect(self._on_ticker_ticked)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -137,6 +146,7 @@ class IncidentDetailView(QWidget):
         top.addWidget(self.report_chip)
         layout.addLayout(top)
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
         title_font = QFont(self.title.font())
         title_font.setPointSizeF(title_font.pointSizeF() * 1.3)
@@ -145,6 +155,7 @@ class IncidentDetailView(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
         self.customer = text_label()
+        self.customer.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.customer)
         priorities = QHBoxLayout()
         self.proposed = text_label()
@@ -153,6 +164,10 @@ class IncidentDetailView(QWidget):
         priorities.addWidget(self.classified, 1)
         layout.addLayout(priorities)
         self.next_clock = text_label()
+        self.next_clock.setTextFormat(Qt.TextFormat.PlainText)
+        bold = QFont(self.next_clock.font())
+        bold.setBold(True)
+        self.next_clock.setFont(bold)
         layout.addWidget(self.next_clock)
 
         self.action_buttons: dict[str, QToolButton] = {}
@@ -222,6 +237,11 @@ class IncidentDetailView(QWidget):
     def incident_id(self) -> str:
         return self._incident_id
 
+    @property
+    def ticker(self) -> SlaTicker:
+        """The one scheduler of live time this view subscribes to while it is shown."""
+        return self._ticker
+
     def _on_loaded(self, result: tuple[IncidentDetails, list[Agent]]) -> None:
         details, agents = result
         if details.summary.id != self._incident_id:
@@ -239,6 +259,7 @@ class IncidentDetailView(QWidget):
     def _show_empty(self) -> None:
         self.details = None
         self.clocks = None
+        self.reading = None
         self.timeline.clear()
         self.attachments.clear()
         self.stack.setCurrentIndex(0)
@@ -311,22 +332,45 @@ class IncidentDetailView(QWidget):
 
     @Slot()
     def refresh_clocks(self) -> None:
-        """Move the clocks to the context clock's now (what the timer calls every second)."""
+        """Read the clocks again at the ticker's now (after a load, or on showing)."""
+        self._read_clocks(self._ticker.now())
+
+    def _read_clocks(self, now: datetime) -> None:
+        """Let the domain read the clocks at ``now``; everything shown follows from that."""
         if self.details is None:
             return
-        clocks = self.details.clocks.at(max(self._context.clock.now(), self.details.clocks.now))
+        clocks = self.details.clocks.at(max(now, self.details.clocks.now))
         self.clocks = clocks
-        self.clocks_panel.show_clocks(clocks)
-        current = clocks.current
-        if current is not None and current.is_live:
-            self.next_clock.setText(
-                f"<b>{current.kind.label}</b>: {state_label(current).lower()}, "
-                f"{countdown_text(current)}"
-                + (f" · due {when(current.deadline, self._zone)}" if current.deadline else "")
-            )
-        else:
-            self.next_clock.setText("No clock is running.")
+        self.reading = read(clocks)
+        self.clocks_panel.show_clocks(clocks, self.reading)
+        self._show_reading()
         self._update_actions()
+
+    def _show_reading(self) -> None:
+        reading = self.reading
+        if reading is None:
+            return
+        text = line(reading, self._zone)
+        if reading.is_live and reading.deadline is not None:
+            text += f" · due {when(reading.deadline, self._zone)}"
+        if self.next_clock.text() != text:
+            self.next_clock.setText(text)
+        day = reading.business_day
+        self.next_clock.setToolTip(business_note(day) if day is not None else "")
+
+    @Slot(object)
+    def _on_ticker_ticked(self, now: datetime) -> None:
+        """Move the reading to ``now``; at its next change, read the clocks again."""
+        reading = self.reading
+        if reading is None or not self.isVisible():
+            return
+        due = reading.next_change_at
+        if (due is not None and now >= due) or now < reading.now:
+            self._read_clocks(now)
+            return
+        self.reading = reading.advanced(now)
+        self.clocks_panel.advance(now)
+        self._show_reading()
 
     def _update_actions(self) -> None:
         if self.details is None or self.clocks is None:
@@ -338,10 +382,6 @@ class IncidentDetailView(QWidget):
             reason = self.blocked.get(name, "")
             button.setEnabled(not reason)
             button.setToolTip(reason or (note if name == "escalate" and note else button.text()))
-
-    @Slot()
-    def _on_timer_timeout(self) -> None:
-        self.refresh_clocks()
 
     @Slot()
     def _on_report_chip_clicked(self) -> None:
@@ -365,11 +405,11 @@ class IncidentDetailView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._timer.start()
         self.refresh_clocks()
+        self._ticker.acquire(self)
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self._timer.stop()
+        self._ticker.release(self)
         super().hideEvent(event)
 
     # -- actions -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ history review show it under the title.
 from __future__ import annotations
 
 from datetime import UTC
+from html import escape
 from zoneinfo import ZoneInfo
 
 from console.domain.events import EventKind, IncidentEvent
@@ -18,7 +19,8 @@ def priority_story(details: IncidentDetails) -> tuple[str, str]:
     """The customer's proposed priority and the vendor's classification, each with who and why."""
     events, policy, clocks = details.events, details.policy, details.clocks
     opened = next((e for e in events if e.kind is EventKind.OPENED), None)
-    contact = details.contact.name if details.contact else "the customer"
+    # Names, reasons and priorities are people's text: escaped inside our own markup.
+    contact = escape(details.contact.name) if details.contact else "the customer"
     customer_set: IncidentEvent | None = None
     any_set: IncidentEvent | None = None
     for event in events:
@@ -27,41 +29,41 @@ def priority_story(details: IncidentDetails) -> tuple[str, str]:
             if event.data.get("side") == "customer":
                 customer_set = event
     zone = details.clocks.first_response.window_zone
-    proposed = clocks.proposed_priority
+    proposed = escape(clocks.proposed_priority)
     if customer_set is not None:
-        why = str(customer_set.data.get("reason") or "")
+        why = escape(str(customer_set.data.get("reason") or ""))
         proposed_text = (
             f"<b>Customer proposed {proposed}</b> — asked on {_at(customer_set, zone)}, "
-            f"recorded by {customer_set.author}" + (f": “{why}”" if why else "")
+            f"recorded by {escape(customer_set.author)}" + (f": “{why}”" if why else "")
         )
     elif proposed:
         proposed_text = f"<b>Customer proposed {proposed}</b> — by {contact} when reporting"
     else:
         proposed_text = "<b>Customer proposed no priority</b> — none was stated when reporting"
-    priority = clocks.priority
+    priority = escape(clocks.priority)
     try:
         plan = policy.plan(clocks.plan)
     except KeyError:
         plan = None
     if any_set is not None:
         side = "the customer's request" if any_set.data.get("side") == "customer" else "triage"
-        why = str(any_set.data.get("reason") or "")
+        why = escape(str(any_set.data.get("reason") or ""))
         vendor_text = (
-            f"<b>Vendor classified {priority}</b> — set by {any_set.author} on "
+            f"<b>Vendor classified {priority}</b> — set by {escape(any_set.author)} on "
             f"{_at(any_set, zone)} after {side}" + (f": “{why}”" if why else "")
         )
     elif plan is not None and plan.customer_proposes:
         vendor_text = (
             f"<b>Vendor classified {priority}</b> — the customer's proposal stands "
-            f"(on the {plan.name} plan the customer proposes)"
+            f"(on the {escape(plan.name)} plan the customer proposes)"
         )
     else:
-        author = opened.author if opened else "the vendor"
+        author = escape(opened.author) if opened else "the vendor"
         channel = str(opened.data.get("channel") or "") if opened else ""
         default = policy.default_priority(channel) if channel else None
         how = (
-            f" (the {channel} default)"
-            if default == priority and not clocks.proposed_priority
+            f" (the {escape(channel)} default)"
+            if default == clocks.priority and not clocks.proposed_priority
             else ""
         )
         vendor_text = f"<b>Vendor classified {priority}</b> — by {author} at opening{how}"
