@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from enum import StrEnum
 
-from console.domain.clock_model import ClockState, IncidentClocks
+from console.domain.clock_model import Clock, ClockState, ClockType, IncidentClocks
 from console.domain.explain import when
 from console.domain.policy import Policy
 from console.domain.records import Status
@@ -49,6 +49,20 @@ RESPOND_FIRST = "Respond first: status updates are owed only after the first res
 ALREADY_WAITING = "The incident is already waiting on the customer."
 NOT_WAITING = "The incident is not waiting on the customer."
 NOTHING_TO_REOPEN = "The incident is open: there is nothing to reopen."
+NO_RESPONSE_OWED = (
+    "The customer has already had a response: resolve without a resolution message, or "
+    "send it with Respond first."
+)
+_CLOSED_BY = {  # a response clock's stop reason when closing the incident stopped it
+    "resolved": "resolved",
+    "resolved without a response": "resolved",
+    "excluded": "excluded",
+}
+_RESPONSE_NAMES = {
+    ClockType.FIRST_RESPONSE: "the first response",
+    ClockType.ESCALATION_1: "the response to Escalation 1",
+    ClockType.ESCALATION_2: "the response to Escalation 2",
+}
 
 
 def refusals(clocks: IncidentClocks, policy: Policy, zone: tzinfo) -> dict[str, str]:
@@ -95,7 +109,7 @@ def escalation_refusal(clocks: IncidentClocks, policy: Policy, zone: tzinfo) -> 
         return f"The incident is at Escalation {level}, the highest level."
     following = level + 1
     since = dict(clocks.eligibility).get(following)
-    if since is not None and since <= clocks.now:
+    if since is not None and since < clocks.now:  # earned the instant after the deadline
         return ""
     watched = clocks.first_response if following == 1 else clocks.escalation_1
     what = "the report" if following == 1 else "Escalation 1"
@@ -106,10 +120,11 @@ def escalation_refusal(clocks: IncidentClocks, policy: Policy, zone: tzinfo) -> 
             f"has not responded to {what} by then."
         )
     stopped = watched.stopped_at
-    if stopped is not None and watched.stop_reason in ("resolved", "excluded"):  # reopened
+    closed = _CLOSED_BY.get(watched.stop_reason)
+    if stopped is not None and closed:  # reopened
         return (
             f"Escalation {following} is not available: the clock for a response to {what} "
-            f"stopped when the incident was {watched.stop_reason}."
+            f"stopped when the incident was {closed}."
         )
     if watched.state is ClockState.MET:
         at = f" at {when(stopped, zone)}" if stopped is not None else ""
@@ -127,3 +142,22 @@ def escalation_note(clocks: IncidentClocks, zone: tzinfo) -> str:
     if since is None or since > clocks.now:
         return ""
     return f"Eligible for Escalation {following} since {when(since, zone)}."
+
+
+def unanswered(clocks: IncidentClocks) -> tuple[Clock, ...]:
+    """The response clocks still waiting for a response to the customer (DESIGN §3).
+
+    The first response, and the clock of each escalation level not yet answered. Resolving
+    without a response counts each of them missed; a resolution message sent with the
+    resolve is the response that stops them (met if at or before its deadline).
+    """
+    watched = (clocks.first_response, clocks.escalation_1, clocks.escalation_2)
+    return tuple(clock for clock in watched if clock.is_live)
+
+
+def unanswered_names(clocks: IncidentClocks) -> str:
+    """``unanswered`` in words: "the first response and the response to Escalation 1"."""
+    names = [_RESPONSE_NAMES[clock.kind] for clock in unanswered(clocks)]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -49,7 +49,14 @@ from console.domain.records import (
     SupportWindow,
 )
 from console.services import validation as v
-from console.services.action_rules import Action, closed_refusal, escalation_refusal, refusal
+from console.services.action_rules import (
+    NO_RESPONSE_OWED,
+    Action,
+    closed_refusal,
+    escalation_refusal,
+    refusal,
+    unanswered,
+)
 from console.services.clock_reader import ClockReader, window_spec
 from console.services.policy import latest_policy
 from console.services.ports import Clock, Store, Transaction
@@ -76,6 +83,19 @@ class NewIncident:
     steps: str = ""
     error_message: str = ""
     attachments: Sequence[tuple[str, bytes]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMessage:
+    """A message to the customer sent with resolving: recorded as a response (DESIGN §3).
+
+    The fields of a Respond, validated the same way; an empty ``recipient`` means the
+    reporting contact.
+    """
+
+    text: str
+    channel: Channel | str = Channel.EMAIL
+    recipient: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,14 +356,31 @@ class IncidentService:
         def build(ctx: _Context) -> list[Draft]:
             self._require(ctx, Action.RESPOND)
             errors = Errors()
-            body = errors.check("text", lambda: v.text(text, what="response"))
-            how = self._channel(channel, errors)
-            to = recipient.strip() or self._default_recipient(ctx)
+            response = self._response(ctx, text, channel, recipient, errors)
             errors.raise_if_any()
-            assert how is not None
-            return [(EventKind.RESPONDED, {"text": body, "channel": how.value, "recipient": to})]
+            assert response is not None
+            return [response]
 
         return self._change(incident_id, build)
+
+    def _response(
+        self,
+        ctx: _Context,
+        text: str,
+        channel: Channel | str,
+        recipient: str,
+        errors: Errors,
+        *,
+        key: str = "text",
+        what: str = "response",
+    ) -> Draft | None:
+        """A RESPONDED draft from what the agent sent (None if ``errors`` got a message)."""
+        body = errors.check(key, lambda: v.text(text, what=what))
+        how = self._channel(channel, errors)
+        to = recipient.strip() or self._default_recipient(ctx)
+        if body is None or how is None:
+            return None
+        return (EventKind.RESPONDED, {"text": body, "channel": how.value, "recipient": to})
 
     def post_status_update(
         self, incident_id: str, channel: UpdateChannel | str, recipient: str, text: str
@@ -493,11 +530,42 @@ class IncidentService:
 
         return self._change(incident_id, build)
 
-    def resolve(self, incident_id: str, text: str) -> IncidentSummary:
+    def resolve(
+        self, incident_id: str, text: str, message: CustomerMessage | None = None
+    ) -> IncidentSummary:
+        """Resolve the incident: ``text`` records what fixed it; its clocks stop.
+
+        Resolving is not a response (DESIGN §3): a response clock still unanswered (the first
+        response, an escalation level's) counts as missed, at the resolve instant if its
+        deadline was still ahead. ``message`` is a resolution message to the customer sent
+        with it: recorded as a response (its channel, recipient and text) at the same instant,
+        ordered before the resolve, so it meets a deadline not yet passed. It is refused,
+        under ``message``, when no response is owed.
+        """
+
         def build(ctx: _Context) -> list[Draft]:
             self._require(ctx, Action.RESOLVE)
-            body = ValidationError.wrap("text", lambda: v.text(text, what="resolution"))
-            return [(EventKind.RESOLVED, {"text": body})]
+            errors = Errors()
+            body = errors.check("text", lambda: v.text(text, what="resolution"))
+            response: Draft | None = None
+            if message is not None:
+                if unanswered(ctx.clocks):
+                    response = self._response(
+                        ctx,
+                        message.text,
+                        message.channel,
+                        message.recipient,
+                        errors,
+                        key="message",
+                        what="resolution message",
+                    )
+                else:
+                    errors.add("message", NO_RESPONSE_OWED)
+            errors.raise_if_any()
+            resolved: Draft = (EventKind.RESOLVED, {"text": body})
+            # One instant for both: the response's HLC stamp is made first, so the event order
+            # (at, hlc, id) replays it before the resolve, which then finds it answered.
+            return [response, resolved] if response is not None else [resolved]
 
         return self._change(incident_id, build)
 

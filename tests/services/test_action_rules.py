@@ -183,7 +183,10 @@ def test_eligible_once_the_target_is_missed() -> None:
     assert escalation_note(clocks, BERLIN) == (
         "Eligible for Escalation 1 since Tue 10 Mar 2026 18:15 CET."
     )
-    assert escalation_refusal(Story().at(15), POLICY, BERLIN) == ""  # at the deadline itself
+    # At the deadline itself a response still meets: eligible only the instant after.
+    assert escalation_refusal(Story().at(15), POLICY, BERLIN).startswith(
+        "Escalation 1 becomes available at Tue 10 Mar 2026 18:15 CET"
+    )
 
 
 def test_the_next_level_watches_the_response_to_escalation_1() -> None:
@@ -192,7 +195,9 @@ def test_the_next_level_watches_the_response_to_escalation_1() -> None:
         "Escalation 2 becomes available at Tue 10 Mar 2026 18:31 CET if the vendor has not "
         "responded to Escalation 1 by then."
     )
-    later = Story().then(16, EventKind.ESCALATED, level=1).at(31)
+    at_deadline = Story().then(16, EventKind.ESCALATED, level=1).at(31)
+    assert escalation_refusal(at_deadline, POLICY, BERLIN) != ""
+    later = Story().then(16, EventKind.ESCALATED, level=1).at(32)
     assert escalation_refusal(later, POLICY, BERLIN) == ""
     assert escalation_note(later, BERLIN) == (
         "Eligible for Escalation 2 since Tue 10 Mar 2026 18:31 CET."

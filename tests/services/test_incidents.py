@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from console.domain.clock_model import ClockType
 from console.domain.clocks import ClockState
 from console.domain.events import EventKind
 from console.domain.ids import HybridLogicalClock
+from console.domain.outcomes import Outcome, first_response, outcomes
 from console.domain.records import Status
-from console.services.incidents import IncidentService
+from console.services.action_rules import NO_RESPONSE_OWED
+from console.services.incidents import CustomerMessage, IncidentService
 from console.services.ports import IncidentFilter
 from console.services.validation import ValidationError
 from db.store import SqliteStore
@@ -303,7 +306,9 @@ def test_exclusion_stops_the_clocks_and_leaves_attainment(
     assert summary.status is Status.EXCLUDED and summary.excluded
     assert summary.next_deadline is None
     with store.read() as tx:
-        assert tx.incidents.attainment(IncidentFilter(), clock.now() + timedelta(days=1)) == []
+        [row] = tx.incidents.attainment(IncidentFilter(), clock.now() + timedelta(days=1))
+    # It leaves the met, missed and pending figures and counts only as excluded.
+    assert (row.met, row.missed, row.pending, row.excluded) == (0, 0, 0, 1)
 
     with pytest.raises(ValidationError) as excinfo:
         incidents.respond(opened.id, "Hello")
@@ -362,6 +367,149 @@ def test_resolve_and_reopen(
     reopened = incidents.reopen(opened.id, "It came back")
     assert reopened.status is Status.OPEN and reopened.resolved_at is None
     assert reopened.next_deadline == clock.now() + timedelta(hours=1)
+
+
+# -- resolving is not a response (DESIGN §3) ------------------------------------------------
+# Northwind is on Premium Plus: a P1 is owed a first response within 15 minutes (24×7).
+
+
+def events_of(incidents: IncidentService, incident_id: str) -> list[EventKind]:
+    return [e.kind for e in incidents.details(incident_id).events]
+
+
+def test_a_resolution_message_is_the_first_response_sent_with_the_resolve(
+    incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    opened = incidents.open_incident(report(customers.premium))
+    clock.advance(minutes=10)
+    message = CustomerMessage("  Fixed: the certificate was renewed.  ", "phone", "Maria Rossi")
+    resolved = incidents.resolve(opened.id, "Certificate renewed", message)
+
+    assert resolved.status is Status.RESOLVED
+    assert resolved.first_response_met is True
+    assert resolved.first_response_at == clock.now()
+    details = incidents.details(opened.id)
+    *_, response, resolve = details.events
+    assert (response.kind, resolve.kind) == (EventKind.RESPONDED, EventKind.RESOLVED)
+    assert dict(response.data) == {
+        "text": "Fixed: the certificate was renewed.",
+        "channel": "phone",
+        "recipient": "Maria Rossi",
+    }
+    assert resolve.data["text"] == "Certificate renewed"
+    # One instant, and the event order replays the response before the resolve.
+    assert response.at == resolve.at == clock.now()
+    assert response.sort_key() < resolve.sort_key()
+    outcome = first_response(details.clocks)
+    assert outcome.outcome is Outcome.MET
+    assert outcome.counted_at == clock.now()
+    assert outcome.deadline == START + timedelta(minutes=15)
+
+
+def test_a_resolution_message_goes_to_the_reporting_contact_unless_told_otherwise(
+    incidents: IncidentService, customers: Customers
+) -> None:
+    opened = incidents.open_incident(report(customers.premium))
+    incidents.resolve(opened.id, "Renewed", CustomerMessage("It works again."))
+    response = incidents.details(opened.id).events[-2]
+    assert response.kind is EventKind.RESPONDED
+    assert (response.data["channel"], response.data["recipient"]) == (
+        "email",
+        "olivia@northwind.example",
+    )
+
+
+def test_resolving_without_a_response_misses_it_though_the_deadline_is_ahead(
+    incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    opened = incidents.open_incident(report(customers.premium))
+    clock.advance(minutes=5)  # ten minutes before the deadline
+    resolved = incidents.resolve(opened.id, "It fixed itself")
+
+    assert events_of(incidents, opened.id) == [EventKind.OPENED, EventKind.RESOLVED]
+    assert resolved.first_response_met is False
+    assert resolved.first_response_at is None
+    clocks = incidents.details(opened.id).clocks
+    assert clocks.first_response.state is ClockState.MISSED
+    assert clocks.first_response.stop_reason == "resolved without a response"
+    outcome = first_response(clocks)
+    assert outcome.outcome is Outcome.MISSED
+    assert outcome.counted_at is None
+    clock.advance(days=40)  # and it stays missed
+    assert first_response(incidents.details(opened.id).clocks).outcome is Outcome.MISSED
+
+
+def test_a_resolution_message_at_the_deadline_meets_and_after_it_is_late(
+    incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    on_time = incidents.open_incident(report(customers.premium))
+    late = incidents.open_incident(report(customers.premium))
+    clock.set(START + timedelta(minutes=15))
+    incidents.resolve(on_time.id, "Renewed", CustomerMessage("Fixed."))
+    clock.advance(timedelta(milliseconds=1))
+    incidents.resolve(late.id, "Renewed", CustomerMessage("Fixed, sorry for the wait."))
+
+    met = first_response(incidents.details(on_time.id).clocks)
+    assert (met.outcome, met.counted_at) == (Outcome.MET, START + timedelta(minutes=15))
+    missed = first_response(incidents.details(late.id).clocks)
+    assert (missed.outcome, missed.counted_at) == (Outcome.MISSED, clock.now())
+    assert incidents.summary(late.id).first_response_at == clock.now()  # late, but sent
+
+
+def test_a_resolution_message_answers_the_escalation_level_reached(
+    incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    answered = incidents.open_incident(report(customers.premium))
+    silent = incidents.open_incident(report(customers.premium))
+    clock.advance(minutes=20)  # the first responses are missed
+    for incident in (answered, silent):
+        incidents.respond(incident.id, "Looking into it")
+        incidents.escalate(incident.id, 1)
+    clock.advance(minutes=10)  # 5 minutes before Escalation 1's deadline
+    incidents.resolve(answered.id, "Renewed", CustomerMessage("Fixed.", "email"))
+    incidents.resolve(silent.id, "Renewed")
+
+    def outcome_of(incident_id: str, kind: ClockType) -> Outcome:
+        rows = outcomes(incidents.details(incident_id).clocks)
+        return next(row.outcome for row in rows if row.clock is kind)
+
+    assert outcome_of(answered.id, ClockType.ESCALATION_1) is Outcome.MET
+    assert outcome_of(silent.id, ClockType.ESCALATION_1) is Outcome.MISSED
+    for incident in (answered, silent):  # the late first response stays missed
+        assert outcome_of(incident.id, ClockType.FIRST_RESPONSE) is Outcome.MISSED
+
+
+def test_an_invalid_resolution_message_saves_nothing(
+    incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    opened = incidents.open_incident(report(customers.premium))
+    clock.advance(minutes=5)
+    with pytest.raises(ValidationError) as excinfo:
+        incidents.resolve(opened.id, " ", CustomerMessage("   ", "fax"))
+    assert excinfo.value.errors == {
+        "text": "The resolution is required.",
+        "message": "The resolution message is required.",
+        "channel": '"fax" is not a channel (one of: email, web, phone).',
+    }
+    with pytest.raises(ValidationError) as excinfo:
+        incidents.resolve(opened.id, "Renewed", CustomerMessage("x" * 20_001))
+    assert refusal(excinfo, "message").startswith("The resolution message is 20001 characters")
+    assert events_of(incidents, opened.id) == [EventKind.OPENED]
+    assert incidents.summary(opened.id) == opened
+    assert first_response(incidents.details(opened.id).clocks).outcome is Outcome.PENDING
+
+
+def test_a_resolution_message_is_refused_once_the_customer_has_had_a_response(
+    incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    opened = incidents.open_incident(report(customers.premium))
+    clock.advance(minutes=5)
+    incidents.respond(opened.id, "On it")
+    with pytest.raises(ValidationError) as excinfo:
+        incidents.resolve(opened.id, "Renewed", CustomerMessage("Fixed."))
+    assert refusal(excinfo, "message") == NO_RESPONSE_OWED
+    assert events_of(incidents, opened.id) == [EventKind.OPENED, EventKind.RESPONDED]
+    assert incidents.resolve(opened.id, "Renewed").first_response_met is True
 
 
 # -- assignment, notes, the report ---------------------------------------------------------

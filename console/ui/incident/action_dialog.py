@@ -11,6 +11,7 @@ in ``respond_dialogs``, ``change_dialogs`` and ``text_dialogs``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 
 import qtawesome as qta
 from PySide6.QtCore import Qt, Signal, Slot
@@ -98,8 +99,9 @@ class ActionDialog(QDialog):
         self.confirmation: QMessageBox | None = None
         self._confirm_yes: QAbstractButton | None = None
         layout = QVBoxLayout(self)
-        heading = QLabel(f"<b>{details.summary.number}</b> · {details.summary.title}")
-        heading.setTextFormat(Qt.TextFormat.RichText)
+        summary = details.summary
+        heading = QLabel(f"<b>{escape(summary.number)}</b> · {escape(summary.title)}")
+        heading.setTextFormat(Qt.TextFormat.RichText)  # our markup; the title is escaped
         heading.setWordWrap(True)
         layout.addWidget(heading)
         if self.intro:

@@ -36,11 +36,20 @@ def designated_emails(details: IncidentDetails) -> list[str]:
     return addresses
 
 
-def _recipients(details: IncidentDetails) -> QComboBox:
+def recipient_box(details: IncidentDetails) -> QComboBox:
+    """Who hears it: the designated addresses to choose from, the reporting contact's first."""
     box = QComboBox()
     box.setEditable(True)
     box.addItems(designated_emails(details))
     box.setCurrentText(contact_email(details))
+    return box
+
+
+def response_channel_box() -> QComboBox:
+    """How a response reaches the customer; its data is the ``Channel`` value."""
+    box = QComboBox()
+    for channel, label in _RESPONSE_CHANNELS:
+        box.addItem(label, channel.value)
     return box
 
 
@@ -54,10 +63,8 @@ class RespondDialog(ActionDialog):
     ok_icon = "mdi6.reply"
 
     def _build_fields(self) -> None:
-        self.channel = QComboBox()
-        for channel, label in _RESPONSE_CHANNELS:
-            self.channel.addItem(label, channel.value)
-        self.recipient = _recipients(self.details)
+        self.channel = response_channel_box()
+        self.recipient = recipient_box(self.details)
         self.text = text_box("What you told the customer")
         self.add_field("channel", "&Channel", self.channel)
         self.add_field("recipient", "&To", self.recipient, "Defaults to the reporting contact.")
@@ -87,7 +94,7 @@ class StatusUpdateDialog(ActionDialog):
         self.channel_group.addButton(self.email)
         self.channel_group.addButton(self.status_page)
         self.email.setChecked(True)
-        self.recipient = _recipients(self.details)
+        self.recipient = recipient_box(self.details)
         self.text = text_box("Where things stand and when the next update comes")
         self.add_field("channel", "&Channel", stack(self.email, self.status_page))
         self.add_field(

@@ -1,13 +1,21 @@
-"""Actions that take one text and hand it to one use case: wait, resume, note, resolve, reopen."""
+"""Actions that take one text and hand it to one use case: wait, resume, note, resolve, reopen.
+
+Resolve also offers a resolution message to the customer while a response is still owed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import ClassVar
 
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QButtonGroup, QLabel, QRadioButton
+
 from console.domain.records import IncidentSummary
-from console.services.incidents import IncidentService
+from console.services.action_rules import unanswered, unanswered_names
+from console.services.incidents import CustomerMessage, IncidentService
 from console.ui.incident.action_dialog import ActionDialog, Call, text_box
+from console.ui.incident.respond_dialogs import recipient_box, response_channel_box
 
 
 class _TextDialog(ActionDialog):
@@ -66,6 +74,14 @@ class NoteDialog(_TextDialog):
 
 
 class ResolveDialog(_TextDialog):
+    """Resolve; while a response is still owed, offer to send a resolution message with it.
+
+    Resolving is not a response (DESIGN §3). When the incident has had no response (or
+    the current escalation level's has none), the dialog says so and asks for a message to
+    the customer, on the channel and to the recipient a Respond would use, recorded as
+    the response; or, chosen plainly, to resolve without one and have it count as missed.
+    """
+
     use_case = IncidentService.resolve
     title = "Resolve"
     intro = "Record what fixed the incident; its clocks stop."
@@ -75,11 +91,99 @@ class ResolveDialog(_TextDialog):
     field_label = "&Resolution"
     placeholder = "What fixed it, and how the customer confirmed"
 
-    def confirm_text(self) -> str:
-        return (
-            f"Resolve {self.details.summary.number}? Its clocks stop now and the resolution "
-            "is recorded for good; reopening later starts a new status-update clock."
+    def _build_fields(self) -> None:
+        super()._build_fields()
+        clocks = self.details.clocks
+        self.owed = bool(unanswered(clocks))
+        self.missed_names = unanswered_names(clocks)
+        if not self.owed:
+            return
+        if clocks.first_response.is_live:
+            notice = "No response has been sent to the customer yet."
+        else:
+            notice = (
+                "No response has been sent to the customer since they escalated to "
+                f"Escalation {clocks.escalation_level}."
+            )
+        self.notice = QLabel(notice)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        font = self.notice.font()
+        font.setBold(True)
+        self.notice.setFont(font)
+        self.send_message = QRadioButton(
+            "&Send a resolution message to the customer: it is recorded as the response"
         )
+        self.without_message = QRadioButton(
+            f"Resolve &without a message — {self.missed_names} will count as missed"
+        )
+        self.choice = QButtonGroup(self)
+        self.choice.addButton(self.send_message)
+        self.choice.addButton(self.without_message)
+        self.send_message.setChecked(True)
+        self.channel = response_channel_box()
+        self.recipient = recipient_box(self.details)
+        self.message = text_box("What you tell the customer: the fix, and what they can check")
+        self.form.addRow(self.notice)
+        self.form.addRow(self.send_message)
+        self.message_fields = [
+            self.add_field("channel", "&Channel", self.channel),
+            self.add_field(
+                "recipient", "&To", self.recipient, "Defaults to the reporting contact."
+            ),
+            self.add_field("message", "&Message", self.message),
+        ]
+        self.form.addRow(self.without_message)
+        self.send_message.toggled.connect(self._on_choice)
+
+    @Slot(bool)
+    def _on_choice(self, sending: bool) -> None:
+        for box in self.message_fields:
+            box.setEnabled(sending)
+            label = self.form.labelForField(box)
+            if label is not None:
+                label.setEnabled(sending)
+
+    @property
+    def sends_message(self) -> bool:
+        return self.owed and self.send_message.isChecked()
+
+    def confirm_text(self) -> str:
+        number = self.details.summary.number
+        stop = (
+            "Its clocks stop now and the resolution is recorded for good; reopening later "
+            "starts a new status-update clock."
+        )
+        if self.sends_message:
+            to = self.recipient.currentText().strip() or "the reporting contact"
+            how = self.channel.currentText()
+            return (
+                f"Resolve {number} and send the resolution message to {to} ({how})? It is "
+                f"recorded as the response. {stop}"
+            )
+        if self.owed:
+            missed = self.missed_names[:1].upper() + self.missed_names[1:]
+            return (
+                f"Resolve {number} without a message to the customer? {missed} will count "
+                f"as missed. {stop}"
+            )
+        return f"Resolve {number}? {stop}"
+
+    def _ask_confirmation(self) -> None:
+        super()._ask_confirmation()
+        if self.confirmation is not None:  # it names the recipient the agent typed
+            self.confirmation.setTextFormat(Qt.TextFormat.PlainText)
+
+    def call(self) -> Call:
+        service, incident, text = self._service, self.incident_id, self.value()
+        message: CustomerMessage | None = None
+        if self.sends_message:
+            message = CustomerMessage(
+                self.message.toPlainText(),
+                str(self.channel.currentData()),
+                self.recipient.currentText(),
+            )
+        return lambda: service.resolve(incident, text, message)
 
 
 class ReopenDialog(_TextDialog):
