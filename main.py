@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,10 +19,19 @@ from console.domain.records import Agent, Role
 from console.qt.gc import GuiThreadCollector
 from console.qt.settings import Settings
 from console.qt.sync_worker import SyncWorker
+from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.agents import AgentService
 from console.services.context import ConsoleContext, SystemClock
 from console.services.demo import build_demo
+from console.services.reports import (
+    Format,
+    ReportService,
+    period,
+    reproject_if_stale,
+    write_attainment,
+    write_incidents,
+)
 from console.services.seed import seed_defaults
 from console.services.sync import SyncService, projection_rebuilder
 from console.services.validation import ValidationError
@@ -62,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
             "Support Console: work the incident queue with exact, explainable SLA countdowns. "
             "Everything is stored locally in SQLite and works offline."
         ),
+        epilog=(
+            "reports: report attainment [--db PATH] [--from DATE] [--to DATE] "
+            "[--format json|csv]; report incidents [--db PATH] [--from DATE] [--to DATE] "
+            "[--format csv|json]. See 'report attainment --help' and 'report incidents --help'."
+        ),
     )
     parser.add_argument(
         "--db",
@@ -87,7 +101,95 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--theme", choices=("light", "dark"), help="colour theme (default: the last one used)"
     )
+    commands = parser.add_subparsers(
+        dest="command",
+        title="commands (without one, the console opens)",
+        metavar="COMMAND",
+    )
+    add_report_parser(commands)
     return parser
+
+
+REPORT_HELP = """\
+Offline reports for scripts: the same figures as the History screen, on stdout, with no
+filter comment line. DATE is an ISO date (2026-03-01) in UTC on the instant an incident was
+received: --from is the first day counted, --to the day after the last. Exit status: 0 done,
+1 the database was refused (missing, locked, damaged or from a newer version), 2 a usage
+error. Problems are written in words on stderr.
+"""
+ATTAINMENT_HELP = """\
+First responses by the priority that set the deadline, the plan and the month (YYYY-MM, UTC)
+of the deadline: met (a response at or before the deadline), missed (none by the deadline, or
+a late one), pending (no response yet, deadline still ahead) and excluded (counted apart,
+never as met or missed). JSON (default): {"groups": [{"priority", "plan", "month", "met",
+"missed", "pending", "excluded"}], "totals": {"met", "missed", "pending", "excluded"}}.
+CSV: a header line, then one line per group (sum the columns for totals).
+"""
+INCIDENTS_HELP = """\
+One row per incident and clock, newest incident first: number, customer, plan, priority,
+status, clock, deadline_utc, outcome, counted_at_utc. clock is first_response,
+status_update (one row per due time), escalation_1 or escalation_2; outcome is met, missed,
+pending, excluded or not_applicable; priority is the one whose target set that deadline;
+deadline_utc and counted_at_utc (the response that met it, or came late) are ISO 8601 UTC.
+CSV (default) neutralises cells a spreadsheet would run; JSON is an array of objects with
+the same keys (null for no instant). The first_response rows add up to the attainment
+report's totals.
+"""
+
+
+def utc_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date such as 2026-03-01"
+        ) from None
+
+
+def add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    report = commands.add_parser(
+        "report",
+        help="offline reports for scripts: report attainment | report incidents",
+        description=REPORT_HELP,
+        formatter_class=raw,
+    )
+    kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    for name, fmt, summary, text in (
+        ("attainment", Format.JSON, "first-response attainment by group", ATTAINMENT_HELP),
+        ("incidents", Format.CSV, "every clock of every incident and its outcome", INCIDENTS_HELP),
+    ):
+        kind = kinds.add_parser(
+            name, help=summary, description=f"{text}\n{REPORT_HELP}", formatter_class=raw
+        )
+        kind.add_argument(
+            "--db",
+            metavar="PATH",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help="SQLite database file to read (default: console.sqlite3 in your user data folder)",
+        )
+        kind.add_argument(
+            "--from",
+            dest="start",
+            metavar="DATE",
+            type=utc_date,
+            help="count incidents received on or after this UTC date",
+        )
+        kind.add_argument(
+            "--to",
+            dest="end",
+            metavar="DATE",
+            type=utc_date,
+            help="count incidents received before this UTC date",
+        )
+        kind.add_argument(
+            "--format",
+            choices=[f.value for f in Format],
+            default=fmt.value,
+            help=f"output format (default: {fmt.value})",
+        )
+        kind.set_defaults(report_parser=kind)
 
 
 def prepare_demo(path: Path, rebuild: bool) -> None:
@@ -203,6 +305,7 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
         clock = SystemClock()
         station = workstation(store)
         seed_defaults(store, clock, station.hlc)
+        reproject_if_stale(store, clock, station.id, station.hlc, notice=_tell)
         # The wallboard only reads: it runs unattended, so nobody is asked to sign in.
         agent = BOARD_VIEWER if board else sign_in(store, station.hlc)
     except StoreError as exc:
@@ -230,7 +333,7 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     )
     sync_worker = SyncWorker(sync_service)
     if board:
-        board_window = Wallboard(context, dispatcher)
+        board_window = Wallboard(context, dispatcher, SlaTicker(context.clock, app))
         board_window.setWindowTitle(f"{APP_NAME} — wallboard")
         sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
         board_window.showFullScreen()
@@ -244,6 +347,46 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     remember_clock(store, station.hlc)
     store.close()
     return code
+
+
+def _tell(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def report(args: argparse.Namespace) -> int:
+    """``report attainment|incidents``: parse, open, print; the figures come from the service."""
+    try:
+        flt = period(args.start, args.end)
+    except ValueError as exc:
+        args.report_parser.error(str(exc))  # exits 2
+    path: Path = getattr(args, "db", None) or default_db_path(demo=args.demo)
+    if not path.is_file():
+        _tell(f"There is no database at {path}: nothing to report (see --db).")
+        return 1
+    try:
+        store = SqliteStore(open_database(path))
+    except StoreError as exc:
+        _tell(exc.message)
+        return 1
+    try:
+        clock = SystemClock()
+        station = workstation(store)
+        reproject_if_stale(store, clock, station.id, station.hlc, notice=_tell)
+        reports, fmt = ReportService(store, clock), Format(args.format)
+        if args.report == "attainment":
+            write_attainment(reports.attainment(flt), sys.stdout, fmt)
+        else:
+            write_incidents(reports.incidents(flt), sys.stdout, fmt)
+        sys.stdout.flush()
+    except StoreError as exc:
+        _tell(exc.message)
+        return 1
+    except BrokenPipeError:  # the reader stopped early (``| head``): not a failure
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        store.close()
+    return 0
 
 
 def _local_zone_name() -> str:
@@ -267,6 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments[:2] == ["sync", "init-server"]:
         return init_server_command(arguments[2:])
     args = build_parser().parse_args(arguments)
+    if args.command == "report":
+        return report(args)
     db_path = args.db or default_db_path(demo=args.demo)
     return run(
         db_path=db_path,

@@ -147,15 +147,16 @@ class IncidentRow(Base):
         Index("ix_incidents_status_deadline", "status", "next_deadline"),
         Index("ix_incidents_opened", "opened_at"),
         Index("ix_incidents_customer", "customer_id", "opened_at"),
-        # Covers the attainment report, so it never touches the table itself.
+        # Covers the attainment report in its group order, so it never touches the table
+        # itself nor sorts (migration 0003).
         Index(
             "ix_incidents_attainment",
-            "excluded",
-            "opened_month",
-            "priority",
+            "outcome_month",
+            "outcome_priority",
             "plan",
+            "excluded",
             "first_response_met",
-            "first_response_due",
+            "outcome_due",
         ),
     )
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -176,7 +177,13 @@ class IncidentRow(Base):
     next_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     first_response_due: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The first response's outcome as of the last event (True met, False missed, None not
+    # decided), the deadline that decides it, the priority that set that deadline and the
+    # deadline's month ("YYYY-MM" in UTC): attainment groups and counts by these.
     first_response_met: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    outcome_due: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    outcome_priority: Mapped[str] = mapped_column(String(8), default="")
+    outcome_month: Mapped[str] = mapped_column(String(7), default="")
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

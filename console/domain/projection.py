@@ -2,8 +2,9 @@
 
 Pure and deterministic: the summary is evaluated at the instant of the last event, never at
 the wall clock, so rebuilding from the same events under the same policy version always gives
-an equal summary. What depends on "now" (at risk, breached) is derived from the stored
-deadlines by the screens.
+an equal summary. What depends on "now" (at risk, breached, a pending first response that has
+since been missed) is derived from the stored deadlines: ``outcome_at`` for the first
+response's outcome.
 
 The OPENED event carries the incident's terms as they were when it was received (plan and a
 snapshot of the support window), so later edits to the customer or the window never change
@@ -18,14 +19,17 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from console.domain.clocks import ClockState, Terms, evaluate
+from console.domain.clocks import Terms, evaluate
 from console.domain.events import REPORT_ITEMS, EventKind, IncidentEvent, ordered
+from console.domain.outcomes import Outcome, first_response
 from console.domain.policy import Policy, WindowSpec
 from console.domain.records import IncidentSummary, Status
 
 # Report items that are free text; ``started_at`` and ``attachments`` are kept apart.
 REPORT_TEXT_FIELDS = ("affected", "impact", "steps", "error_message")
 _SEARCHED = ("title", *REPORT_TEXT_FIELDS, "text", "reason", "recipient")
+# What the projection stores of the first response's outcome as of the last event.
+_MET = {Outcome.MET: True, Outcome.MISSED: False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +105,12 @@ def project(
         raise ValueError("an incident needs an OPENED event to be projected")
     last = timeline[-1]
     clocks = evaluate(timeline, terms, policy, last.at)
+    # The queue orders by the deadline of the clock the agent acts on next (the one live
+    # reading): which clock that is depends on the events alone, never on the time.
+    acting = clocks.current
     first = clocks.first_response
-    met: bool | None = None
-    if first.state is ClockState.MET:
-        met = first.missed_before is None
-    elif first.state is ClockState.MISSED:
-        met = False
+    outcome = first_response(clocks)
+    met = _MET.get(outcome.outcome)
     assignee: str | None = None
     resolved_at: datetime | None = None
     for event in timeline:
@@ -129,14 +133,34 @@ def project(
         plan=terms.plan,
         assignee_id=assignee,
         escalation_level=clocks.escalation_level,
-        next_deadline=clocks.next_deadline,
+        next_deadline=acting.deadline if acting is not None else None,
         first_response_due=first.deadline,
         first_response_at=clocks.responded_at,
         first_response_met=met,
+        outcome_due=outcome.deadline,
+        outcome_priority=outcome.priority,
         excluded=clocks.status is Status.EXCLUDED,
         resolved_at=resolved_at,
         updated_at=last.at,
     )
+
+
+def outcome_at(summary: IncidentSummary, now: datetime) -> Outcome:
+    """The first response's outcome at ``now``, from the projection alone.
+
+    The projection holds the outcome as of the last event; after it only time moves, and time
+    changes one thing: a pending first response is missed once its deadline has passed (a
+    response at the deadline itself would still have met). This restates
+    ``outcomes.first_response`` for lists that cannot replay every incident, and the SQL in
+    ``db/repositories/incidents.py`` restates this; a property test keeps all three equal.
+    """
+    if summary.excluded:
+        return Outcome.EXCLUDED
+    if summary.first_response_met is not None:
+        return Outcome.MET if summary.first_response_met else Outcome.MISSED
+    if summary.outcome_due is None:
+        return Outcome.NOT_APPLICABLE
+    return Outcome.MISSED if now > summary.outcome_due else Outcome.PENDING
 
 
 def current_report(events: Iterable[IncidentEvent]) -> Report:

@@ -124,10 +124,15 @@ class IncidentSummary:
     plan: str = ""  # the plan that governed the incident when it was opened
     assignee_id: str | None = None
     escalation_level: int = 0
-    next_deadline: datetime | None = None
-    first_response_due: datetime | None = None
+    next_deadline: datetime | None = None  # of the clock to act on next (the live reading)
+    first_response_due: datetime | None = None  # of the clock running now (after restarts)
     first_response_at: datetime | None = None
+    # The first response's outcome as of the last event (``outcomes.first_response``): True
+    # met, False missed, None pending (or excluded, or not applicable). A pending one turns
+    # missed once ``outcome_due`` has passed: ``projection.outcome_at`` says which at ``now``.
     first_response_met: bool | None = None
+    outcome_due: datetime | None = None  # the deadline that decides it (a missed one stays)
+    outcome_priority: str = ""  # the priority whose target set ``outcome_due``
     excluded: bool = False
     resolved_at: datetime | None = None
     updated_at: datetime | None = None

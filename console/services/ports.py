@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from console.domain.events import IncidentEvent
+from console.domain.outcomes import Outcome
 from console.domain.records import (
     Agent,
     Attachment,
@@ -40,18 +41,24 @@ class IncidentFilter:
     unassigned: bool = False
     opened_from: datetime | None = None
     opened_to: datetime | None = None
-    met: bool | None = None  # True: met; False: missed; None: either
+    # The first response's outcome (``outcomes.first_response``) at the reader's ``now``:
+    # MET, MISSED or PENDING leave excluded incidents out; None means any.
+    outcome: Outcome | None = None
     excluded: bool | None = None
     window_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class AttainmentRow:
-    priority: str
+    """First responses whose deadline fell in ``month``, set by ``priority``, on ``plan``."""
+
+    priority: str  # the priority whose target set the deadline
     plan: str
-    month: str  # "YYYY-MM"
+    month: str  # "YYYY-MM" of the deadline, in UTC
     met: int
     missed: int
+    pending: int = 0  # no response yet, deadline still ahead
+    excluded: int = 0  # excluded incidents: counted apart, never in met or missed
 
 
 class IncidentRepository(Protocol):
@@ -65,12 +72,23 @@ class IncidentRepository(Protocol):
     def summary(self, incident_id: str) -> IncidentSummary | None: ...
     def by_number(self, number: str) -> IncidentSummary | None: ...
     def open_incidents(self) -> list[IncidentSummary]: ...
-    def find(self, flt: IncidentFilter, *, limit: int, offset: int = 0) -> list[IncidentSummary]:
-        """A page of incidents, newest first."""
+    def find(
+        self,
+        flt: IncidentFilter,
+        *,
+        limit: int,
+        offset: int = 0,
+        now: datetime | None = None,
+    ) -> list[IncidentSummary]:
+        """A page of incidents, newest first; an outcome filter is judged at ``now``
+        (required with one: ``ValueError`` without)."""
         ...
 
-    def count(self, flt: IncidentFilter) -> int: ...
-    def attainment(self, flt: IncidentFilter, now: datetime) -> list[AttainmentRow]: ...
+    def count(self, flt: IncidentFilter, now: datetime | None = None) -> int: ...
+    def attainment(self, flt: IncidentFilter, now: datetime) -> list[AttainmentRow]:
+        """First-response outcomes at ``now`` by deadline-setting priority, plan and month."""
+        ...
+
     def all_ids(self) -> Iterator[str]:
         """Every incident that has events, whether or not its projection exists."""
         ...

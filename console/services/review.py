@@ -1,38 +1,32 @@
-"""The read side of DESIGN §7: history review, the escalation panel and the wallboard.
+"""The read side of history review (DESIGN §7): pages, counts, attainment and the CSV.
 
 Nothing here writes. History pages and exports read the projection through
-``IncidentRepository.find`` (newest first, a page at a time); the escalation panel and the
-wallboard replay the clocks of open incidents once per load, so between loads the screens
-move countdowns with plain arithmetic on the instants kept here (``BoardItem``).
+``IncidentRepository.find`` (newest first, a page at a time). Every outcome shown or counted
+is the one rule of ``console.domain.outcomes``, restated in SQL for speed and judged at this
+service's ``now``. Open incidents (queue, wallboard, escalations) are read by
+``console.services.open_incidents``.
 """
 
 from __future__ import annotations
 
 import csv
-import logging
 import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from console.domain.clocks import IncidentClocks
-from console.domain.countdown import format_duration
-from console.domain.escalation import Ladder, Standing, ladder, standing
-from console.domain.records import IncidentSummary, Status
-from console.services.clock_reader import ClockReader
-from console.services.policy import governing_policy, latest_policy
+from console.domain.outcomes import Outcome
+from console.domain.projection import outcome_at
+from console.domain.records import IncidentSummary
+from console.services.policy import latest_policy
 from console.services.ports import AttainmentRow, Clock, IncidentFilter, Store, Transaction
-from console.services.ranking import ordered_by_rank
-
-log = logging.getLogger(__name__)
 
 PAGE = 200
 EXPORT_BATCH = 1_000
-BOARD_HORIZON = timedelta(hours=8)  # running clocks due this soon get a tile too
 
 # -- spreadsheet safety ----------------------------------------------------------------------
 
@@ -49,41 +43,12 @@ def neutralise(cell: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HistoryRow:
-    """One incident as history review lists it."""
+    """One incident as history review lists it, its first response judged when it was read."""
 
     summary: IncidentSummary
     customer: str
     assignee: str
-
-    @property
-    def outcome(self) -> str:
-        """First response: met, missed, pending (no answer yet) or excluded."""
-        s = self.summary
-        if s.excluded:
-            return "excluded"
-        if s.first_response_met is None:
-            return "pending"
-        return "met" if s.first_response_met else "missed"
-
-
-@dataclass(frozen=True, slots=True)
-class TrackedIncident:
-    """An open incident with its clocks, as evaluated when it was loaded."""
-
-    summary: IncidentSummary
-    customer: str
-    assignee: str
-    clocks: IncidentClocks
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationItem:
-    incident: TrackedIncident
-    standing: Standing
-
-    @property
-    def summary(self) -> IncidentSummary:
-        return self.incident.summary
+    outcome: Outcome  # ``projection.outcome_at(summary, now)``: the rule attainment counts
 
 
 class Cancelled(Exception):  # noqa: N818 - a request, not an error
@@ -95,8 +60,13 @@ class Cancelled(Exception):  # noqa: N818 - a request, not an error
 
 @dataclass(frozen=True, slots=True)
 class Tally:
+    """First responses by outcome. ``total`` and ``percent`` count only the decided ones (met
+    or missed): a pending one can still be met, an excluded one leaves attainment."""
+
     met: int = 0
     missed: int = 0
+    pending: int = 0
+    excluded: int = 0
 
     @property
     def total(self) -> int:
@@ -106,8 +76,22 @@ class Tally:
     def percent(self) -> float | None:
         return 100.0 * self.met / self.total if self.total else None
 
+    @property
+    def counted(self) -> int:
+        """Every first response counted here, whatever its outcome."""
+        return self.met + self.missed + self.pending + self.excluded
+
     def __add__(self, other: Tally) -> Tally:
-        return Tally(self.met + other.met, self.missed + other.missed)
+        return Tally(
+            self.met + other.met,
+            self.missed + other.missed,
+            self.pending + other.pending,
+            self.excluded + other.excluded,
+        )
+
+    @classmethod
+    def of(cls, row: AttainmentRow) -> Tally:
+        return cls(row.met, row.missed, row.pending, row.excluded)
 
 
 class Breakdown(StrEnum):
@@ -145,139 +129,12 @@ def pivot(rows: Iterable[AttainmentRow], by: Breakdown, order: Sequence[str] = (
     groups: set[str] = set()
     for row in rows:
         group = row.priority if by is Breakdown.PRIORITY else row.plan
-        cells[(group, row.month)] += Tally(row.met, row.missed)
+        cells[(group, row.month)] += Tally.of(row)
         months.add(row.month)
         groups.add(group)
     known = [g for g in order if g in groups]
     ordered = (*known, *sorted(groups - set(known)))
     return Pivot(by=by, groups=ordered, months=tuple(sorted(months)), cells=dict(cells))
-
-
-# -- wallboard -------------------------------------------------------------------------------
-
-
-class BoardState(StrEnum):
-    RUNNING = "running"
-    AT_RISK = "at_risk"
-    BREACHED = "breached"
-
-
-@dataclass(frozen=True, slots=True)
-class BoardItem:
-    """An open incident on the wallboard: the instants its tile changes at, and its words."""
-
-    incident_id: str
-    number: str
-    title: str
-    customer: str
-    priority: str
-    assignee: str
-    escalation_level: int
-    clock: str  # which clock the tile counts down, e.g. "First response"
-    deadline: datetime  # of that clock: the soonest live deadline
-    breached_at: datetime  # the soonest deadline of any live clock
-    at_risk_at: datetime | None  # the soonest at-risk instant of any live clock
-
-    def state(self, now: datetime) -> BoardState:
-        if now >= self.breached_at:
-            return BoardState.BREACHED
-        if self.at_risk_at is not None and now >= self.at_risk_at:
-            return BoardState.AT_RISK
-        return BoardState.RUNNING
-
-    def next_transition(self, now: datetime) -> datetime | None:
-        later = [t for t in (self.at_risk_at, self.breached_at) if t is not None and t > now]
-        return min(later, default=None)
-
-    def countdown(self, now: datetime) -> str:
-        left = self.deadline - now
-        if left >= timedelta(0):
-            return format_duration(left)
-        return f"{format_duration(-left)} over"
-
-
-@dataclass(frozen=True, slots=True)
-class BoardCounts:
-    breached: dict[str, int]
-    at_risk: dict[str, int]
-
-
-def board_tiles(
-    items: Iterable[BoardItem], now: datetime, horizon: timedelta = BOARD_HORIZON
-) -> list[BoardItem]:
-    """What gets a tile, in the order shown.
-
-    First what is about to breach (at risk, or due within ``horizon``), soonest deadline
-    first: these can still be saved. Then what has breached, longest overdue first.
-    """
-    coming, breached = [], []
-    for item in items:
-        state = item.state(now)
-        if state is BoardState.BREACHED:
-            breached.append(item)
-        elif state is BoardState.AT_RISK or item.deadline - now <= horizon:
-            coming.append(item)
-    return sorted(coming, key=_by_deadline) + sorted(breached, key=_by_deadline)
-
-
-def _by_deadline(item: BoardItem) -> tuple[datetime, str]:
-    return (item.deadline, item.number)
-
-
-def board_counts(
-    items: Iterable[BoardItem], now: datetime, priorities: Sequence[str]
-) -> BoardCounts:
-    breached = dict.fromkeys(priorities, 0)
-    at_risk = dict.fromkeys(priorities, 0)
-    for item in items:
-        state = item.state(now)
-        if state is BoardState.BREACHED:
-            breached[item.priority] = breached.get(item.priority, 0) + 1
-        elif state is BoardState.AT_RISK:
-            at_risk[item.priority] = at_risk.get(item.priority, 0) + 1
-    return BoardCounts(breached=breached, at_risk=at_risk)
-
-
-def next_transition(items: Iterable[BoardItem], now: datetime) -> datetime | None:
-    """The next instant after ``now`` at which any item turns at risk or breaches."""
-    return min((t for item in items if (t := item.next_transition(now))), default=None)
-
-
-def countdown_changes_in(deadline: datetime, now: datetime) -> timedelta:
-    """How long until ``BoardItem.countdown`` shows different text.
-
-    ``format_duration`` truncates to hours past a day, minutes past an hour and seconds
-    below, so a tile due in three hours changes once a minute and one due in days once an
-    hour. The text changes the moment the remaining time crosses the next whole unit.
-    """
-    left = (deadline - now).total_seconds()
-    shown = int(abs(left))
-    unit = 3_600 if shown >= 86_400 else 60 if shown >= 3_600 else 1
-    if left > 0:  # counting down: changes when ``left`` drops below its whole units
-        return timedelta(seconds=left - (shown // unit) * unit)
-    return timedelta(seconds=(shown // unit + 1) * unit + left)  # counting up
-
-
-def board_item(tracked: TrackedIncident) -> BoardItem | None:
-    clocks, summary = tracked.clocks, tracked.summary
-    live = [c for c in clocks.live_clocks if c.deadline is not None]
-    current = clocks.current
-    if not live or current is None or current.deadline is None:
-        return None  # nothing is counting down (waiting on the customer)
-    risks = [c.at_risk_at for c in live if c.at_risk_at is not None]
-    return BoardItem(
-        incident_id=summary.id,
-        number=summary.number,
-        title=summary.title,
-        customer=tracked.customer,
-        priority=clocks.priority,
-        assignee=tracked.assignee,
-        escalation_level=clocks.escalation_level,
-        clock=current.kind.label,
-        deadline=current.deadline,
-        breached_at=min(c.deadline for c in live if c.deadline is not None),
-        at_risk_at=min(risks, default=None),
-    )
 
 
 # -- the service -----------------------------------------------------------------------------
@@ -296,16 +153,38 @@ class ReviewService:
         self, flt: IncidentFilter, *, limit: int = PAGE, offset: int = 0
     ) -> list[HistoryRow]:
         """A page of incidents, newest first (or in full-text order when searching)."""
+        now = self._clock.now()
         with self._store.read() as tx:
-            return _rows(tx.incidents.find(flt, limit=limit, offset=offset), *_names(tx))
+            page = tx.incidents.find(flt, limit=limit, offset=offset, now=now)
+            return _rows(page, *_names(tx), now)
 
     def history_count(self, flt: IncidentFilter) -> int:
         with self._store.read() as tx:
-            return tx.incidents.count(flt)
+            return tx.incidents.count(flt, self._clock.now())
 
     def attainment(self, flt: IncidentFilter) -> list[AttainmentRow]:
+        """First-response outcomes now, by deadline-setting priority, plan and month."""
         with self._store.read() as tx:
             return tx.incidents.attainment(flt, self._clock.now())
+
+    def filtered(self, flt: IncidentFilter) -> tuple[int, list[AttainmentRow]]:
+        """How many incidents ``flt`` selects and their attainment, judged at one instant
+        in one snapshot (so the two always agree)."""
+        now = self._clock.now()
+        with self._store.read() as tx:
+            return tx.incidents.count(flt, now), tx.incidents.attainment(flt, now)
+
+    def missed(self, flt: IncidentFilter, *, limit: int = 1_000) -> tuple[int, list[HistoryRow]]:
+        """The incidents ``flt`` selects whose first response is missed now (the ones
+        attainment counts as missed), newest first: how many, and up to ``limit`` of them."""
+        now = self._clock.now()
+        missed = replace(flt, outcome=Outcome.MISSED)
+        if flt.outcome not in (None, Outcome.MISSED):
+            return 0, []
+        with self._store.read() as tx:
+            total = tx.incidents.count(missed, now)
+            page = tx.incidents.find(missed, limit=limit, now=now)
+            return total, _rows(page, *_names(tx), now)
 
     def export_csv(
         self,
@@ -329,11 +208,12 @@ class ReviewService:
             with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
                 writer = csv.writer(out)
                 writer.writerow(CSV_COLUMNS)
+                now = self._clock.now()
                 with self._store.read() as tx:
-                    total = tx.incidents.count(flt)
+                    total = tx.incidents.count(flt, now)
                     if progress is not None:
                         progress(0, total)
-                    for rows in self._batches(tx, flt, batch):
+                    for rows in self._batches(tx, flt, batch, now):
                         if cancelled is not None and cancelled():
                             raise Cancelled
                         writer.writerows(csv_cells(row) for row in rows)
@@ -347,101 +227,37 @@ class ReviewService:
         return written
 
     @staticmethod
-    def _batches(tx: Transaction, flt: IncidentFilter, size: int) -> Iterator[list[HistoryRow]]:
+    def _batches(
+        tx: Transaction, flt: IncidentFilter, size: int, now: datetime
+    ) -> Iterator[list[HistoryRow]]:
         names = _names(tx)
         offset = 0
         while True:
-            page = tx.incidents.find(flt, limit=size, offset=offset)
+            page = tx.incidents.find(flt, limit=size, offset=offset, now=now)
             if not page:
                 return
-            yield _rows(page, *names)
+            yield _rows(page, *names, now)
             if len(page) < size:
                 return
             offset += size
-
-    # -- open incidents: escalations and the wallboard --
-
-    def escalations(self) -> list[EscalationItem]:
-        """Open incidents eligible for or at Escalation 1 or 2, longest waiting first."""
-        now = self._clock.now()
-        with self._store.read() as tx:
-            candidates = [s for s in tx.incidents.open_incidents() if _may_escalate(s)]
-            tracked = self._track(tx, candidates, now)
-        items = [
-            EscalationItem(t, found) for t in tracked if (found := standing(t.clocks)) is not None
-        ]
-        far = datetime.max.replace(tzinfo=UTC)
-        return sorted(items, key=lambda i: (i.standing.eligible_since or far, i.summary.number))
-
-    def ladder(self, item: EscalationItem) -> Ladder:
-        """Who to contact next for ``item``, on both sides."""
-        summary = item.summary
-        with self._store.read() as tx:
-            policy = governing_policy(tx, summary.policy_version)
-            return ladder(
-                customer=tx.customers.get(summary.customer_id),
-                assignee=tx.agents.get(summary.assignee_id) if summary.assignee_id else None,
-                contacts=ordered_by_rank(tx.escalation_contacts.list()),
-                levels=policy.escalation_levels,
-                contact_level=item.standing.contact_level,
-            )
-
-    def board(self) -> list[BoardItem]:
-        """Every open incident with a clock counting down, as wallboard items."""
-        now = self._clock.now()
-        with self._store.read() as tx:
-            tracked = self._track(tx, tx.incidents.open_incidents(), now)
-        return [item for t in tracked if (item := board_item(t)) is not None]
 
     def priorities(self) -> tuple[str, ...]:
         with self._store.read() as tx:
             return latest_policy(tx)[1].priority_ids
 
-    def _track(
-        self, tx: Transaction, summaries: Iterable[IncidentSummary], now: datetime
-    ) -> list[TrackedIncident]:
-        customers, agents = _names(tx)
-        reader = ClockReader(tx)
-        tracked = []
-        for summary in summaries:
-            try:
-                clocks = reader.clocks(summary, max(now, summary.opened_at))
-            except LookupError as error:  # its customer or window is gone: nothing to count
-                log.warning("incident %s left out: %s", summary.number, error)
-                continue
-            tracked.append(
-                TrackedIncident(
-                    summary=summary,
-                    customer=customers.get(summary.customer_id, "Unknown customer"),
-                    assignee=agents.get(summary.assignee_id or "", ""),
-                    clocks=clocks,
-                )
-            )
-        return tracked
-
-
-def _may_escalate(summary: IncidentSummary) -> bool:
-    """Cheap pre-check from the projection: only these can be eligible or escalated.
-
-    Eligibility needs a missed response: escalated already, no first response yet (its
-    deadline may have passed, or been missed before a priority change restarted it), or a
-    first response that came late.
-    """
-    return summary.status in (Status.OPEN, Status.WAITING_ON_CUSTOMER) and (
-        summary.escalation_level > 0
-        or summary.first_response_at is None
-        or summary.first_response_met is False
-    )
-
 
 def _rows(
-    page: Sequence[IncidentSummary], customers: dict[str, str], agents: dict[str, str]
+    page: Sequence[IncidentSummary],
+    customers: dict[str, str],
+    agents: dict[str, str],
+    now: datetime,
 ) -> list[HistoryRow]:
     return [
         HistoryRow(
             summary=s,
             customer=customers.get(s.customer_id, "Unknown customer"),
             assignee=agents.get(s.assignee_id or "", ""),
+            outcome=outcome_at(s, now),
         )
         for s in page
     ]
@@ -495,9 +311,9 @@ def csv_cells(row: HistoryRow) -> list[str]:
         s.channel,
         row.assignee,
         str(s.escalation_level),
-        _utc(s.first_response_due),
+        _utc(s.outcome_due),  # the deadline that decides the outcome (a missed one stays)
         _utc(s.first_response_at),
-        row.outcome,
+        row.outcome.value,
         "yes" if s.excluded else "no",
         _utc(s.resolved_at),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from console.services.customers import CustomerService
 from console.services.incidents import IncidentService
@@ -78,3 +78,27 @@ def test_several_customers_narrow_the_list_the_count_and_attainment(
     assert {s.id for s in found} == {opened[customers.premium.id], opened[third.id]}
     assert (counted, one, every) == (2, 1, 3)
     assert sorted((r.plan, r.missed) for r in rows) == [("premium_plus", 1), ("standard", 1)]
+
+
+def test_a_first_response_counts_in_the_month_of_its_deadline_until_then_pending(
+    store: SqliteStore, clock: FakeClock, incidents: IncidentService, customers: Customers
+) -> None:
+    # Friday 27 February 2026, 16:00 GMT: a Standard P4 (3 business days) falls due in March.
+    clock.set(datetime(2026, 2, 27, 16, 0, tzinfo=UTC))
+    late_in_month = incidents.open_incident(report(customers.standard, priority="P4"))
+    due = incidents.summary(late_in_month.id).outcome_due
+    assert due is not None and due.month == 3
+
+    with store.read() as tx:
+        before = tx.incidents.attainment(IncidentFilter(), due)  # at the deadline itself
+        after = tx.incidents.attainment(IncidentFilter(), due + timedelta(seconds=1))
+        received_in_february = IncidentFilter(
+            opened_from=datetime(2026, 2, 1, tzinfo=UTC), opened_to=datetime(2026, 3, 1, tzinfo=UTC)
+        )
+        in_period = tx.incidents.attainment(received_in_february, due)
+
+    assert [(r.priority, r.plan, r.month, r.met, r.missed, r.pending) for r in before] == [
+        ("P4", "standard", "2026-03", 0, 0, 1)
+    ]
+    assert [(r.month, r.missed, r.pending) for r in after] == [("2026-03", 1, 0)]
+    assert in_period == before  # filtered on when it was received, counted by its deadline

@@ -1,4 +1,5 @@
-"""The read side: history pages, safe CSV exports, escalation standings, wallboard timing."""
+"""The read side: history pages, safe CSV exports, escalation standings (the wallboard is
+in test_board.py)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from console.domain.outcomes import Outcome
 from console.services.incidents import IncidentService
-from console.services.policy import PolicyService
 from console.services.ports import AttainmentRow, IncidentFilter
 from console.services.review import (
     CSV_COLUMNS,
-    BoardItem,
-    BoardState,
     Breakdown,
     Cancelled,
     ReviewService,
     Tally,
-    board_counts,
-    board_tiles,
-    countdown_changes_in,
     neutralise,
-    next_transition,
     pivot,
 )
 from db.store import SqliteStore
-from tests.services.conftest import START, Customers, FakeClock, Team, report
+from tests.services.conftest import START, Customers, FakeClock, report
 
 
 @pytest.fixture
@@ -144,136 +139,6 @@ def test_export_follows_the_filters(
     assert rows[1][CSV_COLUMNS.index("Customer")] == "Hollybrook Trust"
 
 
-# -- escalations ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def ladder_contacts(policy_service: PolicyService) -> None:
-    policy_service.add_escalation_contact(1, "Dana Whitfield", "Support manager", "dana@v.example")
-    policy_service.add_escalation_contact(2, "Helen Park", "Head of support", "helen@v.example")
-
-
-def test_escalations_lists_eligible_and_escalated_incidents(
-    review: ReviewService,
-    incidents: IncidentService,
-    customers: Customers,
-    clock: FakeClock,
-    team: Team,
-    ladder_contacts: None,
-) -> None:
-    late = incidents.open_incident(report(customers.premium, title="Checkout down"))
-    calm = incidents.open_incident(report(customers.premium, title="Typo", proposed_priority="P4"))
-    incidents.assign(late.id, team.agent.id)
-    assert review.escalations() == []
-
-    clock.advance(minutes=20)  # the 15-minute first response was missed
-    [item] = review.escalations()
-    assert item.summary.id == late.id != calm.id
-    assert (item.standing.level, item.standing.eligible_level) == (0, 1)
-    assert item.standing.eligible_since == START + timedelta(minutes=15)
-
-    ladder = review.ladder(item)
-    assert [r.name for r in ladder.vendor] == ["Sofia Alvarez", "Dana Whitfield", "Helen Park"]
-    assert [r.name for r in ladder.vendor if r.is_next] == ["Dana Whitfield"]
-    assert [r.name for r in ladder.customer] == ["Rachel Adeyemi", "Olivia Chen", "Maria Rossi"]
-    assert ladder.customer[0].is_next
-
-    incidents.escalate(late.id, 1, "No answer")
-    [item] = review.escalations()
-    assert (item.standing.level, item.standing.eligible_level) == (1, None)
-    assert [r.name for r in review.ladder(item).vendor if r.is_next] == ["Dana Whitfield"]
-
-
-def test_resolved_incidents_leave_the_escalation_list(
-    review: ReviewService, incidents: IncidentService, customers: Customers, clock: FakeClock
-) -> None:
-    late = incidents.open_incident(report(customers.premium))
-    clock.advance(minutes=30)
-    assert len(review.escalations()) == 1
-    incidents.resolve(late.id, "Fixed")
-    assert review.escalations() == []
-
-
-# -- wallboard ------------------------------------------------------------------------------
-
-
-def item(number: str, priority: str, due: timedelta, risk: timedelta | None = None) -> BoardItem:
-    deadline = START + due
-    return BoardItem(
-        incident_id=number,
-        number=number,
-        title="t",
-        customer="c",
-        priority=priority,
-        assignee="",
-        escalation_level=0,
-        clock="First response",
-        deadline=deadline,
-        breached_at=deadline,
-        at_risk_at=deadline - risk if risk is not None else None,
-    )
-
-
-def test_board_counts_and_tiles_by_state() -> None:
-    items = [
-        item("A", "P1", timedelta(minutes=-5)),  # breached
-        item("B", "P1", timedelta(minutes=10), risk=timedelta(minutes=15)),  # at risk
-        item("C", "P2", timedelta(hours=3), risk=timedelta(hours=1)),  # due soon
-        item("D", "P3", timedelta(days=3), risk=timedelta(hours=2)),  # far away: no tile
-        item("E", "P2", timedelta(hours=-2)),  # breached longer
-    ]
-    counts = board_counts(items, START, ("P1", "P2", "P3", "P4"))
-    assert counts.breached == {"P1": 1, "P2": 1, "P3": 0, "P4": 0}
-    assert counts.at_risk == {"P1": 1, "P2": 0, "P3": 0, "P4": 0}
-    assert [i.number for i in board_tiles(items, START)] == ["B", "C", "E", "A"]
-    assert next_transition(items, START) == START + timedelta(minutes=10)  # B breaches
-    assert next_transition(items, START + timedelta(minutes=10)) == START + timedelta(hours=2)
-    assert items[1].state(START + timedelta(minutes=10)) is BoardState.BREACHED
-
-
-@pytest.mark.parametrize(
-    ("left", "text", "changes_in"),
-    [
-        (timedelta(hours=2, minutes=5, seconds=30), "2 h 05 m", timedelta(seconds=30)),
-        (timedelta(hours=1, seconds=0.5), "1 h 00 m", timedelta(seconds=0.5)),
-        (
-            timedelta(minutes=59, seconds=59, milliseconds=250),
-            "59 m 59 s",
-            timedelta(milliseconds=250),
-        ),
-        (timedelta(days=2, hours=3, minutes=20), "2 d 3 h", timedelta(minutes=20)),
-        (timedelta(seconds=-10.25), "0 m 10 s over", timedelta(milliseconds=750)),
-        (timedelta(hours=-1, minutes=-0, seconds=-20), "1 h 00 m over", timedelta(seconds=40)),
-    ],
-)
-def test_countdowns_change_only_at_whole_units(
-    left: timedelta, text: str, changes_in: timedelta
-) -> None:
-    board = item("A", "P1", left)
-    assert board.countdown(START) == text
-    assert countdown_changes_in(board.deadline, START) == changes_in
-    just_before = START + changes_in - timedelta(milliseconds=1)
-    assert board.countdown(just_before) == text
-    assert board.countdown(START + changes_in + timedelta(microseconds=1)) != text
-
-
-def test_board_reads_every_open_incident_with_a_clock(
-    review: ReviewService, incidents: IncidentService, customers: Customers, clock: FakeClock
-) -> None:
-    p1 = incidents.open_incident(report(customers.premium, title="Down"))
-    waiting = incidents.open_incident(report(customers.premium, title="Waiting"))
-    incidents.respond(waiting.id, "Looking")
-    incidents.wait_on_customer(waiting.id, "Need logs")
-    clock.advance(minutes=5)
-    items = {i.number: i for i in review.board()}
-    assert items[p1.number].deadline == START + timedelta(minutes=15)
-    assert items[p1.number].clock == "First response"
-    # a 15-minute target is at risk from the start (the threshold is at least 15 minutes)
-    assert items[p1.number].state(clock.now()) is BoardState.AT_RISK
-    assert waiting.number not in items  # nothing counts down while waiting on the customer
-    assert review.priorities() == ("P1", "P2", "P3", "P4")
-
-
 # -- attainment -----------------------------------------------------------------------------
 
 
@@ -310,3 +175,51 @@ def test_attainment_reads_the_store(
     rows = review.attainment(IncidentFilter())
     assert (sum(r.met for r in rows), sum(r.missed for r in rows)) == (1, 1)
     assert {r.month for r in rows} == {START.astimezone(UTC).strftime("%Y-%m")}
+
+
+def test_history_judges_the_first_response_when_it_is_read(
+    review: ReviewService,
+    incidents: IncidentService,
+    customers: Customers,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    silent = incidents.open_incident(report(customers.premium, title="Silent"))  # P1: 15 min
+    missed = IncidentFilter(outcome=Outcome.MISSED)
+    pending = IncidentFilter(outcome=Outcome.PENDING)
+    outcome_column = CSV_COLUMNS.index("First response")
+
+    def seen() -> tuple[Outcome, int, int, str]:
+        [row] = review.history_page(IncidentFilter())
+        path = tmp_path / "history.csv"
+        review.export_csv(IncidentFilter(), path)
+        csv_outcome = read_csv(path)[1][outcome_column]
+        return row.outcome, review.history_count(missed), review.history_count(pending), csv_outcome
+
+    clock.set(START + timedelta(minutes=15))  # at the deadline: a response now still meets
+    assert seen() == (Outcome.PENDING, 0, 1, "pending")
+    clock.set(START + timedelta(minutes=15, seconds=1))  # no event since: only time moved
+    assert seen() == (Outcome.MISSED, 1, 0, "missed")
+    [row] = review.attainment(IncidentFilter())
+    assert (row.met, row.missed, row.pending, row.excluded) == (0, 1, 0, 0)
+    assert review.missed(IncidentFilter())[0] == 1
+    assert review.missed(IncidentFilter(outcome=Outcome.MET)) == (0, [])
+    assert incidents.summary(silent.id).first_response_met is None  # stored as of its events
+
+
+def test_excluded_incidents_are_counted_apart(
+    review: ReviewService, incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    answered = incidents.open_incident(report(customers.premium))
+    clock.advance(minutes=5)
+    incidents.respond(answered.id, "On it")
+    incidents.exclude(answered.id, "iii", "Their own firewall")
+    [row] = review.attainment(IncidentFilter())
+    assert (row.met, row.missed, row.pending, row.excluded) == (0, 0, 0, 1)
+    [listed] = review.history_page(IncidentFilter())
+    assert listed.outcome is Outcome.EXCLUDED
+    for outcome in (Outcome.MET, Outcome.MISSED, Outcome.PENDING):
+        assert review.history_count(IncidentFilter(outcome=outcome)) == 0
+    table = pivot([row], Breakdown.PRIORITY)
+    assert table.total == Tally(excluded=1)
+    assert (table.total.total, table.total.counted, table.total.percent) == (0, 1, None)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,22 @@ from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QPushButton, QToolButton
 
+from console.domain.outcomes import Outcome
 from console.qt.worker import Dispatcher
 from console.services.incidents import NewIncident
 from console.services.ports import IncidentFilter
-from console.services.review import CSV_COLUMNS
+from console.services.review import CSV_COLUMNS, Breakdown
 from console.ui.history import HistoryView
 from console.ui.history.filters import FilterBar
 from console.ui.history.model import HistoryModel
 from console.ui.history.multichoice import VALUE_ROLE, MultiChoice
+from console.ui.history.report import (
+    CHART_TITLES,
+    MissedList,
+    chart_image,
+    report_html,
+    write_pdf,
+)
 from tests.ui.review_fixtures import ReviewWorld, review_world
 
 __all__ = ["review_world"]
@@ -136,8 +145,21 @@ def pick(combo: str, value: object) -> Callable[[FilterBar], None]:
             lambda r: r.summary.priority == "P1",
             IncidentFilter(priorities=("P1",)),
         ),
-        (pick("outcome", True), lambda r: r.outcome == "met", IncidentFilter(met=True)),
-        (pick("outcome", False), lambda r: r.outcome == "missed", IncidentFilter(met=False)),
+        (
+            pick("outcome", Outcome.MET),
+            lambda r: r.outcome is Outcome.MET,
+            IncidentFilter(outcome=Outcome.MET),
+        ),
+        (
+            pick("outcome", Outcome.MISSED),
+            lambda r: r.outcome is Outcome.MISSED,
+            IncidentFilter(outcome=Outcome.MISSED),
+        ),
+        (
+            pick("outcome", Outcome.PENDING),
+            lambda r: r.outcome is Outcome.PENDING,
+            IncidentFilter(outcome=Outcome.PENDING),
+        ),
         (pick("excluded", True), lambda r: r.summary.excluded, IncidentFilter(excluded=True)),
         (
             pick("excluded", False),
@@ -288,7 +310,7 @@ def test_the_words_line_lists_every_value_chosen(qtbot, view: HistoryView) -> No
         bar.customer.set_chosen([second, first])
         bar.priority.set_chosen(["P2", "P1"])
         bar.plan.set_chosen(["premium", "premium_plus", "standard"])
-        bar.outcome.setCurrentIndex(bar.outcome.findData(False))
+        bar.outcome.setCurrentIndex(bar.outcome.findData(Outcome.MISSED))
 
     refilter(qtbot, view, choose)
     assert bar.describe() == [
@@ -428,3 +450,102 @@ def test_pdf_report_is_written(qtbot, view: HistoryView, tmp_path: Path) -> None
     assert data.startswith(b"%PDF") and len(data) > 10_000
     assert b"/Image" in data  # the chart went in as a picture
     assert view.notice.text() == f"Saved the report to {path}."
+
+
+@pytest.mark.parametrize(
+    ("outcome", "counted"),
+    [
+        (Outcome.MET, lambda t: t.met),
+        (Outcome.MISSED, lambda t: t.missed),
+        (Outcome.PENDING, lambda t: t.pending),
+    ],
+)
+def test_the_outcome_filter_lists_exactly_what_attainment_counts(
+    qtbot, view: HistoryView, outcome: Outcome, counted: Callable[[Any], int]
+) -> None:
+    everything = view.attainment.pivot().total
+    refilter(qtbot, view, lambda: pick("outcome", outcome)(view.filters))
+    assert view.matched == counted(everything) > 0
+    fetch_all(qtbot, view.model)
+    assert view.model.rowCount() == counted(everything)
+    assert {r.outcome for r in rows(view)} == {outcome}
+    narrowed = view.attainment.pivot().total  # attainment follows the filter too
+    assert counted(narrowed) == counted(everything)
+    assert narrowed.counted == counted(everything)
+    column = HistoryModel.OUTCOME
+    shown = {view.model.index(r, column).data() for r in range(view.model.rowCount())}
+    assert shown == {outcome.value.capitalize()}
+    tip = view.model.index(0, column).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip and "deadline" in tip
+
+
+def test_the_csv_never_calls_a_passed_deadline_pending(
+    qtbot, view: HistoryView, review_world: ReviewWorld, tmp_path: Path
+) -> None:
+    path = tmp_path / "history.csv"
+    with qtbot.waitSignal(view.exported, timeout=20_000):
+        view.export_csv(path)
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        table = list(csv.DictReader(source))
+    now = review_world.clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    outcomes = Counter(row["First response"] for row in table)
+    assert outcomes["pending"] > 0 and outcomes["missed"] > 0
+    for row in table:
+        if row["First response"] == "pending":
+            assert row["First response due (UTC)"] >= now, row
+    total = view.attainment.pivot().total
+    assert (outcomes["met"], outcomes["missed"], outcomes["pending"], outcomes["excluded"]) == (
+        total.met,
+        total.missed,
+        total.pending,
+        total.excluded,
+    )
+
+
+def test_the_pdf_report_lists_the_missed_incidents_under_chart_headings(
+    qtbot, view: HistoryView, review_world: ReviewWorld, tmp_path: Path
+) -> None:
+    total, missed = review_world.review.missed(IncidentFilter())
+    assert total == len(missed) == view.attainment.pivot().total.missed > 0
+    panel = view.attainment
+    body = report_html(
+        heading="Prepared for a test",
+        filters=view.filters.describe(),
+        tables={by: panel.pivot(by) for by in Breakdown},
+        labels={by: panel.labels.get(by, {}) for by in Breakdown},
+        matched=view.matched,
+        missed=MissedList(missed, total, review_world.context.agent_zone),
+    )
+    for title in CHART_TITLES.values():
+        assert f"<h3>{title}</h3><img" in body
+    assert f"Missed first responses ({total})" in body
+    zone = review_world.context.agent_zone
+    for row in missed:
+        assert row.summary.number in body
+        assert row.summary.outcome_due is not None
+        assert row.summary.outcome_due.astimezone(zone).strftime("%d %b %Y %H:%M") in body
+    path = tmp_path / "report.pdf"
+    with qtbot.waitSignal(view.exported, timeout=20_000):
+        view.write_report(path)
+    assert path.read_bytes().count(b"/Subtype /Image") >= 2  # both charts went in
+
+    # However the missed list falls, no heading is left at a page's foot and the last page
+    # is not nearly blank: the layout that breaks well is the one printed.
+    charts = {by: chart_image(panel.pivot(by), panel.labels.get(by, {})) for by in Breakdown}
+    for count in (total, 12, 30, 31, 33, 40):
+        bodies = [
+            report_html(
+                heading="Prepared for a test",
+                filters=["No filters: every incident"],
+                tables={by: panel.pivot(by) for by in Breakdown},
+                labels={by: panel.labels.get(by, {}) for by in Breakdown},
+                matched=view.matched,
+                missed=MissedList(missed[:count], count, zone),
+                missed_on_new_page=new_page,
+            )
+            for new_page in (False, True)
+        ]
+        printed = write_pdf(tmp_path / f"report-{count}.pdf", bodies, charts)
+        assert printed.orphans == 0, count
+        assert printed.pages >= 2
+        assert printed.last_page_fill >= 0.3, (count, printed)

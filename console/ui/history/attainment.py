@@ -1,5 +1,8 @@
 """SLA attainment: % of first responses met by month, per priority or per plan.
 
+Each first response counts in the month of its deadline under the priority that set that
+deadline; pending and excluded ones are shown beside the percentage, never in it.
+
 The chart draws one line per group and a bold one for all of them; the table below holds
 the same figures with totals both ways. ``build_chart`` is shared with the PDF report, which
 draws its own copy off screen.
@@ -60,6 +63,14 @@ def group_label(labels: Mapping[str, str], group: str) -> str:
 
 def percent_text(tally: Tally) -> str:
     return "—" if tally.percent is None else f"{tally.percent:.0f} %"
+
+
+def counts_text(tally: Tally) -> str:
+    """Every outcome counted, e.g. "3 met, 1 missed, 2 pending, 0 excluded"."""
+    return (
+        f"{tally.met:,} met, {tally.missed:,} missed, {tally.pending:,} pending, "
+        f"{tally.excluded:,} excluded"
+    )
 
 
 def build_chart(table: Pivot, labels: Mapping[str, str], dark: bool = False) -> QChart:
@@ -163,7 +174,7 @@ class PivotModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{percent_text(tally)} ({tally.total})" if tally.total else "—"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{tally.met} met, {tally.missed} missed"
+            return counts_text(tally)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.FontRole and (
@@ -238,10 +249,16 @@ class AttainmentPanel(QWidget):
         if old is not None:
             old.deleteLater()
         total = table.total
-        self.headline.setText(
-            f"<b>{percent_text(total)}</b> met overall · {total.met} met, {total.missed} missed"
-            if total.total
-            else "No first response has come due under these filters."
+        if total.total:
+            self.headline.setText(f"<b>{percent_text(total)}</b> met · {counts_text(total)}")
+        elif total.counted:
+            self.headline.setText(f"No first response decided yet · {counts_text(total)}")
+        else:
+            self.headline.setText("No first response under these filters.")
+        self.headline.setToolTip(
+            "Met or missed counts decided first responses; pending ones can still be met; "
+            "excluded incidents are counted apart. Grouped by the priority that set the "
+            "deadline and the month it fell in."
         )
 
     def _fit_table(self) -> None:

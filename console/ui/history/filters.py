@@ -1,5 +1,9 @@
 """The history filters: search text, period, customers, priorities, plans, outcome, exclusions.
 
+The outcome filter is the first response's outcome when the list is read (met, missed,
+pending), the very rule attainment counts with: "First response missed" lists exactly the
+incidents attainment counts as missed.
+
 Customers, priorities and plans take several values each (``MultiChoice``); none means any.
 Each change emits ``filter_changed`` with a fresh ``IncidentFilter`` (typing waits for a
 short pause first). ``describe`` says in words which filters are in force, for the report.
@@ -22,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.outcomes import Outcome
 from console.services.ports import Clock, IncidentFilter
 from console.ui.history.multichoice import MultiChoice
 
@@ -35,10 +40,17 @@ PERIODS: tuple[tuple[str, int | None], ...] = (
     ("Last 12 months", 365),
     ("Between dates…", -1),
 )
-OUTCOMES: tuple[tuple[str, bool | None], ...] = (
-    ("Met or missed", None),
-    ("First response met", True),
-    ("First response missed", False),
+# The first response's outcome now, by the rule attainment counts with (excluded ones left out).
+OUTCOMES: tuple[tuple[str, Outcome | None], ...] = (
+    ("Any first response", None),
+    ("First response met", Outcome.MET),
+    ("First response missed", Outcome.MISSED),
+    ("First response pending", Outcome.PENDING),
+)
+OUTCOME_TIP = (
+    "Met: a response to the customer at or before the deadline. Missed: none by the deadline "
+    "(or a late one; resolving is not a response). Pending: no response yet, deadline still "
+    "ahead. Excluded incidents are in none of these."
 )
 EXCLUSIONS: tuple[tuple[str, bool | None], ...] = (
     ("With excluded", None),
@@ -84,7 +96,7 @@ class FilterBar(QWidget):
         self.plan = MultiChoice(
             "Plan", "Any plan", ("plan", "plans"), "Plan the incident was opened under"
         )
-        self.outcome = _combo(OUTCOMES, "First-response target met or missed")
+        self.outcome = _combo(OUTCOMES, OUTCOME_TIP)
         self.excluded = _combo(EXCLUSIONS, "Incidents excluded from support")
         self.clear_button = QToolButton()
         self.clear_button.setIcon(qta.icon("mdi6.filter-remove-outline"))
@@ -142,6 +154,7 @@ class FilterBar(QWidget):
 
     def current(self) -> IncidentFilter:
         opened_from, opened_to = self._period()
+        outcome = self.outcome.currentData()  # Qt may hand the enum back as a plain str
         return IncidentFilter(
             text=self.search.text().strip(),
             customer_ids=self.customer.chosen(),
@@ -149,7 +162,7 @@ class FilterBar(QWidget):
             plans=self.plan.chosen(),
             opened_from=opened_from,
             opened_to=opened_to,
-            met=self.outcome.currentData(),
+            outcome=Outcome(outcome) if outcome else None,
             excluded=self.excluded.currentData(),
         )
 

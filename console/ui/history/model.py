@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from console.domain.outcomes import Outcome
 from console.qt.worker import Dispatcher
 from console.services.ports import IncidentFilter
 from console.services.review import PAGE, HistoryRow, ReviewService
@@ -35,8 +36,25 @@ _STATUS = {
     "resolved": "Resolved",
     "excluded": "Excluded",
 }
-_OUTCOME = {"met": "Met", "missed": "Missed", "pending": "Pending", "excluded": "Excluded"}
-_OUTCOME_STATES = {"met": "met", "missed": "missed", "excluded": "not_applicable"}
+_OUTCOME = {
+    Outcome.MET: "Met",
+    Outcome.MISSED: "Missed",
+    Outcome.PENDING: "Pending",
+    Outcome.EXCLUDED: "Excluded",
+    Outcome.NOT_APPLICABLE: "—",
+}
+_OUTCOME_TIPS = {
+    Outcome.MET: "Answered at or before the first-response deadline",
+    Outcome.MISSED: "No response by the first-response deadline, or a late one",
+    Outcome.PENDING: "No response yet; the deadline is still ahead",
+    Outcome.EXCLUDED: "Excluded from support: left out of attainment",
+    Outcome.NOT_APPLICABLE: "No first-response target applies",
+}
+_OUTCOME_STATES = {
+    Outcome.MET: "met",
+    Outcome.MISSED: "missed",
+    Outcome.EXCLUDED: "not_applicable",
+}
 
 
 class HistoryModel(HeaderedTableModel):
@@ -178,6 +196,8 @@ class HistoryModel(HeaderedTableModel):
                 return f"E{summary.escalation_level}" if summary.escalation_level else ""
         if role == Qt.ItemDataRole.ToolTipRole and column in (self.TITLE, self.CUSTOMER):
             return summary.title if column == self.TITLE else row.customer
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.OUTCOME:
+            return _OUTCOME_TIPS[row.outcome]
         if role == Qt.ItemDataRole.ForegroundRole and column == self.OUTCOME:
             state = _OUTCOME_STATES.get(row.outcome)
             return current_theme().state_color(state) if state else None

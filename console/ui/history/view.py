@@ -31,13 +31,19 @@ from console.domain.explain import when
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.ports import AttainmentRow, IncidentFilter
-from console.services.review import Breakdown, ReviewService
+from console.services.review import Breakdown, HistoryRow
 from console.ui.forms import error_label, error_text, if_alive, page_title
 from console.ui.history.attainment import AttainmentPanel
 from console.ui.history.detail import HistoryDetail
 from console.ui.history.filters import FilterBar
 from console.ui.history.model import HistoryModel
-from console.ui.history.report import CsvExport, chart_image, report_html, write_pdf
+from console.ui.history.report import (
+    CsvExport,
+    MissedList,
+    chart_image,
+    report_html,
+    write_pdf,
+)
 
 Choices = tuple[list[tuple[str, str]], tuple[str, ...], list[tuple[str, str]]]
 
@@ -52,7 +58,7 @@ class HistoryView(QWidget):
         super().__init__(parent)
         self._context = context
         self._dispatcher = dispatcher
-        self._review = ReviewService(context.store, context.clock)
+        self._review = context.review
         self._generation = 0
         self._started = False
         self.matched: int | None = None
@@ -165,7 +171,7 @@ class HistoryView(QWidget):
         self.model.set_filter(flt)
 
         def job() -> tuple[int, list[AttainmentRow]]:
-            return review.history_count(flt), review.attainment(flt)
+            return review.filtered(flt)
 
         def done(result: tuple[int, list[AttainmentRow]]) -> None:
             if shiboken6.isValid(self) and generation == self._generation:
@@ -266,21 +272,46 @@ class HistoryView(QWidget):
             self.write_report(Path(path))
 
     def write_report(self, path: Path) -> None:
-        """Print the attainment report for the filters in force to ``path``."""
+        """Print the attainment report for the filters in force to ``path``.
+
+        The missed incidents are read off the GUI thread first; the PDF is drawn here.
+        """
+        flt, review = self.filters.current(), self._review
+        self.pdf_button.setEnabled(False)
+
+        def done(missed: tuple[int, list[HistoryRow]]) -> None:
+            self.pdf_button.setEnabled(True)
+            self._print_report(path, *missed)
+
+        def failed(error: Exception) -> None:
+            self.pdf_button.setEnabled(True)
+            self._show_error(error)
+
+        self._dispatcher.submit(
+            lambda: review.missed(flt), if_alive(self, done), if_alive(self, failed)
+        )
+
+    def _print_report(self, path: Path, missed_total: int, missed: list[HistoryRow]) -> None:
         panel = self.attainment
         tables = {by: panel.pivot(by) for by in Breakdown}
-        by = Breakdown(panel.breakdown.currentData())
         labels = {b: panel.labels.get(b, {}) for b in Breakdown}
+        zone = self._context.agent_zone
         now = self._context.clock.now()
-        heading = f"Prepared by {self._context.actor.name} on {when(now, self._context.agent_zone)}"
-        body = report_html(
-            heading=heading,
-            filters=self.filters.describe(),
-            tables=tables,
-            labels=labels,
-            matched=self.matched,
-        )
-        write_pdf(path, body, chart_image(tables[by], labels[by]))
+        heading = f"Prepared by {self._context.actor.name} on {when(now, zone)}"
+        bodies = [
+            report_html(
+                heading=heading,
+                filters=self.filters.describe(),
+                tables=tables,
+                labels=labels,
+                matched=self.matched,
+                missed=MissedList(missed, missed_total, zone, self.model.plan_names),
+                missed_on_new_page=new_page,
+            )
+            for new_page in (False, True)
+        ]
+        charts = {by: chart_image(tables[by], labels[by]) for by in Breakdown}
+        write_pdf(path, bodies, charts)
         self._say(f"Saved the report to {path}.")
         self.exported.emit(str(path))
 
