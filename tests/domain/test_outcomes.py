@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from console.domain.clock_model import ClockType
 from console.domain.events import EventKind
@@ -101,3 +101,16 @@ def test_an_update_not_yet_due_at_resolve_is_not_owed() -> None:
     assert [r.outcome for r in rows if r.clock is ClockType.STATUS_UPDATE] == [
         Outcome.NOT_APPLICABLE
     ]
+
+
+def test_a_status_update_is_pending_at_its_due_time_and_missed_the_instant_after() -> None:
+    story = Story("premium", LA, t(LA, "2026-06-09", "10:00"), "P1")
+    story.then(EventKind.RESPONDED, t(LA, "2026-06-09", "10:05"))  # next update due 11:05
+    due = t(LA, "2026-06-09", "11:05")
+
+    def update_outcome(now: datetime) -> Outcome:
+        rows = outcomes(story.at(now))
+        return next(r.outcome for r in rows if r.clock is ClockType.STATUS_UPDATE)
+
+    assert update_outcome(due) is Outcome.PENDING
+    assert update_outcome(due + timedelta(microseconds=1)) is Outcome.MISSED

@@ -158,3 +158,22 @@ def test_advancing_a_reading_equals_reading_again_until_it_changes(
     assert moved.wall == fresh.wall
     assert moved.business == fresh.business
     assert countdown(moved, UTC_ZONE) == countdown(fresh, UTC_ZONE)
+
+
+def test_at_a_deadline_on_the_closing_time_the_clock_is_at_risk_not_paused() -> None:
+    # Standard P1 from Friday 13:30: the 4 business hours end exactly at the 17:30 close.
+    story = Story("standard", LA, t(LA, "2026-06-12", "13:30"), "P1")
+    reading = read(story.at(t(LA, "2026-06-12", "17:30")))
+    assert (reading.state, reading.wall) == (ClockState.AT_RISK, timedelta(0))
+    assert read(story.at(t(LA, "2026-06-12", "17:30") + S)).state is ClockState.BREACHED
+
+
+def test_an_escalation_after_a_late_response_is_the_clock_to_act_on() -> None:
+    # Premium P1 answered late at 10:20 (due 10:15): the status-update clock runs, and the
+    # customer still escalates at 10:30 — the Escalation 1 response comes first now.
+    story = Story("premium", LA, t(LA, "2026-06-09", "10:00"), "P1")
+    story.then(EventKind.RESPONDED, t(LA, "2026-06-09", "10:20"))
+    story.then(EventKind.ESCALATED, t(LA, "2026-06-09", "10:30"), level=1)
+    clocks = story.at(t(LA, "2026-06-09", "10:35"))
+    assert clocks.status_update.is_live
+    assert read(clocks).kind is ClockType.ESCALATION_1
