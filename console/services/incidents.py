@@ -57,6 +57,7 @@ from console.services.action_rules import (
     refusal,
     unanswered,
 )
+from console.services.attachment_rules import name_problem, shown_name
 from console.services.clock_reader import ClockReader, window_spec
 from console.services.policy import latest_policy
 from console.services.ports import Clock, Store, Transaction
@@ -186,7 +187,10 @@ class IncidentService:
         with self._store.transaction() as tx:
             errors = Errors()
             pv, policy = latest_policy(tx)
-            customer = tx.customers.get(report.customer_id) if report.customer_id else None
+            customer_id = errors.check(
+                "customer_id", lambda: v.record_id(report.customer_id, what="customer")
+            )
+            customer = tx.customers.get(customer_id) if customer_id else None
             if customer is None:
                 errors.add("customer_id", "Choose the customer who reported the incident.")
             contact = self._reporting_contact(customer, report.contact_id, errors)
@@ -311,6 +315,13 @@ class IncidentService:
                 name, content = item
             except (TypeError, ValueError):
                 errors.add(f"attachments[{index}]", "An attachment is a file name and its content.")
+                continue
+            if not isinstance(name, str):
+                errors.add(f"attachments[{index}]", "The file name is not text.")
+                continue
+            problem = name_problem(name)
+            if problem is not None:  # before any check that repeats the name in its message
+                errors.add(f"attachments[{index}]", problem)
                 continue
             checked = errors.check(f"attachments[{index}]", partial(v.attachment, name, content))
             if checked is not None:
@@ -652,7 +663,7 @@ class IncidentService:
                 ATTACHMENT, "This attachment is not stored with the incident."
             )
         attachment, content = found
-        name = attachment.filename
+        name = shown_name(attachment.filename)  # a synced name may hide characters
         if len(content) != attachment.size:
             raise ValidationError.single(
                 ATTACHMENT,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from console.domain.ids import new_id
 from console.domain.records import Attachment, IncidentSummary
 from console.qt.worker import Dispatcher
 from console.services.validation import ATTACHMENT_LIMIT
+from console.ui.incident.attachment_picker import AttachmentPicker
 from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.files import session_folder
@@ -425,3 +428,199 @@ def test_saving_into_a_read_only_folder_is_said_in_words_as_root_too() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+# -- hostile files and names (issue 12) -----------------------------------------------------
+
+EVIL = "evil\u202etxt.exe"  # shows as "evilexe.txt"; it is a .exe
+REFUSED_EVIL = (
+    "The file name contains invisible direction characters that hide its real type: it is a "
+    "&quot;.exe&quot; file. Rename it, for example to &quot;evil_txt.exe&quot;, and attach it "
+    "again."
+)
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Iterator[Path]:
+    """A named pipe no one writes to: opening it for reading the usual way waits forever."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    path = tmp_path / "pipe.log"
+    os.mkfifo(path)
+    yield path
+    release(path)
+
+
+def release(path: Path) -> None:
+    """Let a job stuck opening the pipe go, so a regression fails instead of hanging."""
+    with contextlib.suppress(OSError):  # no one was waiting
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@pytest.mark.parametrize("through_link", [False, True], ids=["fifo", "link-to-fifo"])
+def test_a_fifo_is_refused_at_once_in_words_and_an_ordinary_file_still_attaches(
+    qtbot,
+    view: IncidentDetailView,
+    world: IncidentWorld,
+    desktop: Desktop,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    through_link: bool,
+    fifo: Path,
+) -> None:
+    fine = tmp_path / "ok.log"
+    fine.write_bytes(LOG)
+    chosen = fifo
+    if through_link:
+        chosen = tmp_path / "server.log"
+        chosen.symlink_to(fifo)
+    incident = open_incident(world, [])
+    tab = show(qtbot, view, incident.id)
+
+    try:
+        with qtbot.waitSignal(tab.failed, timeout=10_000):
+            tab.add_paths([chosen, fine])
+    finally:
+        release(fifo)
+
+    what = "a link to a named pipe (FIFO)" if through_link else "a named pipe (FIFO)"
+    assert tab.message.text() == (
+        f"&quot;{chosen.name}&quot; is {what}, not a file: only files can be attached."
+    )
+    assert world.context.incidents.details(incident.id).attachments == ()  # not even ok.log
+    assert tab.add_button.isEnabled()
+
+    with qtbot.waitSignal(view.incident_loaded):
+        tab.add_paths([fine])
+    assert names(tab) == ["ok.log"]
+    select(tab, 0)
+    with qtbot.waitSignal(tab.opened):
+        tab.open_button.click()
+    assert [(p.name, p.read_bytes()) for p in desktop.opened] == [("ok.log", LOG)]
+    target = tmp_path / "saved.log"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), ""))
+    with qtbot.waitSignal(tab.saved):
+        tab.save_button.click()
+    assert target.read_bytes() == LOG
+
+
+def test_a_file_whose_name_hides_its_type_is_refused_when_added(
+    qtbot, view: IncidentDetailView, world: IncidentWorld, tmp_path: Path
+) -> None:
+    evil = tmp_path / EVIL
+    evil.write_bytes(b"MZ\x90\x00")
+    incident = open_incident(world, [])
+    tab = show(qtbot, view, incident.id)
+
+    with qtbot.waitSignal(tab.failed):
+        tab.add_paths([evil])
+
+    assert tab.message.text() == REFUSED_EVIL
+    assert world.context.incidents.details(incident.id).attachments == ()
+
+
+def test_a_file_with_a_line_break_in_its_name_is_refused_when_added(
+    qtbot, view: IncidentDetailView, world: IncidentWorld, tmp_path: Path
+) -> None:
+    try:
+        odd = tmp_path / "app\n.log"
+        odd.write_bytes(LOG)
+    except OSError:
+        pytest.skip("this file system refuses line breaks in names")
+    incident = open_incident(world, [])
+    tab = show(qtbot, view, incident.id)
+
+    with qtbot.waitSignal(tab.failed):
+        tab.add_paths([odd])
+
+    assert tab.message.text() == (
+        "The file name contains control characters (a line break). Rename it, for example to "
+        "&quot;app_.log&quot;, and attach it again."
+    )
+    assert world.context.incidents.details(incident.id).attachments == ()
+
+
+def test_a_synced_name_that_hides_its_type_is_shown_opened_and_saved_safely(
+    qtbot,
+    view: IncidentDetailView,
+    world: IncidentWorld,
+    desktop: Desktop,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A row from an older workstation may carry such a name: it never reaches the screen
+    or the desktop as it is, and the real extension is the last thing in the name."""
+    incident = open_incident(world, [])
+    content = b"MZ\x90\x00"
+    record = Attachment(
+        id=new_id(),
+        incident_id=incident.id,
+        filename=EVIL,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        added_at=world.clock.now(),
+        author="Tom Becker",
+    )
+    with world.context.store.transaction() as tx:
+        tx.attachments.add(record, content)
+    tab = show(qtbot, view, incident.id)
+
+    assert names(tab) == ["evil_txt.exe"]
+    tip = tab.tree.topLevelItem(0).toolTip(0)
+    assert "\u202e" not in tip
+    assert tip.endswith(
+        "The name it was sent with has invisible direction characters that would hide its real "
+        'type (U+202E); each is shown as "_".'
+    )
+
+    select(tab, 0)
+    with qtbot.waitSignal(tab.opened):
+        tab.open_button.click()
+    (path,) = desktop.opened
+    assert (path.name, path.suffix) == ("evil_txt.exe", ".exe")
+    assert tab.message.text() == "Opened a read-only copy of &quot;evil_txt.exe&quot;."
+
+    asked: list[tuple[str, str]] = []
+
+    def ask(parent: object, caption: str, proposed: str) -> tuple[str, str]:
+        asked.append((caption, Path(proposed).name))
+        return str(tmp_path / Path(proposed).name), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    with qtbot.waitSignal(tab.saved):
+        tab.save_button.click()
+    assert asked == [('Save "evil_txt.exe" as', "evil_txt.exe")]
+    assert (tmp_path / "evil_txt.exe").read_bytes() == content
+    assert "\u202e" not in tab.message.text()
+
+
+def test_the_new_incident_list_flags_hostile_files_at_once_without_opening_them(
+    qtbot, tmp_path: Path, fifo: Path
+) -> None:
+    link = tmp_path / "server.log"
+    link.symlink_to(fifo)
+    evil = tmp_path / EVIL
+    evil.write_bytes(b"MZ")
+    fine = tmp_path / "ok.log"
+    fine.write_bytes(b"fine")
+    picker = AttachmentPicker("Relevant log files or data")
+    qtbot.addWidget(picker)
+
+    picker.add([fifo, link, evil, fine])  # on the GUI thread: a stat, never an open
+
+    items = [picker.list.item(row) for row in range(picker.list.count())]
+    assert [item.text() for item in items] == [
+        "pipe.log · 0 bytes",
+        "server.log · 0 bytes",
+        "evil_txt.exe · 2 bytes",
+        "ok.log · 4 bytes",
+    ]
+    tips = [item.toolTip().splitlines()[-1] for item in items]
+    assert tips[:3] == [
+        '"pipe.log" is a named pipe (FIFO), not a file: only files can be attached.',
+        '"server.log" is a link to a named pipe (FIFO), not a file: only files can be attached.',
+        "The file name contains invisible direction characters that hide its real type: it is "
+        'a ".exe" file. Rename it, for example to "evil_txt.exe", and attach it again.',
+    ]
+    assert items[3].toolTip() == str(fine)
+    assert picker.paths() == [fifo, link, evil, fine]  # refused again, in words, on submit

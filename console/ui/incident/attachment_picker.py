@@ -7,6 +7,8 @@ agent can see and remove.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import qtawesome as qta
@@ -22,8 +24,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from console.services.attachment_rules import name_problem, not_a_file, shown_name
 from console.services.validation import ATTACHMENT_LIMIT, format_size
-from console.ui.forms import error_colour, with_error
+from console.ui.forms import error_colour, plain_tip, with_error
+
+
+def _look(path: Path) -> tuple[int, int, bool]:
+    """The kind (``st_mode``) and size of what ``path`` names, and whether through a link,
+    without opening it."""
+    info = os.stat(path)
+    return info.st_mode, info.st_size, stat.S_ISLNK(os.lstat(path).st_mode)
 
 
 class _FileList(QListWidget):
@@ -62,21 +72,32 @@ class AttachmentPicker(QGroupBox):
         self.list.itemSelectionChanged.connect(self._on_list_selection_changed)
 
     def add(self, paths: list[Path]) -> None:
-        """Add files to attach (each shown with its size; over-limit ones are flagged)."""
+        """Add files to attach (each shown with its size; ones that cannot be are flagged).
+
+        A file over the limit, a name that hides characters and anything that is not a
+        regular file (a FIFO, a device, a socket, a link to one: looked at, never opened)
+        get a red mark at once, with the reason in the tooltip; the service's message
+        under the list names them again when the form is submitted.
+        """
         for path in paths:
             if path in self._paths:
                 continue
+            shown = shown_name(path.name)
             try:
-                size = path.stat().st_size
+                mode, size, link = _look(path)
             except OSError:
-                size = -1
+                mode, size, link = stat.S_IFREG, -1, False
             self._paths.append(path)
-            text = f"{path.name} · {format_size(size)}" if size >= 0 else path.name
+            text = f"{shown} · {format_size(size)}" if size >= 0 else shown
             item = QListWidgetItem(qta.icon("mdi6.file-outline"), text)
-            item.setToolTip(str(path))
-            if size > ATTACHMENT_LIMIT:
+            problem = name_problem(path.name)
+            if not stat.S_ISREG(mode):
+                problem = not_a_file(path.name, mode, link=link)
+            elif size > ATTACHMENT_LIMIT:
+                problem = problem or f"Larger than {format_size(ATTACHMENT_LIMIT)}"
+            if problem:
                 item.setIcon(qta.icon("mdi6.alert-circle", color=error_colour()))
-                item.setToolTip(f"{path}\nLarger than {format_size(ATTACHMENT_LIMIT)}")
+            item.setToolTip(plain_tip("\n".join(filter(None, [shown_name(str(path)), problem]))))
             self.list.addItem(item)
 
     def paths(self) -> list[Path]:

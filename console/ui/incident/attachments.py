@@ -4,6 +4,8 @@ Reading an attachment, checking it against its recorded checksum and writing it 
 off the GUI thread (``Dispatcher``); the slots only start jobs and say how they ended. Opening
 writes a read-only copy into a private folder for this session and hands it to the desktop;
 Save as… writes the file whole or not at all. Every failure is said in words under the list.
+A name is always shown in its safe form (``attachment_rules.shown_name``): a name synced from
+elsewhere that hides characters never reaches the screen or the desktop as it is.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ from PySide6.QtWidgets import (
 from console.domain.explain import when
 from console.domain.records import Attachment, IncidentSummary
 from console.qt.worker import Dispatcher
+from console.services.attachment_rules import hidden_note, safe_file_name, shown_name
 from console.services.incidents import IncidentService
 from console.services.validation import ATTACHMENT_LIMIT, format_size
-from console.ui.forms import error_colour, error_text
+from console.ui.forms import error_colour, error_text, plain_tip
 from console.ui.incident.files import (
-    safe_file_name,
     save_copy,
     session_folder,
     with_files,
@@ -196,20 +198,20 @@ class AttachmentsTab(QWidget):
         self._by_id = {a.id: a for a in attachments}
         self.tree.clear()
         for attachment in attachments:
+            shown = shown_name(attachment.filename)  # hidden characters made visible
             item = QTreeWidgetItem(
                 [
-                    attachment.filename,
+                    shown,
                     format_size(attachment.size),
                     when(attachment.added_at, self._zone),
                     attachment.author,
                 ]
             )
             item.setData(self.FILE, Qt.ItemDataRole.UserRole, attachment.id)
-            item.setIcon(self.FILE, qta.icon(_file_icon(attachment.filename)))
-            item.setToolTip(
-                self.FILE,
-                f"{attachment.filename}\n{attachment.size:,} bytes · SHA-256 {attachment.sha256}",
-            )
+            item.setIcon(self.FILE, qta.icon(_file_icon(shown)))
+            facts = f"{attachment.size:,} bytes · SHA-256 {attachment.sha256}"
+            note = hidden_note(attachment.filename)
+            item.setToolTip(self.FILE, plain_tip("\n".join(filter(None, [shown, facts, note]))))
             item.setTextAlignment(
                 self.SIZE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             )
@@ -295,7 +297,7 @@ class AttachmentsTab(QWidget):
 
     def open_attachment(self, attachment: Attachment) -> None:
         """Check the file, write a read-only copy for this session, open it on the desktop."""
-        incidents = self._incidents
+        incidents, shown = self._incidents, shown_name(attachment.filename)
 
         def job() -> Path:
             found, content = incidents.attachment(attachment.incident_id, attachment.id)
@@ -303,17 +305,17 @@ class AttachmentsTab(QWidget):
 
         def done(path: Path) -> None:
             if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
-                self._say(f'Opened a read-only copy of "{attachment.filename}".')
+                self._say(f'Opened a read-only copy of "{shown}".')
                 self.opened.emit(str(path))
                 return
             text = (
-                f'No application on this computer is set up to open "{attachment.filename}". '
+                f'No application on this computer is set up to open "{shown}". '
                 "To open it with a program of your choice, save a copy first:"
             )
             self._say(text, error=True, offer=attachment)
             self.failed.emit(text)
 
-        self._say(f'Opening "{attachment.filename}"…')
+        self._say(f'Opening "{shown}"…')
         self._run(("open", attachment.id), job, done)
 
     @Slot()
@@ -325,14 +327,14 @@ class AttachmentsTab(QWidget):
     def ask_where_to_save(self, attachment: Attachment) -> None:
         proposed = self._save_folder / safe_file_name(attachment.filename)
         path, _ = QFileDialog.getSaveFileName(
-            self, f'Save "{attachment.filename}" as', str(proposed)
+            self, f'Save "{shown_name(attachment.filename)}" as', str(proposed)
         )
         if path:
             self.save_as(attachment, Path(path))
 
     def save_as(self, attachment: Attachment, path: Path) -> None:
         """Check the file and write it to ``path``, whole or not at all."""
-        incidents = self._incidents
+        incidents, shown = self._incidents, shown_name(attachment.filename)
 
         def job() -> Path:
             found, content = incidents.attachment(attachment.incident_id, attachment.id)
@@ -340,10 +342,10 @@ class AttachmentsTab(QWidget):
 
         def done(written: Path) -> None:
             self._save_folder = written.parent  # the next Save as… proposes it
-            self._say(f'Saved "{attachment.filename}" as {written}.')
+            self._say(f'Saved "{shown}" as {written}.')
             self.saved.emit(str(written))
 
-        self._say(f'Saving "{attachment.filename}"…')
+        self._say(f'Saving "{shown}"…')
         self._run(("save", attachment.id), job, done)
 
     @Slot()
@@ -365,7 +367,7 @@ class AttachmentsTab(QWidget):
         def done(summary: IncidentSummary) -> None:
             self._adding = False
             self._update_buttons()
-            self._say("Attached " + ", ".join(f'"{p.name}"' for p in paths) + ".")
+            self._say("Attached " + ", ".join(f'"{shown_name(p.name)}"' for p in paths) + ".")
             self.files_added.emit(summary)
 
         def failed(error: Exception) -> None:
@@ -375,7 +377,7 @@ class AttachmentsTab(QWidget):
 
         self._adding = True
         self._update_buttons()
-        count = f"{len(paths)} files" if len(paths) > 1 else f'"{paths[0].name}"'
+        count = f"{len(paths)} files" if len(paths) > 1 else f'"{shown_name(paths[0].name)}"'
         self._say(f"Attaching {count}…")
         self._run(("add", incident_id), job, done, failed)
 

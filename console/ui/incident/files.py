@@ -3,6 +3,8 @@
 Shared by the new-incident form and the detail's Attachments tab. The functions that touch the
 file system run inside Dispatcher jobs, never on the GUI thread; their failures come back as
 :class:`AttachmentFileError`, whose ``message`` says in words what happened and what to do.
+Only regular files are read (:func:`read_regular_file`); the naming rules (which names are
+refused, the safe form of any name) are ``console.services.attachment_rules``.
 """
 
 from __future__ import annotations
@@ -14,24 +16,33 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import tempfile
 import threading
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from console.domain.records import Attachment
+from console.services.attachment_rules import (
+    name_problem,
+    not_a_file,
+    safe_file_name,
+    shown_name,
+)
 from console.services.validation import ATTACHMENT_LIMIT, ValidationError, format_size
 
 T = TypeVar("T")
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
-    f"{device}{n}" for device in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")
-}
-_NAME_BYTES = 255  # the longest name most file systems accept, in UTF-8 bytes
 _PLAIN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+# Opening never blocks (a FIFO swapped in after the check) nor takes a terminal.
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 class AttachmentFileError(Exception):
@@ -42,27 +53,57 @@ class AttachmentFileError(Exception):
         self.message = message
 
 
+class NotAFileError(OSError):
+    """The path names something other than a regular file; ``message`` says what."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read_regular_file(path: Path, limit: int = ATTACHMENT_LIMIT) -> tuple[int, bytes]:
+    """The size of the regular file at ``path`` and up to ``limit`` + 1 bytes of it.
+
+    Anything else (a folder, a FIFO, a socket, a device, or a link to one) is refused with
+    :class:`NotAFileError` before it is opened, and again after (the open never blocks, so a FIFO
+    put in its place meanwhile is refused too, not waited on). Other failures are OSError.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        link = stat.S_ISLNK(os.lstat(path).st_mode)
+        raise NotAFileError(not_a_file(path.name, info.st_mode, link=link))
+    descriptor = os.open(path, _READ_FLAGS)
+    with os.fdopen(descriptor, "rb") as handle:
+        opened = os.fstat(handle.fileno())
+        if not stat.S_ISREG(opened.st_mode):
+            raise NotAFileError(not_a_file(path.name, opened.st_mode, link=False))
+        return opened.st_size, handle.read(limit + 1)
+
+
 def read_files(paths: Sequence[Path]) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
-    """Each file's content, and our own message for files too big or unreadable.
+    """Each file's content, and our own message for files too big, unreadable or not files.
 
     A file over the limit is not read whole: a limit-and-one-byte prefix is enough for the
-    service to refuse it, and the message gives the real size.
+    service to refuse it, and the message gives the real size. Only regular files are read
+    (:func:`read_regular_file`). Messages show a name in its safe form (:func:`shown_name`).
     """
     files: list[tuple[str, bytes]] = []
     messages: dict[str, str] = {}
     for index, path in enumerate(paths):
-        key = f"attachments[{index}]"
+        key, shown = f"attachments[{index}]", shown_name(path.name)
         try:
-            size = path.stat().st_size
-            with path.open("rb") as handle:
-                content = handle.read(ATTACHMENT_LIMIT + 1)
+            size, content = read_regular_file(path)
+        except NotAFileError as exc:
+            files.append((path.name, b""))
+            messages[key] = exc.message
+            continue
         except OSError as exc:
             files.append((path.name, b""))
-            messages[key] = f'"{path.name}" could not be read: {exc.strerror or exc}.'
+            messages[key] = f'"{shown}" could not be read: {exc.strerror or exc}.'
             continue
-        if size > ATTACHMENT_LIMIT:
+        if size > ATTACHMENT_LIMIT and name_problem(path.name) is None:
             messages[key] = (
-                f'"{path.name}" is {format_size(size)}; attachments may be at most '
+                f'"{shown}" is {format_size(size)}; attachments may be at most '
                 f"{format_size(ATTACHMENT_LIMIT)}."
             )
         files.append((path.name, content))
@@ -80,30 +121,6 @@ def with_files(paths: Sequence[Path], use: Callable[[tuple[tuple[str, bytes], ..
         return use(tuple(files))
     except ValidationError as exc:
         raise ValidationError({**exc.errors, **messages}) from exc
-
-
-def safe_file_name(name: str, fallback: str = "attachment") -> str:
-    """``name`` made safe to create on any desktop system, as close to the original as can be.
-
-    Path separators, characters Windows forbids and control characters become ``_``; leading
-    dots and spaces go (no hidden files, no ``..``), as do trailing ones (Windows drops them);
-    reserved device names (``CON``, ``com1.txt``) get a leading ``_``; a name too long for the
-    file system is shortened, keeping its extension.
-    """
-    text = _UNSAFE.sub("_", unicodedata.normalize("NFC", name or ""))
-    text = text.lstrip(". ").rstrip(". ")
-    if not text.strip("_"):
-        text = fallback
-    if text.split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
-        text = "_" + text
-    if len(text.encode()) > _NAME_BYTES:
-        stem, dot, ext = text.rpartition(".")
-        if not dot or len(ext.encode()) > 16:
-            stem, ext = text, ""
-        room = _NAME_BYTES - len(ext.encode()) - (1 if ext else 0)
-        stem = stem.encode()[:room].decode(errors="ignore").rstrip(". ")
-        text = f"{stem}.{ext}" if ext else stem
-    return text
 
 
 def _reason(error: OSError) -> str:
@@ -126,7 +143,7 @@ def _reason(error: OSError) -> str:
 def save_error(error: OSError, name: str, path: Path) -> AttachmentFileError:
     """Why saving ``name`` as ``path`` failed, in words."""
     return AttachmentFileError(
-        f'"{name}" could not be saved to {path.parent}: {_reason(error)}. '
+        f'"{shown_name(name)}" could not be saved to {path.parent}: {_reason(error)}. '
         "Choose another place to save it."
     )
 
@@ -193,6 +210,9 @@ session_folder = _SessionFolder().path
 def write_for_opening(folder: Path, attachment: Attachment, content: bytes) -> Path:
     """A read-only copy of an attachment to hand to the desktop, under its own (safe) name.
 
+    The name is :func:`safe_file_name`'s: no character in it hides or reorders another, so
+    the extension the desktop chooses an application by is the one the agent sees, last.
+
     Each attachment gets its own sub-folder, so two files called ``app.log`` never overwrite
     each other; opening the same one again reuses its copy if that is still intact.
     """
@@ -209,14 +229,15 @@ def write_for_opening(folder: Path, attachment: Attachment, content: bytes) -> P
         os.chmod(path, 0o400)  # a viewing copy: edits to it would never reach the incident
     except OSError as exc:
         raise AttachmentFileError(
-            f'"{attachment.filename}" could not be opened: its copy could not be written to '
-            f"{path.parent} ({_reason(exc)})."
+            f'"{shown_name(attachment.filename)}" could not be opened: its copy could not be '
+            f"written to {path.parent} ({_reason(exc)})."
         ) from exc
     return path
 
 
 def _intact(path: Path, content: bytes) -> bool:
     try:
-        return path.stat().st_size == len(content) and path.read_bytes() == content
-    except OSError:
+        size, data = read_regular_file(path, len(content))
+    except OSError:  # gone, or not a regular file any more: written again
         return False
+    return size == len(content) and data == content
