@@ -11,6 +11,7 @@ states compared are :class:`ClockState` values.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from html import escape
@@ -33,12 +34,21 @@ from console.domain import wording
 from console.domain.clock_model import ClockState, ClockType
 from console.domain.reading import Reading
 
-__all__ = ["NOTIFIED_STATES", "Notice", "NotificationBanner", "Notifier", "body", "title"]
+__all__ = [
+    "NOTIFIED_STATES",
+    "Notice",
+    "NotificationBanner",
+    "Notifier",
+    "body",
+    "title",
+    "tray_body",
+]
 
 AT_RISK = ClockState.AT_RISK
 BREACHED = ClockState.BREACHED
 NOTIFIED_STATES = frozenset({AT_RISK, BREACHED})
 
+_MARKUP_PLATFORMS = ("linux", "freebsd", "openbsd", "netbsd")
 _ICONS = {AT_RISK: "mdi6.alert", BREACHED: "mdi6.fire"}
 # (accent, background, text) on a light and on a dark palette: a warning strip, not a panel.
 _LIGHT = {AT_RISK: ("#b45309", "#fff3e0", "#5c3d0a"), BREACHED: ("#c62828", "#fdecec", "#6b1414")}
@@ -89,6 +99,14 @@ def message(notice: Notice) -> str:
     return f"{notice.number} · {wording.line(notice.reading, notice.zone)} · {about}"
 
 
+def tray_body(text: str, platform: str | None = None) -> str:
+    """``text`` for a tray notification's body. Desktop notification servers on Linux and
+    BSD read the body as markup (``<b>``, ``<a>``, ``<img>``), so there it is escaped; Windows
+    and macOS show it as plain text. The title is plain text everywhere."""
+    platform = sys.platform if platform is None else platform
+    return escape(text, quote=False) if platform.startswith(_MARKUP_PLATFORMS) else text
+
+
 def _state(value: object) -> ClockState | None:
     """A state as the ticker's ``str`` signal carries it, typed again (None: not a clock's)."""
     if isinstance(value, ClockState):
@@ -115,7 +133,7 @@ class NotificationBanner(QFrame):
         self._icon = QLabel()
         self._icon.setFixedSize(QSize(22, 22))
         self.text_label = QLabel()
-        self.text_label.setTextFormat(Qt.TextFormat.RichText)
+        self.text_label.setTextFormat(Qt.TextFormat.RichText)  # our markup: pieces escaped
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self._open = QPushButton("Open")
@@ -244,7 +262,7 @@ class Notifier(QObject):
                 if new is BREACHED
                 else QSystemTrayIcon.MessageIcon.Warning
             )
-            self._tray.showMessage(title(notice), body(notice), icon, 10_000)
+            self._tray.showMessage(title(notice), tray_body(body(notice)), icon, 10_000)
         else:
             self.banner.show_notice(notice, new)
         self.notified.emit(incident_id, new.value, message(notice))

@@ -6,10 +6,17 @@ widgets of a form, shows each message under its field and focuses the first inva
 anything it cannot place goes to the form's general message. :func:`error_text` turns
 any other failure into a sentence: environment errors from the database layer carry a
 ``message`` written for the agent (the ui never imports ``db``), bugs get a short notice.
+
+Text from people (customers, agents, a sync peer) is plain text (STYLE habit 18): a QLabel
+and a tooltip take anything that looks like markup for rich text, and rich text loads the
+images it names, ``file://`` ones included. :func:`plain_label` / :func:`set_plain` and
+:func:`plain_tip` make plain the easy path; our own markup goes through :func:`set_markup`
+and escapes every piece it embeds with :func:`esc`.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,6 +34,39 @@ log = logging.getLogger(__name__)
 ERROR_OBJECT_NAME = "fieldError"
 
 
+def esc(text: object) -> str:
+    """``text`` escaped for embedding in our own markup (``<`` ``>`` ``&`` and quotes)."""
+    return html.escape(str(text))
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A QLabel that shows ``text`` exactly as typed, never as rich text."""
+    label = QLabel(parent)
+    set_plain(label, text)
+    return label
+
+
+def set_plain(label: QLabel, text: str) -> None:
+    """Show ``text`` on ``label`` as plain text, whatever it looks like."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+
+
+def set_markup(label: QLabel, markup: str) -> None:
+    """Show our own markup on ``label``; every piece of people's text in it went through
+    :func:`esc`."""
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setText(markup)
+
+
+def plain_tip(text: str) -> str:
+    """A tooltip that shows ``text`` as typed: Qt takes a tooltip that looks like markup for
+    rich text, so any ``<`` or ``&`` goes escaped inside ``<qt>`` (line breaks kept)."""
+    if not text or not any(c in text for c in "<>&"):
+        return text
+    return "<qt>" + esc(text).replace("\n", "<br>") + "</qt>"
+
+
 def error_colour() -> str:
     """The theme's red (the colour of a breached clock), for messages under fields."""
     return current_theme().state_color("breached").name()
@@ -34,7 +74,7 @@ def error_colour() -> str:
 
 def error_label(parent: QWidget | None = None) -> QLabel:
     """A hidden, word-wrapped red label for one field's (or a form's) message."""
-    label = QLabel(parent)
+    label = plain_label(parent=parent)
     label.setObjectName(ERROR_OBJECT_NAME)
     label.setWordWrap(True)
     label.setStyleSheet(f"color: {error_colour()};")
@@ -58,7 +98,7 @@ def with_error(field: QWidget, hint: QWidget | None = None) -> tuple[QWidget, QL
 
 def page_title(text: str) -> QLabel:
     """The bold heading at the top of a page in the main window."""
-    title = QLabel(text)
+    title = plain_label(text)
     font = QFont(title.font())
     font.setPointSizeF(font.pointSizeF() * 1.4)
     font.setBold(True)
@@ -78,7 +118,7 @@ def if_alive(owner: QWidget, fn: Callable[[Any], None]) -> Callable[[Any], None]
 
 def hint_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     """A word-wrapped secondary line under a field, in the theme's muted text colour."""
-    label = QLabel(text, parent)
+    label = plain_label(text, parent)
     label.setObjectName("hint")
     label.setWordWrap(True)
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # follows theme changes
@@ -86,8 +126,9 @@ def hint_label(text: str = "", parent: QWidget | None = None) -> QLabel:
 
 
 def text_label() -> QLabel:
-    """A word-wrapped label whose text can be selected and copied (numbers, names, times)."""
-    label = QLabel()
+    """A word-wrapped plain-text label whose text can be selected and copied (numbers,
+    names, times); :func:`set_markup` for our own markup."""
+    label = plain_label()
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label

@@ -17,6 +17,7 @@ from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt, Signal
 from console.domain.records import Contact
 from console.ui.customers.common import pretty_phone
 from console.ui.customers.rows import Index, RecordTableModel
+from console.ui.forms import plain_tip
 
 CONTACT_MIME = "application/x-support-console-contact"
 CONTACT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -74,14 +75,17 @@ class ContactListModel(RecordTableModel[Contact]):
             return contact
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        separator = "\n" if role == Qt.ItemDataRole.ToolTipRole else ", "
+        tip = role == Qt.ItemDataRole.ToolTipRole
+        separator = "\n" if tip else ", "
         if column == ContactColumn.NAME:
-            return contact.name
-        if column == ContactColumn.ROLE:
-            return contact.role
-        if column == ContactColumn.EMAILS:
-            return separator.join(contact.emails)
-        return separator.join(pretty_phone(p) for p in contact.phones)
+            text = contact.name
+        elif column == ContactColumn.ROLE:
+            text = contact.role
+        elif column == ContactColumn.EMAILS:
+            text = separator.join(contact.emails)
+        else:
+            text = separator.join(pretty_phone(p) for p in contact.phones)
+        return plain_tip(text) if tip else text
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QIcon
 from console.domain.records import Customer
 from console.services.customers import is_list_stale
 from console.ui.customers.common import age_text, day_text, ok_colour, warning_colour
+from console.ui.forms import plain_tip
 
 CUSTOMER_ROLE = Qt.ItemDataRole.UserRole + 1  # the Customer of the row
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts the column sensibly
@@ -209,7 +210,7 @@ class CustomerListModel(QAbstractTableModel):
         if column is Column.LIST:
             return self._list_cell(customer, status, role)
         if role == Qt.ItemDataRole.ToolTipRole and column is Column.WINDOW:
-            return self._windows.get(customer.window_id, "")
+            return plain_tip(self._windows.get(customer.window_id, ""))
         if role == Qt.ItemDataRole.TextAlignmentRole and column is Column.CONTACTS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -235,5 +236,5 @@ class CustomerListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colours["stale" if status.stale else "ok"]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return status.detail
+            return plain_tip(status.detail)
         return None

@@ -42,7 +42,15 @@ from console.ui.customers.common import ok_colour, pretty_phone, warning_colour
 from console.ui.customers.contact_dialog import ContactDialog, ContactInput
 from console.ui.customers.contact_model import ContactColumn, ContactListModel
 from console.ui.customers.customer_model import list_status
-from console.ui.forms import error_label, error_text, hint_label, if_alive
+from console.ui.forms import (
+    error_label,
+    error_text,
+    esc,
+    hint_label,
+    if_alive,
+    plain_tip,
+    set_markup,
+)
 
 
 class SupportListEditor(QWidget):
@@ -79,6 +87,7 @@ class SupportListEditor(QWidget):
         self.status_icon = QLabel()
         self.status_icon.setFixedSize(22, 22)
         self.status_text = QLabel()
+        self.status_text.setTextFormat(Qt.TextFormat.RichText)  # set_markup
         self.status_text.setWordWrap(True)
         self.confirm_button = QPushButton(
             qta.icon("mdi6.calendar-check"), "Confirm list is current"
@@ -321,7 +330,7 @@ class SupportListEditor(QWidget):
         )
         self.status_icon.setPixmap(qta.icon(icon, color=colour).pixmap(22, 22))
         prefix = "<b>Stale list.</b> " if status.stale else ""
-        self.status_text.setText(prefix + status.detail)
+        set_markup(self.status_text, prefix + esc(status.detail))
         self.status_text.setStyleSheet(f"color: {colour};" if status.stale else "")
         if not customer.contacts:
             self.empty_note.setText(
@@ -349,8 +358,10 @@ class SupportListEditor(QWidget):
         can_redo = bool(stack and stack.canRedo())
         self.undo_action.setEnabled(idle and can_undo)
         self.redo_action.setEnabled(idle and can_redo)
-        self.undo_action.setToolTip(f"Undo {stack.undoText()}" if stack and can_undo else "Undo")
-        self.redo_action.setToolTip(f"Redo {stack.redoText()}" if stack and can_redo else "Redo")
+        undo = f"Undo {stack.undoText()}" if stack and can_undo else "Undo"
+        redo = f"Redo {stack.redoText()}" if stack and can_redo else "Redo"
+        self.undo_action.setToolTip(plain_tip(undo))  # the texts name contacts
+        self.redo_action.setToolTip(plain_tip(redo))
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -465,6 +476,7 @@ class SupportListEditor(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # names as typed
         box.setInformativeText("You can undo this.")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Delete")

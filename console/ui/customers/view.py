@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -54,7 +53,7 @@ from console.ui.customers.customer_model import (
     CustomerListModel,
 )
 from console.ui.customers.support_list import SupportListEditor
-from console.ui.forms import error_label, error_text, if_alive, page_title
+from console.ui.forms import error_label, error_text, if_alive, page_title, plain_label
 from console.ui.policy.editor import PolicyEditorDialog
 
 
@@ -164,7 +163,7 @@ class CustomersView(QWidget):
         for column in (Column.PLAN, Column.WINDOW, Column.CONTACTS, Column.LIST):
             heads.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setColumnHidden(Column.WINDOW, True)  # the details show it; room for names
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.count_label.setObjectName("hint")
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.count_label)
@@ -337,6 +336,7 @@ class CustomersView(QWidget):
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the name as typed
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
 
         def finished(_result: int) -> None:

@@ -6,8 +6,6 @@ to be composed (``mail_requested``); the view decides the subject and the body.
 
 from __future__ import annotations
 
-import html
-
 import qtawesome as qta
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.escalation import Ladder, Rung
+from console.ui.forms import plain_label, plain_tip, set_plain
 
 NEXT_COLOUR = "#ef6c00"
 
@@ -31,7 +30,7 @@ NEXT_COLOUR = "#ef6c00"
 def _tool(icon: str, tip: str) -> QToolButton:
     button = QToolButton()
     button.setIcon(qta.icon(icon))
-    button.setToolTip(tip)
+    button.setToolTip(plain_tip(tip))
     button.setAutoRaise(True)
     button.setMinimumSize(button.sizeHint())  # never squeezed below its icon mid-relayout
     return button
@@ -56,7 +55,7 @@ class RungCard(QFrame):
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
         top = QHBoxLayout()
-        self.name = QLabel(html.escape(rung.name))
+        self.name = plain_label(rung.name)
         bold = QFont(self.name.font())
         bold.setBold(True)
         self.name.setFont(bold)
@@ -70,7 +69,7 @@ class RungCard(QFrame):
         top.addStretch(1)
         layout.addLayout(top)
         about = " · ".join(part for part in (rung.role, rung.reason) if part)
-        self.about = QLabel(html.escape(about))
+        self.about = plain_label(about)
         self.about.setWordWrap(True)
         self.about.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(self.about)
@@ -122,9 +121,9 @@ class RungCard(QFrame):
 
 
 def _selectable(text: str) -> QLabel:
-    label = QLabel(html.escape(text))
+    label = plain_label(text)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setToolTip(text)
+    label.setToolTip(plain_tip(text))
     # a narrow panel clips a long address rather than scrolling sideways
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     return label
@@ -144,7 +143,7 @@ class LadderPanel(QWidget):
         self.customer_box = QGroupBox("Customer side: the CSM first, then the support list")
         self._vendor = QVBoxLayout(self.vendor_box)
         self._customer = QVBoxLayout(self.customer_box)
-        self.gaps = QLabel()
+        self.gaps = plain_label()  # the gaps name people
         self.gaps.setWordWrap(True)
         self.gaps.setStyleSheet(f"color: {NEXT_COLOUR};")
         self.gaps.hide()
@@ -167,7 +166,7 @@ class LadderPanel(QWidget):
             self._add(self._vendor, rung)
         for rung in ladder.customer:
             self._add(self._customer, rung)
-        self.gaps.setText("\n".join(f"• {gap}" for gap in ladder.gaps))
+        set_plain(self.gaps, "\n".join(f"• {gap}" for gap in ladder.gaps))
         self.gaps.setVisible(bool(ladder.gaps))
 
     def _add(self, layout: QVBoxLayout, rung: Rung) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from console.domain.clock_model import ClockState
 from console.domain.wording import business_note, format_wall
 from console.services.escalations import EscalationItem, order_key
+from console.ui.forms import plain_tip
 from console.ui.table_model import HeaderedTableModel
 from console.ui.theme import current_theme
 
@@ -163,14 +164,16 @@ class EscalationModel(HeaderedTableModel):
     def _tooltip(self, item: EscalationItem, column: int) -> str | None:
         found, summary = item.standing, item.summary
         if column in (self.SINCE, self.LEVEL):
-            return "\n".join([found.label, *found.since_sentences(self._now, self._zone)])
+            return plain_tip(
+                "\n".join([found.label, *found.since_sentences(self._now, self._zone)])
+            )
         if column == self.RESPONSE:
             lines = found.response_sentences(self._zone)
             if found.reading.business_day is not None:
                 lines.append(business_note(found.reading.business_day))
-            return "\n".join(lines)
+            return plain_tip("\n".join(lines))
         if column == self.TITLE:
-            return f"{item.customer}: {summary.title}"
+            return plain_tip(f"{item.customer}: {summary.title}")
         if column == self.PRIORITY:
-            return f"Priority {summary.priority}"
+            return plain_tip(f"Priority {summary.priority}")
         return None

@@ -13,7 +13,6 @@ once a minute of ticks.
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -43,7 +41,15 @@ from console.services.escalations import EscalationItem
 from console.services.incidents import IncidentDetails
 from console.ui.escalations.ladder import LadderPanel
 from console.ui.escalations.model import EscalationModel
-from console.ui.forms import error_label, error_text, page_title
+from console.ui.forms import (
+    error_label,
+    error_text,
+    esc,
+    page_title,
+    plain_label,
+    set_markup,
+    set_plain,
+)
 from console.ui.incident.action_dialog import ActionDialog
 from console.ui.incident.change_dialogs import EscalateDialog
 
@@ -93,7 +99,7 @@ class EscalationsView(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
         title = page_title("Escalations")
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.refresh_button = QPushButton(qta.icon("mdi6.refresh"), "Refresh")
         top.addWidget(title)
         top.addSpacing(12)
@@ -129,7 +135,7 @@ class EscalationsView(QWidget):
             (EscalationModel.RESPONSE, 256),
         ):
             self.table.setColumnWidth(column, width)
-        self.empty = QLabel(
+        self.empty = plain_label(
             "No open incident is eligible for or at Escalation 1 or 2. An incident becomes "
             "eligible when the vendor misses its response target."
         )
@@ -144,10 +150,10 @@ class EscalationsView(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 0, 0, 0)
-        self.heading = QLabel()
+        self.heading = plain_label()
         self.heading.setWordWrap(True)
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.facts = QLabel()
+        self.facts = plain_label()
         self.facts.setWordWrap(True)
         right_layout.addWidget(self.heading)
         right_layout.addWidget(self.facts)
@@ -160,7 +166,7 @@ class EscalationsView(QWidget):
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
         right_layout.addLayout(buttons)
-        self.notice = QLabel()
+        self.notice = plain_label()
         self.notice.setObjectName("hint")
         right_layout.addWidget(self.notice)
         self.ladder_panel = LadderPanel()
@@ -283,15 +289,15 @@ class EscalationsView(QWidget):
         self._selected_id = incident_id
         self.details_panel.setEnabled(item is not None)
         if item is None:
-            self.heading.setText("<b>Choose an incident</b> to see whom to contact next.")
+            set_markup(self.heading, "<b>Choose an incident</b> to see whom to contact next.")
             self.facts.clear()
             self.escalate_button.setEnabled(False)
             self.open_button.setEnabled(False)
             return
         summary = item.summary
-        self.heading.setText(
-            f"<b>{html.escape(summary.number)}</b> · {html.escape(summary.priority)} · "
-            f"{html.escape(summary.title)}"
+        set_markup(
+            self.heading,
+            f"<b>{esc(summary.number)}</b> · {esc(summary.priority)} · {esc(summary.title)}",
         )
         self._show_facts(item)
         eligible = item.standing.eligible_level
@@ -310,19 +316,20 @@ class EscalationsView(QWidget):
         items = self.model.items()
         urgent = sum(1 for i in items if i.standing.urgent)
         eligible = sum(1 for i in items if i.standing.may_escalate)
-        self.summary.setText(
+        set_plain(
+            self.summary,
             f"{len(items)} incident{'s' if len(items) != 1 else ''} escalated or eligible · "
-            f"{urgent} urgent · {eligible} may be escalated now"
+            f"{urgent} urgent · {eligible} may be escalated now",
         )
 
     def _show_facts(self, item: EscalationItem) -> None:
         found = item.standing
-        head = f"{html.escape(item.customer)} · <b>{html.escape(found.label)}</b>"
+        head = f"{esc(item.customer)} · <b>{esc(found.label)}</b>"
         lines = [
             *found.since_sentences(self._ticker.now(), self._zone),
             *found.response_sentences(self._zone),
         ]
-        self.facts.setText("<br>".join([head, *(html.escape(line) for line in lines)]))
+        set_markup(self.facts, "<br>".join([head, *(esc(line) for line in lines)]))
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from console.services.ports import AttainmentRow
 from console.services.review import Breakdown, Pivot, Tally, pivot
+from console.ui.forms import esc, set_markup, set_plain
 
 ALL = "All"
 SERIES_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41")
@@ -92,7 +93,7 @@ def build_chart(table: Pivot, labels: Mapping[str, str], dark: bool = False) -> 
     lines = [(g, group_label(labels, g), table.cell) for g in table.groups]
     for index, (group, name, cell) in enumerate(lines):
         series = QLineSeries()
-        series.setName(name)
+        series.setName(esc(name))  # legends and axis labels of a chart are rich text
         series.setPointsVisible(True)
         series.setPen(QPen(QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)]), 2))
         for x, month in enumerate(table.months):
@@ -250,11 +251,11 @@ class AttainmentPanel(QWidget):
             old.deleteLater()
         total = table.total
         if total.total:
-            self.headline.setText(f"<b>{percent_text(total)}</b> met · {counts_text(total)}")
+            set_markup(self.headline, f"<b>{percent_text(total)}</b> met · {counts_text(total)}")
         elif total.counted:
-            self.headline.setText(f"No first response decided yet · {counts_text(total)}")
+            set_plain(self.headline, f"No first response decided yet · {counts_text(total)}")
         else:
-            self.headline.setText("No first response under these filters.")
+            set_plain(self.headline, "No first response under these filters.")
         self.headline.setToolTip(
             "Met or missed counts decided first responses; pending ones can still be met; "
             "excluded incidents are counted apart. Grouped by the priority that set the "

@@ -6,15 +6,12 @@ there are no actions here, so reviewing history can never change it.
 
 from __future__ import annotations
 
-import html
-
 import qtawesome as qta
 import shiboken6
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
-    QLabel,
     QScrollArea,
     QStackedWidget,
     QTabWidget,
@@ -25,7 +22,15 @@ from PySide6.QtWidgets import (
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import IncidentDetails
-from console.ui.forms import error_label, error_text, text_label
+from console.ui.forms import (
+    error_label,
+    error_text,
+    esc,
+    plain_label,
+    set_markup,
+    set_plain,
+    text_label,
+)
 from console.ui.incident.clocks_panel import ClocksPanel
 from console.ui.incident.priority import priority_story
 from console.ui.incident.report_tab import ReportTab
@@ -49,7 +54,7 @@ class HistoryDetail(QWidget):
         layout.addWidget(self.banner)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
-        empty = QLabel("Choose an incident to read its clocks, timeline and report.")
+        empty = plain_label("Choose an incident to read its clocks, timeline and report.")
         empty.setWordWrap(True)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(empty)
@@ -111,9 +116,9 @@ class HistoryDetail(QWidget):
         status = STATUS_TEXT.get(summary.status, summary.status.value)
         if clocks.escalation_level:
             status += f" · Escalation {clocks.escalation_level}"
-        self.heading.setText(
-            f"<b>{html.escape(summary.number)}</b> · {html.escape(status)}<br>"
-            f"<b>{html.escape(summary.title)}</b>"
+        set_markup(
+            self.heading,
+            f"<b>{esc(summary.number)}</b> · {esc(status)}<br><b>{esc(summary.title)}</b>",
         )
         customer = details.customer.name if details.customer else "Unknown customer"
         try:
@@ -121,9 +126,9 @@ class HistoryDetail(QWidget):
         except KeyError:
             plan = clocks.plan
         reporter = f" · reported by {details.contact.name}" if details.contact else ""
-        self.who.setText(html.escape(f"{customer} · {plan} plan{reporter}"))
+        set_plain(self.who, f"{customer} · {plan} plan{reporter}")
         proposed, classified = priority_story(details)
-        self.priorities.setText(f"{proposed}<br>{classified}")
+        set_markup(self.priorities, f"{proposed}<br>{classified}")
         now = max(self._context.clock.now(), clocks.now)
         self.clocks.show_clocks(clocks.at(now))
         exclusions = {reason.code: reason.text for reason in details.policy.exclusions}

@@ -25,6 +25,7 @@ from console.domain.outcomes import Outcome
 from console.qt.worker import Dispatcher
 from console.services.ports import IncidentFilter
 from console.services.review import PAGE, HistoryRow, ReviewService
+from console.ui.forms import plain_tip
 from console.ui.table_model import HeaderedTableModel
 from console.ui.theme import current_theme
 
@@ -195,7 +196,7 @@ class HistoryModel(HeaderedTableModel):
             if column == self.LEVEL:
                 return f"E{summary.escalation_level}" if summary.escalation_level else ""
         if role == Qt.ItemDataRole.ToolTipRole and column in (self.TITLE, self.CUSTOMER):
-            return summary.title if column == self.TITLE else row.customer
+            return plain_tip(summary.title if column == self.TITLE else row.customer)
         if role == Qt.ItemDataRole.ToolTipRole and column == self.OUTCOME:
             return _OUTCOME_TIPS[row.outcome]
         if role == Qt.ItemDataRole.ForegroundRole and column == self.OUTCOME:

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFrame,
-    QLabel,
     QLineEdit,
     QListView,
     QStyle,
@@ -47,6 +46,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from console.ui.forms import plain_label, plain_tip
 
 SEARCH_FROM = 15  # more choices than this and the list gets a search box
 VISIBLE_ROWS = 14
@@ -116,7 +117,7 @@ class ChoicePopup(QFrame):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(True)
         self.list.setFrameShape(QFrame.Shape.NoFrame)
-        self.none_found = QLabel()
+        self.none_found = plain_label()  # quotes what was typed
         self.none_found.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.none_found.hide()
         self.delegate = _TickAnywhere(self.list)
@@ -278,7 +279,7 @@ class MultiChoice(QComboBox):
     def _item(self, name: str, value: str | None) -> QStandardItem:
         item = QStandardItem(name)
         item.setData(value, VALUE_ROLE)
-        item.setToolTip(name)
+        item.setToolTip(plain_tip(name))
         item.setFlags(
             Qt.ItemFlag.ItemIsEnabled
             | Qt.ItemFlag.ItemIsSelectable
@@ -360,7 +361,7 @@ class MultiChoice(QComboBox):
         names = self.chosen_names()
         text = self.summary()
         self.setItemText(0, text)
-        self.setToolTip(f"{self._tip}: {', '.join(names) if names else 'any'}")
+        self.setToolTip(plain_tip(f"{self._tip}: {', '.join(names) if names else 'any'}"))
         self.setAccessibleDescription(
             f"{', '.join(names) if names else self._any}. Choose one or more; none means any"
         )

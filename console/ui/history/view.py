@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QSplitter,
     QTableView,
@@ -32,7 +31,7 @@ from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.ports import AttainmentRow, IncidentFilter
 from console.services.review import Breakdown, HistoryRow
-from console.ui.forms import error_label, error_text, if_alive, page_title
+from console.ui.forms import error_label, error_text, if_alive, page_title, plain_label
 from console.ui.history.attainment import AttainmentPanel
 from console.ui.history.detail import HistoryDetail
 from console.ui.history.filters import FilterBar
@@ -72,7 +71,7 @@ class HistoryView(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
         title = page_title("History")
-        self.status = QLabel()
+        self.status = plain_label()
         self.csv_button = QPushButton(qta.icon("mdi6.file-delimited-outline"), "Export CSV…")
         self.pdf_button = QPushButton(qta.icon("mdi6.file-pdf-box"), "PDF report…")
         top.addWidget(title)
@@ -85,7 +84,7 @@ class HistoryView(QWidget):
         outer.addWidget(self.filters)
         self.banner = error_label()
         outer.addWidget(self.banner)
-        self.notice = QLabel()
+        self.notice = plain_label()  # names the file written, as typed
         self.notice.setObjectName("hint")
         self.notice.hide()
         outer.addWidget(self.notice)

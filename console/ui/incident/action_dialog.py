@@ -11,7 +11,6 @@ in ``respond_dialogs``, ``change_dialogs`` and ``text_dialogs``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 
 import qtawesome as qta
 from PySide6.QtCore import Qt, Signal, Slot
@@ -32,7 +31,15 @@ from console.domain.records import IncidentSummary
 from console.qt.worker import Dispatcher
 from console.services.action_rules import Action
 from console.services.incidents import IncidentDetails, IncidentService
-from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
+from console.ui.forms import (
+    FieldErrors,
+    error_label,
+    esc,
+    hint_label,
+    if_alive,
+    set_markup,
+    with_error,
+)
 
 Call = Callable[[], IncidentSummary]
 
@@ -100,8 +107,8 @@ class ActionDialog(QDialog):
         self._confirm_yes: QAbstractButton | None = None
         layout = QVBoxLayout(self)
         summary = details.summary
-        heading = QLabel(f"<b>{escape(summary.number)}</b> · {escape(summary.title)}")
-        heading.setTextFormat(Qt.TextFormat.RichText)  # our markup; the title is escaped
+        heading = QLabel()
+        set_markup(heading, f"<b>{esc(summary.number)}</b> · {esc(summary.title)}")
         heading.setWordWrap(True)
         layout.addWidget(heading)
         if self.intro:
@@ -153,6 +160,7 @@ class ActionDialog(QDialog):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(self.windowTitle())
+        box.setTextFormat(Qt.TextFormat.PlainText)  # names a recipient, a reason, as typed
         box.setText(self.confirm_text())
         box.setInformativeText("This cannot be undone.")
         self._confirm_yes = box.addButton(self.confirm_button, QMessageBox.ButtonRole.AcceptRole)

@@ -14,7 +14,7 @@ from console.domain.events import Side
 from console.domain.records import Agent
 from console.qt.worker import Dispatcher
 from console.services.incidents import IncidentDetails, IncidentService
-from console.ui.forms import hint_label
+from console.ui.forms import hint_label, plain_tip, set_plain
 from console.ui.incident.action_dialog import ActionDialog, Call, stack, text_box
 
 
@@ -34,7 +34,7 @@ class PriorityDialog(ActionDialog):
             mark = " (current)" if info.id == current else ""
             self.priority.addItem(f"{info.id} · {info.label}{mark}", info.id)
             self.priority.setItemData(
-                self.priority.count() - 1, info.definition, Qt.ItemDataRole.ToolTipRole
+                self.priority.count() - 1, plain_tip(info.definition), Qt.ItemDataRole.ToolTipRole
             )
         others = [i for i in range(self.priority.count()) if self.priority.itemData(i) != current]
         self.priority.setCurrentIndex(others[0] if others else 0)
@@ -55,8 +55,9 @@ class PriorityDialog(ActionDialog):
 
     @Slot()
     def _on_priority_changed(self) -> None:
-        text = self.priority.currentData(Qt.ItemDataRole.ToolTipRole)
-        self.definition.setText(str(text or ""))
+        chosen = self.priority.currentData()
+        info = next((i for i in self.details.policy.priorities if i.id == chosen), None)
+        set_plain(self.definition, info.definition if info is not None else "")
 
     def call(self) -> Call:
         service, incident = self._service, self.incident_id
@@ -81,7 +82,7 @@ class EscalateDialog(ActionDialog):
         for level in policy.escalation_levels:
             self.level.addItem(f"Escalation {level.level} · {level.role}", level.level)
             self.level.setItemData(
-                self.level.count() - 1, level.description, Qt.ItemDataRole.ToolTipRole
+                self.level.count() - 1, plain_tip(level.description), Qt.ItemDataRole.ToolTipRole
             )
         self.level.setCurrentIndex(max(0, self.level.findData(current + 1)))
         self.reason = text_box("What the customer said (optional)", lines=3)
@@ -117,7 +118,7 @@ class ExcludeDialog(ActionDialog):
         self.reason_buttons: dict[str, QRadioButton] = {}
         for reason in self.details.policy.exclusions:
             button = QRadioButton(f"({reason.code}) {reason.text}")
-            button.setToolTip(reason.text)
+            button.setToolTip(plain_tip(reason.text))
             self.reasons.addButton(button)
             self.reason_buttons[reason.code] = button
         self.text = text_box("How the incident arose from this cause", lines=3)

@@ -21,6 +21,7 @@ from console.domain.clock_model import Clock, ClockState, ClockType, IncidentClo
 from console.domain.explain import explain
 from console.domain.reading import Reading, read, read_clock
 from console.domain.wording import business_note, countdown, state_words
+from console.ui.forms import plain_tip
 from console.ui.theme import current_theme
 
 # state → icon; colours come from the theme, like the queue's
@@ -103,7 +104,8 @@ class ClockCard(QFrame):
         _set(self.state, state_words(clock.state, clock.pause_reason))
         self._show_countdown()
         business = reading.business_day if reading is not None else None
-        self.countdown.setToolTip(business_note(business) if business is not None else "")
+        tip = plain_tip(business_note(business)) if business is not None else ""
+        self.countdown.setToolTip(tip)
         lines = explain(clock, agent_zone)
         _set(self.explanation, "\n".join(f"• {line}" for line in lines))
 

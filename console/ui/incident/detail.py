@@ -43,7 +43,16 @@ from console.qt.worker import Dispatcher
 from console.services.action_rules import escalation_note, refusals
 from console.services.context import ConsoleContext
 from console.services.incidents import IncidentDetails
-from console.ui.forms import error_label, error_text, text_label
+from console.ui.forms import (
+    error_label,
+    error_text,
+    esc,
+    plain_label,
+    plain_tip,
+    set_markup,
+    set_plain,
+    text_label,
+)
 from console.ui.incident.action_dialog import ACTIONS, ActionDialog
 from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.change_dialogs import (
@@ -121,7 +130,7 @@ class IncidentDetailView(QWidget):
         outer.addWidget(self.banner)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
-        self.empty = QLabel(
+        self.empty = plain_label(
             "Choose an incident in the queue to see its clocks, timeline and actions."
         )
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -134,7 +143,7 @@ class IncidentDetailView(QWidget):
 
         self.number = QLabel()
         self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setObjectName("statusChip")
         self.report_chip = QToolButton()
         self.report_chip.setAutoRaise(True)
@@ -145,8 +154,7 @@ class IncidentDetailView(QWidget):
         top.addStretch(1)
         top.addWidget(self.report_chip)
         layout.addLayout(top)
-        self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title = plain_label()
         self.title.setWordWrap(True)
         title_font = QFont(self.title.font())
         title_font.setPointSizeF(title_font.pointSizeF() * 1.3)
@@ -155,7 +163,6 @@ class IncidentDetailView(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
         self.customer = text_label()
-        self.customer.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.customer)
         priorities = QHBoxLayout()
         self.proposed = text_label()
@@ -164,7 +171,6 @@ class IncidentDetailView(QWidget):
         priorities.addWidget(self.classified, 1)
         layout.addLayout(priorities)
         self.next_clock = text_label()
-        self.next_clock.setTextFormat(Qt.TextFormat.PlainText)
         bold = QFont(self.next_clock.font())
         bold.setBold(True)
         self.next_clock.setFont(bold)
@@ -269,22 +275,22 @@ class IncidentDetailView(QWidget):
 
     def _show_details(self, details: IncidentDetails) -> None:
         summary, policy, clocks = details.summary, details.policy, details.clocks
-        self.number.setText(f"<b>{summary.number}</b>")
+        set_markup(self.number, f"<b>{esc(summary.number)}</b>")
         status = STATUS_TEXT.get(summary.status, summary.status.value)
         if summary.status is Status.EXCLUDED and clocks.excluded_reason:
             status += f" · reason ({clocks.excluded_reason})"
         if clocks.escalation_level:
             status += f" · Escalation {clocks.escalation_level}"
-        self.status.setText(status)
+        set_plain(self.status, status)
         colour = _STATUS_COLOURS.get(summary.status, "#616161")
         self.status.setStyleSheet(
             f"color: white; background: {colour}; border-radius: 8px; padding: 1px 8px;"
         )
-        self.title.setText(summary.title)
-        self.customer.setText(self._who_line(details))
-        proposed, classified = priority_story(details)
-        self.proposed.setText(proposed)
-        self.classified.setText(classified)
+        set_plain(self.title, summary.title)
+        set_plain(self.customer, self._who_line(details))
+        proposed, classified = priority_story(details)  # our markup, people's text escaped
+        set_markup(self.proposed, proposed)
+        set_markup(self.classified, classified)
         missing = [key for key, _ in details.missing_items]
         if missing:
             amber = current_theme().state_color("at_risk").name()
@@ -295,7 +301,7 @@ class IncidentDetailView(QWidget):
             self.report_chip.setIcon(qta.icon("mdi6.clipboard-check-outline", color=green))
             self.report_chip.setText("Report complete")
         self.report_chip.setToolTip(
-            "Missing: " + "; ".join(label for _, label in details.missing_items)
+            plain_tip("Missing: " + "; ".join(label for _, label in details.missing_items))
             if missing
             else "Every item of the incident report is in."
         )
@@ -354,9 +360,9 @@ class IncidentDetailView(QWidget):
         if reading.is_live and reading.deadline is not None:
             text += f" · due {when(reading.deadline, self._zone)}"
         if self.next_clock.text() != text:
-            self.next_clock.setText(text)
+            set_plain(self.next_clock, text)
         day = reading.business_day
-        self.next_clock.setToolTip(business_note(day) if day is not None else "")
+        self.next_clock.setToolTip(plain_tip(business_note(day)) if day is not None else "")
 
     @Slot(object)
     def _on_ticker_ticked(self, now: datetime) -> None:
@@ -381,7 +387,8 @@ class IncidentDetailView(QWidget):
         for name, button in self.action_buttons.items():
             reason = self.blocked.get(name, "")
             button.setEnabled(not reason)
-            button.setToolTip(reason or (note if name == "escalate" and note else button.text()))
+            tip = reason or (note if name == "escalate" and note else button.text())
+            button.setToolTip(plain_tip(tip))
 
     @Slot()
     def _on_report_chip_clicked(self) -> None:

@@ -36,7 +36,17 @@ from console.domain.records import Customer, IncidentSummary, SupportWindow
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.incidents import NewIncident
-from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
+from console.ui.forms import (
+    FieldErrors,
+    error_label,
+    esc,
+    hint_label,
+    if_alive,
+    plain_tip,
+    set_markup,
+    set_plain,
+    with_error,
+)
 from console.ui.incident.attachment_picker import AttachmentPicker
 from console.ui.incident.files import with_files
 from console.ui.incident.started_field import StartedField
@@ -282,7 +292,8 @@ class NewIncidentDialog(QDialog):
             reach = ", ".join((*contact.emails, *contact.phones))
             role = f" ({contact.role})" if contact.role else ""
             self.contact.addItem(f"{position}. {contact.name}{role}", contact.id)
-            self.contact.setItemData(self.contact.count() - 1, reach, Qt.ItemDataRole.ToolTipRole)
+            tip = plain_tip(reach)
+            self.contact.setItemData(self.contact.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         if not customer.contacts:
             self.contact.setPlaceholderText("No one is on this customer's support list")
         plan = self._data.policy.plan(customer.plan)
@@ -292,7 +303,7 @@ class NewIncidentDialog(QDialog):
             parts.append(f"{window.name} window ({window.zone}, {window.hours})")
         if customer.csm_name:
             parts.append(f"account manager {customer.csm_name}")
-        self.customer_info.setText(" · ".join(parts))
+        set_plain(self.customer_info, " · ".join(parts))  # names as typed
         if window is not None:
             self.started_field.follow_zone(window.zone)
         self._show_plan_rules(customer)
@@ -353,9 +364,9 @@ class NewIncidentDialog(QDialog):
         chosen = {self.proposed.currentData(), self.classified.currentData()}
         lines = []
         for info in self._data.policy.priorities:
-            text = f"<b>{info.id} {info.label}</b>: {info.definition}"
+            text = f"<b>{esc(info.id)} {esc(info.label)}</b>: {esc(info.definition)}"
             lines.append(f"<u>{text}</u>" if info.id in chosen else text)
-        self.priority_help.setText("<br>".join(lines))
+        set_markup(self.priority_help, "<br>".join(lines))
 
     # -- attachments -------------------------------------------------------------------------
 

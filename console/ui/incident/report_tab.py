@@ -6,7 +6,6 @@ Shown by the incident detail and the history review; ``show_details`` fills it f
 
 from __future__ import annotations
 
-import html
 from datetime import tzinfo
 from urllib.parse import quote
 
@@ -27,8 +26,9 @@ from PySide6.QtWidgets import (
 
 from console.domain.events import REPORT_ITEMS
 from console.domain.explain import when
+from console.services.attachment_rules import shown_name
 from console.services.incidents import IncidentDetails
-from console.ui.forms import text_label
+from console.ui.forms import esc, plain_tip, set_markup, set_plain, text_label
 from console.ui.theme import current_theme
 
 
@@ -81,29 +81,27 @@ class ReportTab(QScrollArea):
             icon = "mdi6.close-circle" if lacking else "mdi6.check-circle"
             colour = current_theme().state_color("missed" if lacking else "met").name()
             self.item_icons[key].setPixmap(qta.icon(icon, color=colour).pixmap(18, 18))
-            value = "<i>missing</i>" if lacking else html.escape(_elide(have, 160))
-            self.item_texts[key].setText(f"<b>{html.escape(label.capitalize())}</b>: {value}")
-            self.item_texts[key].setToolTip(have)
+            value = "<i>missing</i>" if lacking else esc(_elide(have, 160))
+            set_markup(self.item_texts[key], f"<b>{esc(label.capitalize())}</b>: {value}")
+            self.item_texts[key].setToolTip(plain_tip(have))
         text = details.missing_items_request()
         contact = details.contact
         self._address = contact.emails[0] if contact and contact.emails else ""
         self._subject = f"{details.summary.number}: information needed"
         if not text:
-            self.request_heading.setText("The report is complete: nothing to ask for.")
+            set_plain(self.request_heading, "The report is complete: nothing to ask for.")
         elif contact is None:
-            self.request_heading.setText("<b>Request for the missing items</b>")
+            set_markup(self.request_heading, "<b>Request for the missing items</b>")
         else:
             to = f"{contact.name} <{self._address}>" if self._address else contact.name
-            self.request_heading.setText(
-                f"<b>Request for the missing items</b>, to {html.escape(to)}"
-            )
+            set_markup(self.request_heading, f"<b>Request for the missing items</b>, to {esc(to)}")
         self.request.setPlainText(text)
         self.request.setVisible(bool(text))
         self.copy_button.setVisible(bool(text))
         self.compose_button.setVisible(bool(text))
         self.compose_button.setEnabled(bool(self._address))
         self.compose_button.setToolTip(
-            f"Open your email program with this request to {self._address}"
+            plain_tip(f"Open your email program with this request to {self._address}")
             if self._address
             else "The reporting contact has no email address."
         )
@@ -137,6 +135,6 @@ def _report_value(details: IncidentDetails, key: str, zone: tzinfo) -> str:
         text = when(report.started_at, own) if own else ""
         return f"{text} ({when(report.started_at, zone)} your time)"
     if key == "attachments":
-        names = [str(a.get("filename", "")) for a in report.attachments]
+        names = [shown_name(str(a.get("filename", ""))) for a in report.attachments]
         return ", ".join(n for n in names if n)
     return " ".join(str(report.value(key) or "").split())

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from console.domain.events import EventKind, IncidentEvent, ordered
 from console.domain.explain import when
 from console.domain.records import Status
+from console.ui.forms import plain_tip
 from console.ui.table_model import HeaderedTableModel
 
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1  # the IncidentEvent of the row
@@ -193,9 +194,9 @@ class TimelineModel(HeaderedTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.WHEN:
                 origin = f"\nRecorded on workstation {event.origin}" if event.origin else ""
-                return f"{event.at.isoformat(timespec='seconds')}{origin}"
+                return plain_tip(f"{event.at.isoformat(timespec='seconds')}{origin}")
             if column == self.TEXT:
-                return details(event) or None
+                return plain_tip(details(event)) or None  # people's text, as typed
         if role == Qt.ItemDataRole.DecorationRole and column == self.WHAT:
             return self._icon(event.kind)
         return None

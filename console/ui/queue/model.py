@@ -26,7 +26,6 @@ from functools import cache
 from html import escape
 from typing import Any, NamedTuple
 
-from PySide6 import QtGui
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -44,6 +43,7 @@ from console.domain.records import IncidentSummary, Status
 from console.qt.notifier import Notice
 from console.qt.ticker import Reevaluation
 from console.services.open_incidents import OpenIncident
+from console.ui.forms import plain_tip
 
 __all__ = [
     "CELL_ROLE",
@@ -385,7 +385,7 @@ def explanation(row: QueueRow, now: datetime, zone: tzinfo) -> str:
     plain sentences (and what "bd" means for a business-hours clock). Rich text: every piece
     embedded is escaped."""
     if row.clock_error:
-        return f"The clocks could not be worked out: {escape(row.clock_error)}"
+        return f"<qt>The clocks could not be worked out: {escape(row.clock_error)}</qt>"
     reading = reading_at(row, now)
     if reading is None:
         return "The clocks of this incident are still being worked out."
@@ -399,14 +399,6 @@ def explanation(row: QueueRow, now: datetime, zone: tzinfo) -> str:
         lines.append(wording.business_note(reading.business_day))
     body = "".join(f"<li>{escape(line)}</li>" for line in lines)
     return f"<qt>{head}<ul style='margin-left:-20px'>{body}</ul></qt>"
-
-
-def _plain_tip(text: str) -> str | None:
-    """A tooltip of people's text (a title, a name) shown as typed: Qt would take one that
-    looks like markup for rich text, so that one goes escaped inside ``<qt>``."""
-    if not text:
-        return None
-    return f"<qt>{escape(text)}</qt>" if QtGui.Qt.mightBeRichText(text) else text
 
 
 def contiguous(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -608,7 +600,7 @@ class QueueModel(QAbstractTableModel):
             return "Nobody is working this incident yet"
         if column == Column.STATUS and row.summary.status is Status.WAITING_ON_CUSTOMER:
             return "Waiting on customer: the status-update clock is paused until they answer"
-        return _plain_tip(self._display(row, column))
+        return plain_tip(self._display(row, column)) or None  # people's text, as typed
 
     # -- changes ----------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ from console.domain.clock_model import ClockState
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
-from console.ui.forms import if_alive
+from console.ui.forms import if_alive, plain_label
 from console.ui.queue.delegate import QueueDelegate
 from console.ui.queue.loading import (
     CHUNK_ROWS,
@@ -110,13 +110,13 @@ class _EmptyState(QWidget):
         self._icon_name = "mdi6.inbox-outline"
         self.icon = QLabel()
         self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.title = QLabel()
+        self.title = plain_label()
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.title.setFont(font)
-        self.body = QLabel()
+        self.body = plain_label()  # an error's words may quote a path or a peer
         self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.setWordWrap(True)
         self.button = QPushButton()
@@ -208,7 +208,7 @@ class QueueView(QWidget):
         self.window_filter = self._combo("Window filter", [("All windows", "")])
         self.clear_filters = QPushButton(qta.icon("mdi6.filter-remove-outline"), "Clear")
         self.clear_filters.setToolTip("Show every open incident")
-        self.count = QLabel()
+        self.count = plain_label()
         self.count.setTextFormat(Qt.TextFormat.PlainText)
         self.new_incident = QPushButton(qta.icon("mdi6.plus"), "New incident")
         self.new_incident.setDefault(True)

@@ -8,6 +8,7 @@ import qtawesome as qta
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from console.domain.records import Agent
+from console.ui.forms import plain_label, plain_tip
 
 
 class _Item(QWidget):
@@ -18,10 +19,10 @@ class _Item(QWidget):
         layout.setSpacing(4)
         picture = QLabel()
         picture.setPixmap(qta.icon(icon, color="#6b7280").pixmap(16, 16))
-        self.label = QLabel(text)
+        self.label = plain_label(text)  # a name, a path: as typed
         layout.addWidget(picture)
         layout.addWidget(self.label)
-        self.setToolTip(tooltip)
+        self.setToolTip(plain_tip(tooltip))
 
 
 class ConsoleStatusBar(QStatusBar):

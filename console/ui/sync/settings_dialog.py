@@ -29,7 +29,7 @@ from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.sync import SyncConflict, SyncService, SyncSettings, TlsMode
 from console.services.validation import ValidationError
-from console.ui.forms import FieldErrors, error_label, error_text, with_error
+from console.ui.forms import FieldErrors, error_label, error_text, plain_label, with_error
 from console.ui.theme import current_theme
 
 _TLS_LABELS = {
@@ -105,7 +105,7 @@ class SyncSettingsDialog(QDialog):
 
         test_row = QHBoxLayout()
         self.test_button = QPushButton("Test connection")
-        self.test_result = QLabel()
+        self.test_result = plain_label()  # a server's error, word for word
         self.test_result.setWordWrap(True)
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_result, 1)

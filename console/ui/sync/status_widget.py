@@ -10,6 +10,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from console.services.sync import SyncState, SyncStatus
+from console.ui.forms import plain_label, plain_tip
 from console.ui.theme import current_theme
 
 _ICONS = {
@@ -63,7 +64,7 @@ class SyncStatusWidget(QWidget):
         layout.setContentsMargins(8, 0, 8, 0)
         layout.setSpacing(4)
         self.icon = QLabel()
-        self.label = QLabel()
+        self.label = plain_label()  # the server's words and name, as sent
         layout.addWidget(self.icon)
         layout.addWidget(self.label)
         self.status = SyncStatus()
@@ -76,7 +77,7 @@ class SyncStatusWidget(QWidget):
         colour = current_theme().state_color(state)
         self.icon.setPixmap(qta.icon(name, color=colour).pixmap(16, 16))
         self.label.setText(status_text(status, self._zone))
-        self.setToolTip(status_tooltip(status, self._zone))
+        self.setToolTip(plain_tip(status_tooltip(status, self._zone)))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.clicked.emit()
