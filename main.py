@@ -46,7 +46,7 @@ from console.ui.shell.main_window import MainWindow
 from console.ui.shell.sign_in import SignInDialog
 from console.ui.sync import SyncSettingsDialog, SyncStatusWidget
 from console.ui.theme import apply_theme
-from db.engine import open_database
+from db.engine import database_exists, open_database, translate_errors
 from db.errors import StoreError
 from db.store import SqliteStore
 from db.sync.backend import SqlSyncBackend
@@ -213,27 +213,42 @@ def prepare_demo(path: Path, rebuild: bool) -> None:
 
 
 def sign_in(store: SqliteStore, hlc: HybridLogicalClock) -> Agent | None:
-    """The signed-in agent for this database, asking on first run; None if the user cancels."""
+    """The agent at this workstation; None if the user cancels.
 
-    agent = signed_in_agent(store)
-    if agent is not None:
-        return agent
+    A remembered agent goes straight in; a remembered lead or admin is asked for their
+    passphrase, and a deactivated one is asked who is here. A newcomer signs up as an agent
+    (the first person on a new database as its admin): roles are granted, not claimed.
+    """
     agents = AgentService(store, hlc)
-    dialog = SignInDialog(agents.agents())
+    remembered = signed_in_agent(store)
+    if remembered is not None:
+        account = agents.account(remembered.id)
+        if account.active and not account.needs_passphrase:
+            return remembered
+    dialog = SignInDialog(agents.accounts(), chosen_id=remembered.id if remembered else None)
     while dialog.exec():
         chosen = dialog.chosen_agent_id()
         try:
             if chosen:
-                agent = agents.agent(chosen)
+                agent = agents.sign_in(chosen, dialog.passphrase_text())
             else:
-                name, role = dialog.new_agent()
-                agent = agents.register(name, role)
+                name, email = dialog.new_agent()
+                agent = agents.sign_up(name, email, dialog.passphrase_text())
         except ValidationError as exc:
             dialog.show_error("\n".join(exc.errors.values()))
+            continue
+        except PermissionError as exc:  # NotAllowed: deactivated
+            dialog.show_error(str(exc))
             continue
         remember_agent(store, agent)
         return agent
     return None
+
+
+def switch_agent(store: SqliteStore, hlc: HybridLogicalClock) -> Agent | None:
+    """Shift handover (Sign out / Switch agent): forget who was here and ask again."""
+    AgentService(store, hlc).sign_out()
+    return sign_in(store, hlc)
 
 
 def wire_sync(
@@ -298,9 +313,11 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     apply_theme(app, theme or settings.theme)
     if theme:
         settings.theme = theme
+    store: SqliteStore | None = None
     try:
         if demo:
-            prepare_demo(db_path, rebuild_demo)
+            with translate_errors(db_path, os_errors=True):
+                prepare_demo(db_path, rebuild_demo)
         store = SqliteStore(open_database(db_path))
         clock = SystemClock()
         station = workstation(store)
@@ -309,8 +326,10 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
         # The wallboard only reads: it runs unattended, so nobody is asked to sign in.
         agent = BOARD_VIEWER if board else sign_in(store, station.hlc)
     except StoreError as exc:
-        print(exc.message, file=sys.stderr)
-        QMessageBox.critical(None, APP_NAME, exc.message)
+        if store is not None:  # close, and take away the -wal/-shm (or new file) we made
+            store.database.abandon()
+        _tell(exc.message)
+        show_start_error(exc.message)
         return exc.exit_code
     if agent is None:
         return 0
@@ -353,6 +372,13 @@ def _tell(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def show_start_error(message: str) -> None:
+    """Why the console cannot start, in a dialog (as plain text: it names a path)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, message)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
 def report(args: argparse.Namespace) -> int:
     """``report attainment|incidents``: parse, open, print; the figures come from the service."""
     try:
@@ -360,10 +386,10 @@ def report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         args.report_parser.error(str(exc))  # exits 2
     path: Path = getattr(args, "db", None) or default_db_path(demo=args.demo)
-    if not path.is_file():
-        _tell(f"There is no database at {path}: nothing to report (see --db).")
-        return 1
     try:
+        if not database_exists(path):
+            _tell(f"There is no database at {path}: nothing to report (see --db).")
+            return 1
         store = SqliteStore(open_database(path))
     except StoreError as exc:
         _tell(exc.message)
@@ -379,6 +405,7 @@ def report(args: argparse.Namespace) -> int:
             write_incidents(reports.incidents(flt), sys.stdout, fmt)
         sys.stdout.flush()
     except StoreError as exc:
+        store.database.abandon()
         _tell(exc.message)
         return 1
     except BrokenPipeError:  # the reader stopped early (``| head``): not a failure

@@ -4,8 +4,11 @@
 existing file it checks, read-only, that the file is a healthy SQLite database (header, size,
 ``quick_check``), that its schema revision is one our migrations know, and that the file and
 its folder are writable; a refused file is left byte-for-byte unchanged, and no -wal/-shm
-or backup file is created. Then, if a migration is pending, it takes the write lock, writes a
-backup copy beside the file and runs Alembic to head, all in one transaction.
+or backup file is created. If opening fails after that (a full disk, a lock), whatever this
+opening created is removed again (``Database.abandon``, which ``main.py`` also calls when the
+start fails later), unless another program has the database open. If a migration is
+pending, it takes the write lock, writes a backup copy beside the file and runs Alembic to
+head, all in one transaction.
 
 Transactions: pysqlite's own BEGIN handling is switched off (``isolation_level = None``) and
 SQLAlchemy's "begin" event emits it instead, so every transaction really is one: reads see a
@@ -18,7 +21,9 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from db import migrate
 from db.errors import (
@@ -36,10 +42,15 @@ from db.errors import (
     DatabaseLocked,
     DatabaseReadOnly,
     DatabaseTooNew,
+    DatabaseUnreadable,
+    DiskError,
     DiskFull,
     StoreBug,
     StoreError,
 )
+
+if sys.platform != "win32":
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +72,7 @@ _HEADER_SIZE = 100
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_CANTOPEN = 14
@@ -84,9 +96,36 @@ def classify(error: BaseException, path: Path | str) -> StoreError | None:
     if isinstance(error, OSError):
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             return DiskFull(path)
+        if error.errno in (errno.EACCES, errno.EPERM):
+            blocked = blocked_folder(Path(path))
+            if blocked is not None:
+                return DatabaseUnreadable(path, blocked)
         if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return DatabaseReadOnly(path)
+        if error.errno == errno.EIO:
+            return DiskFull(path) if _disk_is_full(Path(path)) else DiskError(path, str(error))
     return None
+
+
+def blocked_folder(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` this user may not enter, if there is one."""
+    for folder in reversed(path.parents):
+        try:
+            if not folder.is_dir():
+                return None
+        except OSError:
+            return folder
+        if not os.access(folder, os.X_OK):
+            return folder
+    return None
+
+
+def _disk_is_full(path: Path) -> bool:
+    try:
+        folder = next((p for p in (path, *path.parents) if p.is_dir()), None)
+        return folder is not None and shutil.disk_usage(folder).free < FULL_BELOW_BYTES
+    except OSError:
+        return False
 
 
 def _sqlite_code(error: BaseException | None) -> int | None:
@@ -106,7 +145,12 @@ _MESSAGES = {
     "database disk image is malformed": _SQLITE_CORRUPT,
     "file is not a database": _SQLITE_NOTADB,
     "unable to open database file": _SQLITE_CANTOPEN,
+    "disk i/o error": _SQLITE_IOERR,
 }
+
+#: Below this much free space a "disk I/O error" is a full disk (SQLite often reports ENOSPC
+#: while growing its -shm or -wal file as an I/O error rather than as SQLITE_FULL).
+FULL_BELOW_BYTES = 1 << 20
 
 
 def _classify_sqlite(error: sqlite3.Error, path: Path) -> StoreError | None:
@@ -124,8 +168,14 @@ def _classify_sqlite(error: sqlite3.Error, path: Path) -> StoreError | None:
         return DiskFull(path)
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return DatabaseCorrupt(path, str(error))
-    if primary == _SQLITE_CANTOPEN and not _writable(path):
-        return DatabaseReadOnly(path)
+    if primary == _SQLITE_IOERR:
+        return DiskFull(path) if _disk_is_full(path) else DiskError(path, str(error))
+    if primary == _SQLITE_CANTOPEN:
+        blocked = blocked_folder(path)
+        if blocked is not None:
+            return DatabaseUnreadable(path, blocked)
+        if not _writable(path):
+            return DatabaseReadOnly(path)
     return None
 
 
@@ -199,6 +249,8 @@ class Database:
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
+        # Files and folders that did not exist before this opening (see ``abandon``).
+        self.created: tuple[Path, ...] = ()
         self.engine = create_engine(
             URL.create("sqlite", database=str(self.path)),
             connect_args={"timeout": busy_timeout_ms / 1000},
@@ -261,6 +313,43 @@ class Database:
         """Close every connection (the last one checkpoints and removes -wal/-shm)."""
         self.engine.dispose()
 
+    def abandon(self) -> None:
+        """Close, and remove what opening this database created, for a start that failed.
+
+        A new database file and any -wal/-shm that were not there before are removed, unless
+        another program has the database open (it holds the -shm's lock) or the -wal holds
+        frames (they may be committed work: SQLite folds them in on the next open).
+        """
+        pool = self.engine.pool
+        in_use = isinstance(pool, QueuePool) and pool.checkedout() > 0
+        self.close()
+        if in_use:  # a Session still open here: leave everything as it is
+            return
+        try:
+            self._remove_created()
+        except OSError as error:  # never hide the failure that brought us here
+            log.warning("could not remove what opening %s created: %s", self.path, error)
+
+    def _remove_created(self) -> None:
+        wal, shm = _sidecar(self.path, "-wal"), _sidecar(self.path, "-shm")
+        # Nothing of ours to remove: do not even look at the -shm's lock (closing a file
+        # descriptor drops every POSIX lock this process holds on it, a live connection's too).
+        if not self.created or _in_use(shm):
+            return
+        if wal in self.created and _size(wal) == 0:
+            wal.unlink(missing_ok=True)
+        if wal.exists():
+            return  # the -shm and the file go with their -wal
+        for created in (shm, self.path):
+            if created in self.created:
+                created.unlink(missing_ok=True)
+        folders = [c for c in self.created if c not in (wal, shm, self.path)]
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                break
+
     def __enter__(self) -> Database:
         return self
 
@@ -288,14 +377,34 @@ def open_database(
     """Open (creating or migrating as needed) the database at ``path``.
 
     Raises :class:`DatabaseCorrupt`, :class:`DatabaseTooNew`, :class:`DatabaseReadOnly`,
-    :class:`DatabaseLocked` or :class:`DiskFull`, leaving an existing file untouched when
-    it is refused. ``quick_check`` runs SQLite's ``PRAGMA quick_check`` over the whole file
-    first (about 1 s per GB from a warm cache).
+    :class:`DatabaseUnreadable`, :class:`DatabaseLocked`, :class:`DiskFull` or
+    :class:`DiskError`, leaving an existing file untouched when it is refused, and its folder
+    as it was: whatever this call created (the folder, a new file, -wal/-shm) is removed
+    again. ``quick_check`` runs SQLite's ``PRAGMA quick_check`` over the whole file first
+    (about 1 s per GB from a warm cache).
     """
     path = Path(path).expanduser().absolute()
-    _make_folder(path)
+    blocked = blocked_folder(path)
+    if blocked is not None:
+        raise DatabaseUnreadable(path, blocked)
+    folders = _make_folder(path)
+    try:
+        database = _open(path, busy_timeout_ms, backup=backup, quick_check=quick_check)
+    except BaseException:
+        for folder in reversed(folders):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    database.created = (*database.created, *folders)
+    return database
+
+
+def _open(path: Path, busy_timeout_ms: int, *, backup: bool, quick_check: bool) -> Database:
     found: _Found | None = None
-    if path.exists():
+    existed = {p for p in (path, _sidecar(path, "-wal"), _sidecar(path, "-shm")) if _exists(p)}
+    if path in existed:
         if not path.is_file():
             raise StoreError(
                 f"{path} is not a database file (it is a folder or a device).", path=path
@@ -308,8 +417,11 @@ def open_database(
         raise DatabaseReadOnly(path)
 
     database = Database(path, busy_timeout_ms=busy_timeout_ms)
+    database.created = tuple(
+        p for p in (path, _sidecar(path, "-wal"), _sidecar(path, "-shm")) if p not in existed
+    )
     try:
-        with translate_errors(path), database.engine.connect():
+        with translate_errors(path, os_errors=True), database.engine.connect():
             pass  # first connection: WAL and pragmas now, so failures surface here
         head = migrate.head_revision()
         current = found.revisions[0] if found and found.revisions else None
@@ -333,14 +445,43 @@ def open_database(
                     path=path,
                 ) from error
     except BaseException:
-        database.close()
+        database.abandon()
         raise
     return database
 
 
-def _make_folder(path: Path) -> None:
+def database_exists(path: Path | str) -> bool:
+    """Whether there is something at ``path``; :class:`DatabaseUnreadable` if this user may
+    not look (a folder on the way cannot be entered)."""
+    return _exists(Path(path).expanduser().absolute())
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a folder on the way this user may not enter is refused."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return False
+    except PermissionError as error:
+        raise DatabaseUnreadable(path, blocked_folder(path) or path) from error
+    except OSError as error:
+        typed = classify(error, path)
+        raise typed or StoreError(
+            f"The database {path} cannot be opened: {error.strerror}.", path=path
+        ) from error
+    return True
+
+
+def _make_folder(path: Path) -> list[Path]:
+    """Create the database's folder (and its parents) if need be; returns those created."""
+    missing = []
+    for folder in (path.parent, *path.parent.parents):
+        if _exists(folder):
+            break
+        missing.append(folder)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        return list(reversed(missing))  # outermost first
     except OSError as error:
         typed = classify(error, path)
         raise typed or StoreError(
@@ -363,6 +504,39 @@ def _sidecar(path: Path, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
 
 
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+# The "DMS" byte of a -shm file: every connection that has the database open in WAL mode
+# holds a shared lock on it (SQLite's unix VFS, ``UNIX_SHM_DMS``).
+_SHM_DMS_BYTE = 128
+
+
+def _in_use(shm: Path) -> bool:
+    """Whether another process has the database open (holds the -shm's DMS lock)."""
+    if sys.platform == "win32":  # Windows refuses to delete an open file anyway
+        return False
+    try:
+        fd = os.open(shm, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # cannot tell: keep everything
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _SHM_DMS_BYTE)
+        return False
+    finally:
+        os.close(fd)
+
+
 def _check_header(path: Path) -> bool:
     """Cheap checks of the 100-byte header; returns whether the file is in WAL mode."""
     size = path.stat().st_size
@@ -370,9 +544,7 @@ def _check_header(path: Path) -> bool:
         with path.open("rb") as file:
             header = file.read(_HEADER_SIZE)
     except PermissionError as error:
-        raise StoreError(
-            f"The database {path} cannot be read: {error.strerror}.", path=path
-        ) from error
+        raise DatabaseUnreadable(path, blocked_folder(path) or path) from error
     if len(header) < _HEADER_SIZE or header[:16] != SQLITE_MAGIC:
         raise DatabaseCorrupt(path, "the file does not start like a SQLite database")
     page_size = int.from_bytes(header[16:18], "big")

@@ -2,13 +2,16 @@
 
 The db layer raises these; the UI (or ``main.py``) decides how to show them. Each carries a
 ``message`` written for a support agent, naming the database file, and an ``exit_code`` that
-``main.py`` exits with when it cannot start. Environment failures (locked, read-only, disk
-full, corrupt, too new) are distinct from :class:`StoreBug`, which means our own code is wrong.
+``main.py`` exits with when the console cannot start (the ``report`` commands exit 1, as
+DESIGN §10 says). Environment failures (locked, read-only, unreadable, disk full, disk
+failing, corrupt, too new) are distinct from :class:`StoreBug`, which means our own code is
+wrong.
 No Qt here.
 """
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 from typing import ClassVar
 
@@ -52,8 +55,8 @@ class DiskFull(StoreError):  # noqa: N818 (names are the API)
 
     def __init__(self, path: Path | str) -> None:
         super().__init__(
-            f"The disk holding the database {path} is full, so the last change was not saved. "
-            "Free some disk space and try again.",
+            f"The disk holding the database {path} is full, so nothing more can be saved to it "
+            "(what was saved before is kept). Free some disk space and try again.",
             path=path,
         )
 
@@ -63,11 +66,67 @@ class DatabaseCorrupt(StoreError):  # noqa: N818 (names are the API)
 
     def __init__(self, path: Path | str, detail: str) -> None:
         self.detail = detail
-        name = Path(path)
+        self.backups = backup_copies(Path(path))
         super().__init__(
             f"The database {path} is damaged or is not a Support Console database "
-            f"({detail}). It was left untouched. Restore a backup copy "
-            f"({name.stem}.backup-*.sqlite3 beside it) or open another file.",
+            f"({detail}). It was left untouched. {_backup_advice(Path(path), self.backups)}",
+            path=path,
+        )
+
+
+def backup_copies(path: Path) -> list[Path]:
+    """The backup copies of ``path`` beside it (``<stem>.backup-*.sqlite3``), newest first."""
+    try:
+        found = [
+            (copy.stat().st_mtime, copy)
+            for copy in path.parent.glob(f"{glob.escape(path.stem)}.backup-*.sqlite3")
+            if copy.is_file()
+        ]
+    except OSError:
+        return []
+    return [copy for _, copy in sorted(found, key=lambda pair: (-pair[0], pair[1].name))]
+
+
+def _backup_advice(path: Path, backups: list[Path]) -> str:
+    if not backups:
+        return (
+            f"There is no backup copy of it in {path.parent}: open another file with "
+            "--db PATH, or restore one from your own backups."
+        )
+    shown = ", ".join(copy.name for copy in backups[:3])
+    more = f" and {len(backups) - 3} older" if len(backups) > 3 else ""
+    return (
+        f"Backup copies beside it, newest first: {shown}{more}. Open one with --db PATH, "
+        "or copy it in place of the damaged file."
+    )
+
+
+class DatabaseUnreadable(StoreError):  # noqa: N818 (names are the API)
+    """The file or a folder on the way to it cannot be opened by this user."""
+
+    exit_code: ClassVar[int] = 9
+
+    def __init__(self, path: Path | str, blocked: Path | str) -> None:
+        self.blocked = Path(blocked)
+        what = "file" if self.blocked == Path(path) else "folder"
+        super().__init__(
+            f"The database {path} cannot be opened: you have no permission to open the {what} "
+            f"{blocked}. Ask for access to it, or choose another database with --db PATH. "
+            "Nothing was changed.",
+            path=path,
+        )
+
+
+class DiskError(StoreError):
+    """SQLite's "disk I/O error" on a disk that is not full: a failing or vanished disk."""
+
+    exit_code: ClassVar[int] = 11
+
+    def __init__(self, path: Path | str, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"The database {path} could not be read or written ({detail}): the disk holding "
+            "it failed or went away. Check the disk (or network share) and try again.",
             path=path,
         )
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -64,6 +65,34 @@ class AgentRow(Synced, Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     email: Mapped[str] = mapped_column(String(320), default="")
+
+
+class AgentCredentialRow(Base):
+    """Local to this database (not synced): whether an agent may sign in here, and the KDF
+    hash of a lead's or admin's passphrase ('' when none is set). Never the passphrase."""
+
+    __tablename__ = "agent_credentials"
+    agent_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    passphrase_hash: Mapped[str] = mapped_column(Text, default="", server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AgentAuditRow(Base):
+    """Append-only (triggers refuse UPDATE and DELETE): who changed whose access, and when."""
+
+    __tablename__ = "agent_audit"
+    __table_args__ = (
+        Index("ix_agent_audit_agent", "agent_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[str] = mapped_column(String(36))  # '' for the database's first start
+    actor_name: Mapped[str] = mapped_column(String(200))
+    agent_id: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
 
 
 class WindowRow(Synced, Base):
@@ -125,7 +154,7 @@ class PolicyVersionRow(Base):
 
 
 class EventRow(Base):
-    """Append-only: rows are inserted, never updated or deleted."""
+    """Append-only: rows are inserted, never updated or deleted (0004's triggers refuse both)."""
 
     __tablename__ = "incident_events"
     __table_args__ = (Index("ix_events_incident_at", "incident_id", "at"),)

@@ -65,7 +65,7 @@ class ConsoleContext:
             incidents=IncidentService(store, clock, actor, workstation_id, hlc, zone=agent_zone),
             customers=CustomerService(store, clock, actor, hlc),
             policy=PolicyService(store, clock, actor, hlc),
-            agents=AgentService(store, hlc, actor),
+            agents=AgentService(store, hlc, actor, clock),
             open_incidents=open_incidents,
             review=ReviewService(store, clock),
             escalations=EscalationService(store, open_incidents),

@@ -15,7 +15,7 @@ from console.domain.ids import HybridLogicalClock, new_id
 from console.domain.policy import Policy
 from console.domain.records import Agent, Contact, Customer, SupportWindow
 from console.services import validation as v
-from console.services.policy import latest_policy
+from console.services.policy import latest_policy, require_policy_editor
 from console.services.ports import Clock, Store, Transaction
 from console.services.ranking import key_at_end, ordered_by_rank, place
 from console.services.validation import Errors, ValidationError
@@ -344,6 +344,8 @@ class CustomerService:
         holiday_country: str = "",
         holiday_subdivision: str = "",
     ) -> SupportWindow:
+        """Support windows are policy data: only a lead or an admin creates one."""
+        require_policy_editor(self._actor, "create a support window")
         draft = SupportWindow(
             id=new_id(),
             name=name,
@@ -369,7 +371,11 @@ class CustomerService:
         holiday_country: str | None = None,
         holiday_subdivision: str | None = None,
     ) -> SupportWindow:
-        """Edit any window, built-in ones too (e.g. GMT switched to Europe/London)."""
+        """Edit any window, built-in ones too (e.g. GMT switched to Europe/London).
+
+        Support windows are policy data: only a lead or an admin changes one.
+        """
+        require_policy_editor(self._actor, "change a support window")
         with self._store.transaction() as tx:
             old = self._window(tx, window_id)
             draft = replace(

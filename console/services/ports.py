@@ -125,10 +125,46 @@ class PolicyRepository(Protocol):
     def add(self, version: PolicyVersion) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AgentAccess:
+    """Whether an agent may sign in here, and their passphrase's KDF hash ('' for none).
+
+    Local to this database, never synced; the hash is never the passphrase.
+    """
+
+    agent_id: str
+    passphrase_hash: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AgentChange:
+    """One recorded change to who may do what: added, role, deactivated, passphrase."""
+
+    at: datetime
+    actor_id: str  # '' for the database's first start (no one signed in yet)
+    actor_name: str
+    agent_id: str
+    action: str
+    detail: str
+
+
 class AgentRepository(Protocol):
     def get(self, agent_id: str) -> Agent | None: ...
     def list(self) -> list[Agent]: ...
     def save(self, agent: Agent, hlc: str) -> None: ...
+    def access(self, agent_id: str) -> AgentAccess:
+        """The agent's local access; active with no passphrase when none is recorded."""
+        ...
+
+    def set_access(self, access: AgentAccess, at: datetime) -> None: ...
+    def record_change(self, change: AgentChange) -> None:
+        """Append to the record of role changes (append-only in the database itself)."""
+        ...
+
+    def changes(self, agent_id: str | None = None) -> tuple[AgentChange, ...]:
+        """Recorded changes, oldest first; one agent's, or everyone's."""
+        ...
 
 
 class EscalationContactRepository(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,12 +31,31 @@ EXPORT_BATCH = 1_000
 
 # -- spreadsheet safety ----------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may start a new cell: a comma, semicolon or tab separated file, or a
+# line break (a semicolon-locale spreadsheet splitting a comma file ignores our quoting).
+_CELL_BREAKS = re.compile(r"([,;\t\r\n])")
+# A part a spreadsheet would run: "= + - @" first, after any spaces (some trim them) or quotes.
+_RUNS = re.compile(r'[\s"]*[=+\-@]')
 
 
 def neutralise(cell: str) -> str:
-    """A cell a spreadsheet shows as text: a leading ``= + - @`` (or tab, CR) gets a quote."""
-    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+    """A cell a spreadsheet shows as text, however it splits the line.
+
+    Every part of the cell that could become a spreadsheet cell of its own (the start, and
+    after each comma, semicolon, tab or line break) and whose first character, after spaces
+    and quotes, is ``= + - @`` gets a ``'`` in front, which makes it text; so does a cell
+    that starts with a tab or carriage return. Numbers too ("-5" becomes "'-5"): no column
+    of ours holds a signed number, and a rule with no exceptions is one a reader can check.
+    """
+    if not cell:
+        return cell
+    parts = _CELL_BREAKS.split(cell)  # segment, break, segment, break, ..., segment
+    for i in range(0, len(parts), 2):
+        if _RUNS.match(parts[i]):
+            parts[i] = "'" + parts[i]
+    if cell[0] in "\t\r":
+        parts[0] = "'" + parts[0]
+    return "".join(parts)
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -197,6 +217,8 @@ class ReviewService:
     ) -> int:
         """Write every incident ``flt`` selects to ``path`` as CSV; returns how many.
 
+        The first line is a ``#`` comment saying in words which filters chose the rows (and
+        when their outcomes were judged); the column names follow, then one line an incident.
         Reads one snapshot a batch at a time, writes a temporary file beside ``path`` and
         moves it into place only when complete; ``cancelled`` is asked between batches and
         a cancelled export raises :class:`Cancelled` and leaves ``path`` as it was.
@@ -207,9 +229,10 @@ class ReviewService:
         try:
             with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
                 writer = csv.writer(out)
-                writer.writerow(CSV_COLUMNS)
                 now = self._clock.now()
                 with self._store.read() as tx:
+                    out.write(filter_line(describe_filter(flt, tx), now) + "\r\n")
+                    writer.writerow(CSV_COLUMNS)
                     total = tx.incidents.count(flt, now)
                     if progress is not None:
                         progress(0, total)
@@ -271,6 +294,56 @@ def _names(tx: Transaction) -> tuple[dict[str, str], dict[str, str]]:
 
 
 # -- CSV -------------------------------------------------------------------------------------
+
+_OUTCOME_WORDS = {
+    Outcome.MET: "First response met",
+    Outcome.MISSED: "First response missed",
+    Outcome.PENDING: "First response pending",
+}
+
+
+def describe_filter(flt: IncidentFilter, tx: Transaction) -> list[str]:
+    """The filters in force, in words, naming customers, agents and windows as the CSV does
+    (plans and priorities by the ids its columns show); instants in UTC."""
+    customers, agents = _names(tx)
+    windows = {w.id: w.name for w in tx.windows.list()} if flt.window_ids else {}
+
+    def any_of(label: str, values: Sequence[str], names: dict[str, str] | None = None) -> None:
+        if values:
+            shown = [names.get(v, "Unknown") if names is not None else v for v in values]
+            parts.append(f"{label}: {' or '.join(shown)}")
+
+    parts: list[str] = []
+    if flt.text:
+        parts.append(f"Search: “{flt.text}”")
+    any_of("Status", flt.statuses)
+    any_of("Customer", flt.customer_ids, customers)
+    any_of("Priority", flt.priorities)
+    any_of("Plan", flt.plans)
+    if flt.assignee_id is not None:
+        parts.append(f"Assignee: {agents.get(flt.assignee_id, 'Unknown')}")
+    if flt.unassigned:
+        parts.append("Unassigned")
+    if flt.opened_from is not None:
+        parts.append(f"Opened at or after {_utc(flt.opened_from)} UTC")
+    if flt.opened_to is not None:
+        parts.append(f"Opened before {_utc(flt.opened_to)} UTC")
+    if flt.outcome is not None:
+        parts.append(_OUTCOME_WORDS.get(flt.outcome, f"First response {flt.outcome.value}"))
+    if flt.excluded is not None:
+        parts.append("Only excluded" if flt.excluded else "Without excluded")
+    any_of("Support window", flt.window_ids, windows)
+    return parts or ["No filters: every incident"]
+
+
+def filter_line(words: Sequence[str], now: datetime) -> str:
+    """The ``#`` comment a GUI export starts with: one line, safe in any spreadsheet."""
+    text = f"# Filters: {' | '.join(words)} (outcomes as of {_utc(now)} UTC)"
+    # No line breaks, and no '"' that a CSV reader could take for the start of a quoted cell
+    # running on into the column names.
+    plain = "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text).replace('"', "'")
+    return neutralise(plain)
+
 
 CSV_COLUMNS = (
     "Number",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,7 +18,10 @@ from console.domain.records import (
     Role,
     SupportWindow,
 )
+from console.services.ports import AgentAccess, AgentChange
 from db.models import (
+    AgentAuditRow,
+    AgentCredentialRow,
     AgentRow,
     AttachmentRow,
     Base,
@@ -260,6 +263,56 @@ class SqlAgentRepository:
                 "hlc": hlc,
                 "deleted": False,
             },
+        )
+
+    def access(self, agent_id: str) -> AgentAccess:
+        row = self._s.get(AgentCredentialRow, agent_id)
+        if row is None:
+            return AgentAccess(agent_id)
+        return AgentAccess(agent_id, passphrase_hash=row.passphrase_hash, active=row.active)
+
+    def set_access(self, access: AgentAccess, at: datetime) -> None:
+        values = {
+            "agent_id": access.agent_id,
+            "passphrase_hash": access.passphrase_hash,
+            "active": access.active,
+            "changed_at": at,
+        }
+        stmt = sqlite_insert(AgentCredentialRow).values(values)
+        self._s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["agent_id"],
+                set_={k: stmt.excluded[k] for k in values if k != "agent_id"},
+            )
+        )
+
+    def record_change(self, change: AgentChange) -> None:
+        self._s.add(
+            AgentAuditRow(
+                at=change.at,
+                actor_id=change.actor_id,
+                actor_name=change.actor_name,
+                agent_id=change.agent_id,
+                action=change.action,
+                detail=change.detail,
+            )
+        )
+        self._s.flush()
+
+    def changes(self, agent_id: str | None = None) -> tuple[AgentChange, ...]:
+        stmt = select(AgentAuditRow).order_by(AgentAuditRow.id)
+        if agent_id is not None:
+            stmt = stmt.where(AgentAuditRow.agent_id == agent_id)
+        return tuple(
+            AgentChange(
+                at=r.at,
+                actor_id=r.actor_id,
+                actor_name=r.actor_name,
+                agent_id=r.agent_id,
+                action=r.action,
+                detail=r.detail,
+            )
+            for r in self._s.scalars(stmt)
         )
 
 

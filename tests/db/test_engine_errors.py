@@ -42,6 +42,8 @@ from db.errors import (
     DatabaseLocked,
     DatabaseReadOnly,
     DatabaseTooNew,
+    DatabaseUnreadable,
+    DiskError,
     DiskFull,
     StoreBug,
     StoreError,
@@ -399,6 +401,104 @@ def test_a_full_disk_is_disk_full_and_loses_nothing_acknowledged(tmp_path: Path)
     assert listing(folder) == []  # it all happened on the tmpfs, gone with the namespace
 
 
+def test_a_disk_io_error_is_disk_full_only_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    io_error = sqlite3.OperationalError("disk I/O error")  # SQLite's word for ENOSPC in -shm
+    assert type(classify(io_error, tmp_path / "x.sqlite3")) is DiskError
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=4096))
+    full = classify(io_error, tmp_path / "x.sqlite3")
+    assert type(full) is DiskFull and "Free some disk space" in full.message
+
+
+# --------------------------------------------------------------------------------------------
+# Unreadable (the permission tests that need the kernel's help are in tests/test_main.py)
+
+
+def test_a_permission_error_on_looking_at_the_file_is_refused_in_words(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Works as root too: the file's stat is made to fail the way a folder without x does."""
+    real_stat = Path.stat
+
+    def stat(self: Path, **kwargs: bool) -> os.stat_result:
+        if self.name.startswith(db_path.name):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, **kwargs)
+
+    before, files = sha256(db_path), listing(db_path.parent)
+    monkeypatch.setattr(Path, "stat", stat)
+    with pytest.raises(DatabaseUnreadable) as caught:
+        open_database(db_path)
+    monkeypatch.undo()
+    assert "no permission to open the file" in caught.value.message
+    assert caught.value.exit_code == DatabaseUnreadable.exit_code
+    assert sha256(db_path) == before and listing(db_path.parent) == files
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning up after a failed start
+
+
+def test_abandoning_a_new_database_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    database = open_database(tmp_path / "new" / "deeper" / "console.sqlite3")
+    with database.transaction() as session:
+        session.execute(INSERT, {"key": "k", "value": "v"})
+    database.abandon()  # as main.py does when the start fails after opening
+    assert listing(tmp_path) == []
+
+
+def test_abandoning_keeps_an_existing_file_and_what_another_program_holds(db_path: Path) -> None:
+    database = open_database(db_path)
+    database.abandon()
+    assert listing(db_path.parent) == ["console.sqlite3"]
+    assert keys(open_database(db_path)) >= {"k0"}
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER_CHILD, str(db_path)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        database = open_database(db_path)
+        database.abandon()
+        assert listing(db_path.parent) == [
+            "console.sqlite3",
+            "console.sqlite3-shm",
+            "console.sqlite3-wal",
+        ]  # the other program's -wal/-shm stay
+    finally:
+        holder.communicate("", timeout=60)
+    assert holder.returncode == 0
+    assert listing(db_path.parent) == ["console.sqlite3"]
+
+
+HOLDER_CHILD = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("SELECT count(*) FROM meta").fetchone()
+print("holding", flush=True)
+sys.stdin.read()
+connection.execute("INSERT INTO meta (key, value) VALUES ('held', '')")
+connection.close()
+"""
+
+
+def test_a_damaged_database_names_its_real_backups_or_says_there_are_none(tmp_path: Path) -> None:
+    path = tmp_path / "console.sqlite3"
+    none = DatabaseCorrupt(path, "truncated")
+    assert none.backups == [] and "There is no backup copy of it" in none.message
+    copies = [tmp_path / f"console.backup-000{n}-2026010{n}T000000Z.sqlite3" for n in range(1, 6)]
+    for n, copy in enumerate(copies):
+        copy.write_bytes(b"")
+        os.utime(copy, (1_700_000_000 + n, 1_700_000_000 + n))
+    (tmp_path / "console[1].backup-x.sqlite3").write_bytes(b"")  # another file's
+    some = DatabaseCorrupt(path, "truncated")
+    assert some.backups == copies[::-1]
+    assert f"{copies[4].name}, {copies[3].name}, {copies[2].name} and 2 older" in some.message
+
+
 # --------------------------------------------------------------------------------------------
 # What is not translated
 
@@ -443,6 +543,8 @@ def test_exit_codes_are_distinct() -> None:
             DiskFull,
             DatabaseCorrupt,
             DatabaseTooNew,
+            DatabaseUnreadable,
+            DiskError,
             StoreBug,
         )
     ]

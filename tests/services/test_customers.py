@@ -206,9 +206,33 @@ def test_stale_support_list_flag(
 # -- windows -------------------------------------------------------------------------------
 
 
-def test_window_form_keeps_the_calendars_message(customer_service: CustomerService) -> None:
+@pytest.fixture
+def window_service(
+    store: SqliteStore, clock: FakeClock, team: Team, hlc: HybridLogicalClock
+) -> CustomerService:
+    """Support windows are policy data: a lead edits them."""
+    return CustomerService(store, clock, team.lead, hlc)
+
+
+def test_an_agent_can_neither_create_nor_change_a_window(
+    store: SqliteStore, customer_service: CustomerService, window_service: CustomerService
+) -> None:
+    before = customer_service.windows()
+    with pytest.raises(NotAllowed) as refused:
+        customer_service.create_window("Berlin", "Mon-Fri 09:00-17:00", "Europe/Berlin")
+    assert str(refused.value) == (
+        "Sofia Alvarez is signed in as agent: only a lead or an admin may create a support window."
+    )
+    with pytest.raises(NotAllowed, match="only a lead or an admin may change a support window"):
+        customer_service.edit_window(GMT, zone="Europe/London")
+    assert customer_service.windows() == before  # GMT is still GMT, no Berlin
+    berlin = window_service.create_window("Berlin", "Mon-Fri 09:00-17:00", "Europe/Berlin")
+    assert berlin in customer_service.windows()  # the agent still reads and picks windows
+
+
+def test_window_form_keeps_the_calendars_message(window_service: CustomerService) -> None:
     with pytest.raises(ValidationError) as excinfo:
-        customer_service.create_window(
+        window_service.create_window(
             "Berlin",
             "Mon-Fri 09:00-25:00",
             "Europe/Berlinn",
@@ -223,8 +247,8 @@ def test_window_form_keeps_the_calendars_message(customer_service: CustomerServi
     assert errors["holiday_country"].startswith('"XX" is not a subdivision of DE')
 
 
-def test_custom_window_and_editing_a_builtin_one(customer_service: CustomerService) -> None:
-    window = customer_service.create_window(
+def test_custom_window_and_editing_a_builtin_one(window_service: CustomerService) -> None:
+    window = window_service.create_window(
         "Berlin extended",
         "Mon-Fri 08:00-18:00; Sat 10:00-14:00",
         "Europe/Berlin",
@@ -236,10 +260,10 @@ def test_custom_window_and_editing_a_builtin_one(customer_service: CustomerServi
     assert window.holidays == (date(2026, 12, 24), date(2026, 12, 31))
     assert not window.builtin
 
-    london = customer_service.edit_window(GMT, zone="Europe/London")
+    london = window_service.edit_window(GMT, zone="Europe/London")
     assert (london.name, london.zone, london.builtin) == ("GMT", "Europe/London", True)
     with pytest.raises(ValidationError) as excinfo:
-        customer_service.edit_window(GMT, name="pacific")
+        window_service.edit_window(GMT, name="pacific")
     assert excinfo.value.errors == {"name": 'A window named "pacific" already exists.'}
 
 

@@ -4,6 +4,7 @@ in test_board.py)."""
 from __future__ import annotations
 
 import csv
+import io
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -45,13 +46,101 @@ def review(store: SqliteStore, clock: FakeClock) -> ReviewService:
         ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
         ("\tcmd", "'\tcmd"),
         ("\rcmd", "'\rcmd"),
+        # a semicolon-locale spreadsheet splits this title into "x" and a formula
+        ("x;=cmd|' /C calc'!A0", "x;'=cmd|' /C calc'!A0"),
+        (" =1+1", "' =1+1"),  # a spreadsheet that trims spaces would run it
+        ("a,@SUM(1)", "a,'@SUM(1)"),
+        ("\t=1", "'\t'=1"),  # split on tab: an empty cell, then a formula
+        ('x;"=1"', 'x;\'"=1"'),  # a quoted formula runs too
+        ("line one\n-2+3", "line one\n'-2+3"),
         ("Checkout returns 502", "Checkout returns 502"),
+        ("Checkout, basket; and search", "Checkout, basket; and search"),
         ("a=b", "a=b"),
         ("", ""),
     ],
 )
 def test_cells_a_spreadsheet_would_run_are_neutralised(cell: str, safe: str) -> None:
     assert neutralise(cell) == safe
+
+
+def runnable_cells(text: str) -> list[str]:
+    """Every cell a spreadsheet could run, whether it reads the file as comma separated
+    (honouring quotes) or splits each line on ";" or tab (as a semicolon locale does)."""
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    for separator in (";", "\t"):
+        cells += [cell for line in text.splitlines() for cell in line.split(separator)]
+    return [cell for cell in cells if cell.lstrip(' "').startswith(("=", "+", "-", "@"))]
+
+
+HOSTILE_TITLES = [
+    "x;=cmd|' /C calc'!A0",
+    " =1+1",
+    "a,@SUM(1)",
+    "\t=1",
+    'x;"=1"',
+    '=HYPERLINK("http://evil.example","Click")',
+]
+
+
+def test_no_split_of_the_export_gives_a_spreadsheet_a_formula(
+    review: ReviewService, incidents: IncidentService, customers: Customers, tmp_path: Path
+) -> None:
+    for title in [*HOSTILE_TITLES, "Checkout returns 502"]:
+        incidents.open_incident(report(customers.premium, title=title))
+    path = tmp_path / "history.csv"
+    assert review.export_csv(IncidentFilter(), path) == len(HOSTILE_TITLES) + 1
+    text = path.read_text(encoding="utf-8-sig")
+    assert runnable_cells(text) == []
+    rows = read_csv(path)
+    titles = {row[CSV_COLUMNS.index("Title")] for row in rows[2:]}
+    assert "Checkout returns 502" in titles  # a normal title is left as it was
+    assert {t.replace("'", "") for t in titles} == {
+        t.replace("'", "").strip() for t in [*HOSTILE_TITLES, "Checkout returns 502"]
+    }  # only quotes were added (the title's own spaces are trimmed when it is saved)
+
+
+def test_the_export_says_its_filters_in_words_on_its_first_line(
+    review: ReviewService,
+    incidents: IncidentService,
+    customers: Customers,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    incidents.open_incident(
+        report(customers.standard, title="Grades page slow", priority="P2", proposed_priority="P2")
+    )
+    path = tmp_path / "standard.csv"
+    since = clock.now() - timedelta(days=7)
+    flt = IncidentFilter(
+        text="Grades",
+        customer_ids=(customers.standard.id,),
+        priorities=("P1", "P2"),
+        opened_from=since,
+        outcome=Outcome.PENDING,
+        excluded=False,
+    )
+    assert review.export_csv(flt, path) == 1
+    first, header = path.read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert first.startswith("# Filters: ")
+    for words in (
+        "Search: “Grades”",
+        "Customer: Hollybrook Trust",
+        "Priority: P1 or P2",
+        f"Opened at or after {since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        "First response pending",
+        "Without excluded",
+    ):
+        assert words in first
+    assert runnable_cells(first) == []
+    assert header == ",".join(CSV_COLUMNS)
+    review.export_csv(IncidentFilter(), path)
+    assert read_csv(path)[0][0].startswith("# Filters: No filters: every incident")
+    review.export_csv(IncidentFilter(text="x;=cmd|' /C calc'!A0"), path)
+    first = path.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert first.startswith("# Filters: Search: “x;'=cmd|' /C calc'!A0”")  # searched words too
+    assert runnable_cells(first) == []
+    review.export_csv(IncidentFilter(text='a,"b\nc'), path)  # no quoted cell swallows the header
+    assert read_csv(path)[1] == list(CSV_COLUMNS)
 
 
 # -- history --------------------------------------------------------------------------------
@@ -98,7 +187,7 @@ def test_export_neutralises_hostile_cells(
     written = review.export_csv(
         IncidentFilter(), path, progress=lambda d, t: progress.append((d, t)), batch=3
     )
-    rows = read_csv(path)
+    rows = read_csv(path)[1:]  # after the filter line
     assert written == 4 and len(rows) == 5
     assert rows[0] == list(CSV_COLUMNS)
     column = CSV_COLUMNS.index("Title")
@@ -136,7 +225,8 @@ def test_export_follows_the_filters(
     path = tmp_path / "standard.csv"
     assert review.export_csv(IncidentFilter(customer_ids=(customers.standard.id,)), path) == 1
     rows = read_csv(path)
-    assert rows[1][CSV_COLUMNS.index("Customer")] == "Hollybrook Trust"
+    assert rows[0][0].startswith("# Filters: Customer: Hollybrook Trust (outcomes as of ")
+    assert rows[2][CSV_COLUMNS.index("Customer")] == "Hollybrook Trust"
 
 
 # -- attainment -----------------------------------------------------------------------------
@@ -193,7 +283,7 @@ def test_history_judges_the_first_response_when_it_is_read(
         [row] = review.history_page(IncidentFilter())
         path = tmp_path / "history.csv"
         review.export_csv(IncidentFilter(), path)
-        csv_outcome = read_csv(path)[1][outcome_column]
+        csv_outcome = read_csv(path)[2][outcome_column]
         return row.outcome, review.history_count(missed), review.history_count(pending), csv_outcome
 
     clock.set(START + timedelta(minutes=15))  # at the deadline: a response now still meets

@@ -402,6 +402,7 @@ def test_export_csv_neutralises_hostile_cells(
         assert export is not None and not view.csv_button.isEnabled()
     assert exported.args == [str(path)]
     with path.open(encoding="utf-8-sig", newline="") as source:
+        assert source.readline().startswith("# Filters: No filters: every incident")
         table = list(csv.reader(source))
     assert table[0] == list(CSV_COLUMNS)
     assert len(table) == 1 + 304
@@ -486,6 +487,7 @@ def test_the_csv_never_calls_a_passed_deadline_pending(
     with qtbot.waitSignal(view.exported, timeout=20_000):
         view.export_csv(path)
     with path.open(encoding="utf-8-sig", newline="") as source:
+        assert source.readline().startswith("# Filters: ")
         table = list(csv.DictReader(source))
     now = review_world.clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     outcomes = Counter(row["First response"] for row in table)

@@ -112,6 +112,10 @@ class CustomerForm(QWidget):
         window_row.addWidget(self.window_combo, 1)
         window_row.addWidget(self.edit_window)
         window_row.addWidget(self.new_window)
+        # Support windows are policy data: only leads and admins create or change them.
+        self._may_edit_windows = self._context.actor.role.may_edit_policy
+        self.new_window.setVisible(self._may_edit_windows)
+        self.edit_window.setVisible(self._may_edit_windows)
         window_box = QWidget()
         window_box.setLayout(window_row)
         self.csm_name = QLineEdit()

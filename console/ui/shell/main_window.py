@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import qtawesome as qta
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QMetaMethod, QProcess, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,6 +28,7 @@ from console.qt.settings import Settings
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
+from console.ui.agents import AgentsDialog
 from console.ui.board.view import Wallboard
 from console.ui.customers.view import CustomersView
 from console.ui.escalations.view import EscalationsView
@@ -48,6 +50,9 @@ PAGES = (
 
 class MainWindow(QMainWindow):
     theme_changed = Signal(str)  # the composition root rebuilds the window in the new theme
+    # Sign out / Switch agent: the remembered agent is forgotten; the composition root asks
+    # who is here and opens the console for them (without a receiver the console restarts).
+    agent_switch_requested = Signal()
 
     def __init__(
         self,
@@ -65,6 +70,7 @@ class MainWindow(QMainWindow):
 
         self.ticker = SlaTicker(context.clock, self)  # the one scheduler of live time
         self.wallboard: Wallboard | None = None  # View → Wallboard, held while it is open
+        self.agents_dialog: AgentsDialog | None = None  # Settings → Agents, once opened
         self.queue = QueueView(context, dispatcher, self.ticker)
         self.detail = IncidentDetailView(context, dispatcher, self.ticker)
         self.banner = NotificationBanner()
@@ -168,6 +174,10 @@ class MainWindow(QMainWindow):
         self.theme_action.setChecked(self._settings.theme == "dark")
         self.quit_action = action("Quit", "mdi6.exit-to-app", QKeySequence.StandardKey.Quit)
         self.policy_action = action("Support policy…", "mdi6.file-document-edit", "Ctrl+Shift+P")
+        self.agents_action = action("Agents…", "mdi6.account-key", "Ctrl+Shift+A")
+        self.switch_agent_action = action(
+            "Sign out / Switch agent…", "mdi6.account-switch", "Ctrl+Shift+L"
+        )
 
         menu = self.menuBar()
         incident_menu = menu.addMenu("&Incident")
@@ -176,6 +186,7 @@ class MainWindow(QMainWindow):
         incident_menu.addAction(self.update_action)
         incident_menu.addAction(self.escalate_action)
         incident_menu.addSeparator()
+        incident_menu.addAction(self.switch_agent_action)
         incident_menu.addAction(self.quit_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.search_action)
@@ -183,6 +194,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.theme_action)
         self.settings_menu = menu.addMenu("&Settings")
         self.settings_menu.addAction(self.policy_action)
+        self.settings_menu.addAction(self.agents_action)
 
     def _connect_signals(self) -> None:
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -195,6 +207,8 @@ class MainWindow(QMainWindow):
         self.theme_action.toggled.connect(self._on_theme_action_toggled)
         self.quit_action.triggered.connect(self.close)
         self.policy_action.triggered.connect(self.customers.open_policy_editor)
+        self.agents_action.triggered.connect(self._on_agents_action_triggered)
+        self.switch_agent_action.triggered.connect(self._on_switch_agent_action_triggered)
         self.board_action.triggered.connect(self._on_board_action_triggered)
         self.escalations.incident_activated.connect(self.open_incident)
         self.escalations.incident_changed.connect(self.queue.refresh_incident)
@@ -289,9 +303,39 @@ class MainWindow(QMainWindow):
             apply_theme(app, name)
         self.theme_changed.emit(name)
 
+    @Slot()
+    def _on_agents_action_triggered(self) -> None:
+        """Settings → Agents: everyone may look; only an admin changes anything."""
+        if self.agents_dialog is None:
+            self.agents_dialog = AgentsDialog(self._context.agents, self._context.agent_zone, self)
+        else:
+            self.agents_dialog.reload()
+        self.agents_dialog.open()
+
+    @Slot()
+    def _on_switch_agent_action_triggered(self) -> None:
+        """Shift handover: forget who is here, then the sign-in dialog asks again."""
+        self._context.agents.sign_out()
+        signal = QMetaMethod.fromSignal(self.agent_switch_requested)
+        if self.isSignalConnected(signal):
+            self.agent_switch_requested.emit()
+            return
+        # No one rebuilds the console in this process: start it anew, then close this one.
+        arguments = [a for a in sys.orig_argv[1:] if a != "--rebuild-demo"]
+        if QProcess.startDetached(sys.executable, arguments)[0]:
+            self.close()
+
     @Slot(object)
     def _on_dispatcher_job_failed(self, error: object) -> None:
-        QMessageBox.warning(self, "Support Console", error_text(error))
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Support Console",
+            error_text(error),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # an error may quote a name as typed
+        box.exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._settings.set_value("ui/geometry", self.saveGeometry())
