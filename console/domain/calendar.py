@@ -19,13 +19,14 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from itertools import pairwise
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import holidays as holidays_lib
 
-__all__ = ["BusinessCalendar"]
+__all__ = ["BusinessCalendar", "installed_zone", "installed_zone_names", "zone_problem"]
 
 _ONE_US = timedelta(microseconds=1)
 _MINUTE = 60_000_000
@@ -316,15 +317,96 @@ def _format_hours(days: tuple[_DayRanges, ...]) -> str:
     return "; ".join(groups)
 
 
+# --- zones ---------------------------------------------------------------------------------
+
+ZONE_NAME_MAX = 255  # longer than any file name: no IANA name comes close (the longest is 32)
+_ZONE_EXAMPLE = '"America/Los_Angeles"'
+
+
+@cache
+def installed_zone_names() -> frozenset[str]:
+    """The IANA zone names this machine's tz database holds, read once.
+
+    ``localtime`` is left out: it names whatever zone this one machine is set to, so a window
+    in it would mean something else on every workstation it syncs to.
+    """
+    return frozenset(available_timezones()) - {"localtime"}
+
+
+def zone_problem(name: str) -> str | None:
+    """None for an installed IANA zone name, else what is wrong with it, in words.
+
+    Never touches the file system: a folder (``Europe``), a path, an over-long name or a tz
+    database file that is not a zone (``zone.tab``) is told apart by the name alone.
+    """
+    names = installed_zone_names()
+    if name in names:
+        return None
+    if not name.strip():
+        return f"the name is missing; use an IANA name such as {_ZONE_EXAMPLE}"
+    if name == "localtime":
+        return (
+            "that is this machine's own setting, which other workstations do not share; "
+            f"name the zone itself, such as {_ZONE_EXAMPLE}"
+        )
+    if len(name) > ZONE_NAME_MAX:
+        return (
+            f"the name is {len(name):,} characters long, and IANA names are at most "
+            f"{ZONE_NAME_MAX}; use one such as {_ZONE_EXAMPLE}"
+        )
+    inside = sorted(z for z in names if z.startswith(name.rstrip("/") + "/"))
+    if inside:
+        return (
+            "that is a region of the tz database, not a zone; name a place in it, "
+            f'such as "{inside[0]}"'
+        )
+    same = sorted(z for z in names if z.casefold() == name.casefold())
+    if same:
+        return f'zone names are case-sensitive; did you mean "{same[0]}"?'
+    return f"use an IANA name such as {_ZONE_EXAMPLE}"
+
+
+def installed_zone(name: str) -> ZoneInfo:
+    """The zone of an installed IANA name (trimmed); ValueError in words for anything else."""
+    if not isinstance(name, str):
+        raise TypeError(f"the time zone must be a name such as 'Europe/London', not {name!r}")
+    key = name.strip()
+    problem = zone_problem(key)
+    if problem is not None:
+        _fail(f"unknown time zone {_shown(key)}: {problem}")
+    try:
+        return ZoneInfo(key)
+    except (KeyError, ValueError, OSError):  # a damaged tz database file
+        _fail(f"the time zone {_shown(key)} cannot be read from this machine's tz database")
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message: cut to ``limit`` characters, unprintable ones escaped."""
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return '"' + "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in cut) + '"'
+
+
 def _parse_zone(zone: str | ZoneInfo) -> ZoneInfo:
+    """A calendar's zone: any zone this machine can load, checked without raising OSError.
+
+    New windows and policies are held to :func:`installed_zone`; a calendar also replays the
+    zone recorded in old events, so it accepts whatever ``zoneinfo`` loads that is not a
+    folder, a path or an over-long name.
+    """
     if isinstance(zone, ZoneInfo):
         return zone
     if not isinstance(zone, str):
         raise TypeError(f"the time zone must be a name such as 'Europe/London', not {zone!r}")
-    try:
-        return ZoneInfo(zone.strip())
-    except (KeyError, ValueError, OSError):
-        _fail(f'unknown time zone "{zone}": use an IANA name such as "America/Los_Angeles"')
+    key = zone.strip()
+    problem = zone_problem(key)
+    if problem is None:
+        return installed_zone(key)
+    if key and len(key) <= ZONE_NAME_MAX and key.isascii() and key.isprintable():
+        try:
+            return ZoneInfo(key)
+        except (KeyError, ValueError, OSError):
+            pass
+    _fail(f"unknown time zone {_shown(key)}: {problem}")
 
 
 def _parse_holiday(value: object) -> date:

@@ -23,6 +23,17 @@ from console.domain.events import Channel, Side
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "resources" / "policy.toml"
 
 _SPAN = re.compile(r"^(?:(?P<bd>\d+)bd)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
+_SPAN_TEXT_MAX = 40  # "90bd2160h59m" and then some: longer text is no duration
+
+# The longest target or status-update cadence a policy may set. Beyond a quarter of a year a
+# deadline means nothing to a customer, and a span of years on a window open a few hours a
+# week would put deadlines past the last year the calendar computes.
+MAX_BUSINESS_DAYS = 90
+MAX_HOURS = 2_160  # 90 days
+SPAN_BOUNDS = (
+    f"at most {MAX_BUSINESS_DAYS} business days ({MAX_BUSINESS_DAYS}bd) "
+    f"and at most {MAX_HOURS:,} hours ({MAX_HOURS}h)"
+)
 
 
 class PolicyError(ValueError):
@@ -58,7 +69,8 @@ class Span:
     @classmethod
     def parse(cls, text: str) -> Span:
         """Parse ``15m``, ``2h``, ``1h30m``, ``2bd``; raise ``ValueError`` otherwise."""
-        match = _SPAN.match(text.strip().lower()) if isinstance(text, str) else None
+        short = isinstance(text, str) and len(text) <= _SPAN_TEXT_MAX
+        match = _SPAN.match(text.strip().lower()) if short else None
         if match is None or not any(match.groups()):
             raise ValueError(f"{text!r} is not a duration like 15m, 2h or 1bd")
         bd, h, m = (int(g) if g else 0 for g in match.group("bd", "h", "m"))
@@ -78,6 +90,11 @@ class Span:
     @property
     def is_zero(self) -> bool:
         return self.business_days == 0 and self.minutes == 0
+
+    @property
+    def within_bounds(self) -> bool:
+        """Whether a policy may set this span (:data:`SPAN_BOUNDS`)."""
+        return self.business_days <= MAX_BUSINESS_DAYS and self.minutes <= MAX_HOURS * 60
 
     def resolve(self, business_day: timedelta) -> timedelta:
         """The span as a duration, given the length of one business day."""

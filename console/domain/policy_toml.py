@@ -10,12 +10,13 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_pkg
 
+from console.domain.calendar import zone_problem
 from console.domain.events import Channel, Side
 from console.domain.policy import (
+    SPAN_BOUNDS,
     Cadence,
     CadenceClock,
     ClockKind,
@@ -32,6 +33,13 @@ from console.domain.policy import (
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _ID = _BARE_KEY
+
+POLICY_MAX_BYTES = 1024 * 1024  # the default policy is 4 KiB
+POLICY_MAX_DEPTH = 16  # arrays and inline tables inside each other; the default needs 2
+STALE_DAYS_MAX = 3650  # ten years, as the policy editor offers
+HOURS_MAX = 500  # a window's hours text; a week of several ranges a day takes under 300
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
 
 _HEADER = """\
 # Support policy (DESIGN §2). A lead edits this in the app; every saved version is kept.
@@ -146,12 +154,77 @@ def _quote(value: str) -> str:
 
 
 def parse_policy(text: str) -> Policy:
-    """Parse and validate policy TOML; raise ``PolicyError`` naming the bad key and value."""
+    """Parse and validate policy TOML; raise ``PolicyError`` naming the bad key and value.
+
+    The text is bounded before it is parsed: at most :data:`POLICY_MAX_BYTES` of UTF-8 and
+    :data:`POLICY_MAX_DEPTH` levels of nesting (the parser recurses per level), and no lone
+    surrogate, which no database or file can hold.
+    """
+    if not isinstance(text, str):
+        raise PolicyError(f"policy: the policy must be text, not {type(text).__name__}")
+    broken = _SURROGATE.search(text)
+    if broken:
+        line = text.count("\n", 0, broken.start()) + 1
+        raise PolicyError(
+            f"policy: line {line} contains a broken character (U+{ord(broken.group()):04X}, "
+            "half of a character pair) that cannot be saved"
+        )
+    size = len(text.encode("utf-8"))
+    if size > POLICY_MAX_BYTES:
+        raise PolicyError(
+            f"policy: the text is {size:,} bytes; a policy is at most {POLICY_MAX_BYTES:,} "
+            f"bytes ({POLICY_MAX_BYTES // (1024 * 1024)} MiB)"
+        )
+    _check_nesting(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"policy is not valid TOML: {exc}") from exc
+    except RecursionError:  # _check_nesting keeps well inside the limit; never a traceback
+        raise PolicyError(
+            f"policy: values are nested too deeply (at most {POLICY_MAX_DEPTH} levels)"
+        ) from None
     return _Loader().policy(data)
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse arrays and inline tables nested more than :data:`POLICY_MAX_DEPTH` deep.
+
+    A scan of the TOML lexical structure: brackets and braces count outside strings (basic,
+    literal and their multi-line forms) and comments. Table headers (``[a]``, ``[[a]]``) close
+    on their own line, so they add at most two levels for an instant.
+    """
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "[{":
+            depth += 1
+            if depth > POLICY_MAX_DEPTH:
+                raise PolicyError(
+                    f"policy: line {line} nests arrays or tables more than "
+                    f"{POLICY_MAX_DEPTH} levels deep"
+                )
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        elif ch == "\n":
+            line += 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                if ch == '"' and text[j] == "\\":
+                    j += 1  # an escape: the next character cannot close the string
+                elif text[j] == "\n" and len(quote) == 1:
+                    break  # TOML ends a one-line string here (the parser reports it)
+                j += 1
+            line += text.count("\n", i, j)
+            i = j + len(quote)
+            continue
+        i += 1
 
 
 _TOP_KEYS = (
@@ -191,6 +264,12 @@ class _Loader:
         stale = support_list["stale_after_days"]
         if isinstance(stale, bool) or not isinstance(stale, int) or stale <= 0:
             raise _err("support_list.stale_after_days", stale, "is not a positive whole number")
+        if stale > STALE_DAYS_MAX:
+            raise _err(
+                "support_list.stale_after_days",
+                stale,
+                f"is too long: at most {STALE_DAYS_MAX} days (ten years)",
+            )
         return Policy(
             name=name,
             priorities=priorities,
@@ -236,10 +315,9 @@ class _Loader:
             entry = _table(raw, path)
             _keys(entry, path, allowed, required=("name", "zone", "hours"))
             zone = _string(entry["zone"], f"{path}.zone")
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise _err(f"{path}.zone", zone, "is not a known IANA time zone") from exc
+            problem = zone_problem(zone)
+            if problem is not None:
+                raise _err(f"{path}.zone", zone, f"is not a known IANA time zone: {problem}")
             raw_days = entry.get("holidays", [])
             if not isinstance(raw_days, list):
                 raise _err(f"{path}.holidays", raw_days, "is not a list of dates")
@@ -252,11 +330,16 @@ class _Loader:
                 raise _err(f"{path}.holiday_subdivision", subdiv, "needs a holiday_country")
             if country:
                 _check_country(country, subdiv, path)
+            hours = _string(entry["hours"], f"{path}.hours")
+            if len(hours) > HOURS_MAX:
+                raise _err(
+                    f"{path}.hours", hours, f"is {len(hours):,} characters; at most {HOURS_MAX} fit"
+                )
             spec = WindowSpec(
                 id=wid,
                 name=_string(entry["name"], f"{path}.name"),
                 zone=zone,
-                hours=_string(entry["hours"], f"{path}.hours"),
+                hours=hours,
                 holidays=tuple(sorted(set(days))),
                 holiday_country=country,
                 holiday_subdivision=subdiv,
@@ -393,12 +476,21 @@ class _Loader:
 # -- validation helpers ----------------------------------------------------------------------
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, limit: int = 80) -> str:
+    """A value as TOML would write it, cut short: a message never repeats a huge value."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)
+        shown = _quote(value)
+    elif isinstance(value, bool):
+        shown = "true" if value else "false"
+    elif isinstance(value, int | float):
+        shown = repr(value)
+    elif isinstance(value, dict):
+        shown = "a table"
+    elif isinstance(value, list):
+        shown = f"a list of {len(value)}"
+    else:
+        shown = str(value)
+    return shown if len(shown) <= limit else shown[: limit - 2] + "…" + shown[-1:]
 
 
 def _err(path: str, value: Any, problem: str) -> PolicyError:
@@ -429,6 +521,11 @@ def _string(value: Any, path: str, allow_empty: bool = False) -> str:
         raise _err(path, value, "is not a string")
     if not allow_empty and not value.strip():
         raise _err(path, value, "is empty")
+    control = _CONTROL.search(value)
+    if control:
+        raise _err(
+            path, value, f"contains a control character (U+{ord(control.group()):04X}): remove it"
+        )
     return value
 
 
@@ -458,6 +555,8 @@ def _span(value: Any, path: str, allow_zero: bool = False, hint: str = "") -> Sp
         raise _err(path, value, f"is not a duration like 15m, 2h or 1bd{hint}") from None
     if span.is_zero and not allow_zero:
         raise _err(path, value, "must be longer than zero")
+    if not span.within_bounds:
+        raise _err(path, value, f"is too long: durations are {SPAN_BOUNDS}")
     return span
 
 

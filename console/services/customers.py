@@ -138,7 +138,8 @@ class CustomerService:
         plan_id = errors.check(
             "plan", lambda: v.plan(draft.plan, [plan.id for plan in policy.plans])
         )
-        window = tx.windows.get(draft.window_id) if draft.window_id else None
+        window_id = errors.check("window_id", lambda: v.record_id(draft.window_id, what="window"))
+        window = tx.windows.get(window_id) if window_id else None
         if window is None:
             errors.add(
                 "window_id",
@@ -421,6 +422,9 @@ class CustomerService:
 
     @staticmethod
     def _customer(tx: Transaction, customer_id: str) -> Customer:
+        customer_id = ValidationError.wrap(
+            "customer", lambda: v.record_id(customer_id, what="customer")
+        )
         customer = tx.customers.get(customer_id)
         if customer is None:
             raise ValidationError.single("customer", "This customer no longer exists.")

@@ -249,7 +249,7 @@ class IncidentService:
             return Channel(value)
         except ValueError:
             known = ", ".join(c.value for c in Channel)
-            errors.add("channel", f'"{value}" is not a channel (one of: {known}).')
+            errors.add("channel", f"{v.shown(str(value))} is not a channel (one of: {known}).")
             return None
 
     @staticmethod
@@ -388,7 +388,10 @@ class IncidentService:
         """A RESPONDED draft from what the agent sent (None if ``errors`` got a message)."""
         body = errors.check(key, lambda: v.text(text, what=what))
         how = self._channel(channel, errors)
-        to = recipient.strip() or self._default_recipient(ctx)
+        to = errors.check(
+            "recipient", lambda: v.plain(recipient, what="recipient", max_len=v.EMAIL_MAX)
+        )
+        to = (to or "").strip() or self._default_recipient(ctx)
         if body is None or how is None:
             return None
         return (EventKind.RESPONDED, {"text": body, "channel": how.value, "recipient": to})
@@ -724,6 +727,9 @@ class IncidentService:
             return summary
 
     def _load(self, tx: Transaction, incident_id: str, *, now: datetime, clamp: bool) -> _Context:
+        incident_id = ValidationError.wrap(
+            INCIDENT, lambda: v.record_id(incident_id, what="incident")
+        )
         events = tx.incidents.events(incident_id)
         opened = opened_event(events)
         stored = tx.incidents.summary(incident_id)

@@ -3,6 +3,10 @@
 A form collects every problem with :class:`Errors` and raises one :class:`ValidationError`
 with a message per field, so the screen can mark all of them at once and nothing is saved
 until everything is valid.
+
+Every text input goes through :func:`plain` first: a lone surrogate, a control character or an
+absurd length is refused in words naming the field, before SQLite (which cannot encode a lone
+surrogate) or a message repeating the value ever sees it.
 """
 
 from __future__ import annotations
@@ -10,24 +14,28 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache, partial
 from importlib import resources
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 import email_validator
 import holidays
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
-from console.domain.calendar import BusinessCalendar
+from console.domain.calendar import BusinessCalendar, installed_zone, zone_problem
 
 T = TypeVar("T")
 
 NAME_MAX = 200
 TEXT_MAX = 20_000
 FILENAME_MAX = 255
+EMAIL_MAX = 254  # RFC 5321: an address never fits more
+PHONE_MAX = 250  # the longest input phonenumbers parses
+ID_MAX = 64  # a UUID is 36 characters
+HOURS_MAX = 500  # a week of several ranges a day takes under 300
 ATTACHMENT_LIMIT = 25 * 1024 * 1024  # 25 MiB
 
 
@@ -97,12 +105,71 @@ def _sentence(message: str) -> str:
     return message if message.endswith(".") else message + "."
 
 
+def shown(value: str, limit: int = 60) -> str:
+    """``value`` quoted for a message: cut to ``limit`` characters, unprintable ones escaped."""
+    cut = value if len(value) <= limit else value[: limit - 1] + "…"
+    return '"' + "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in cut) + '"'
+
+
 # --- text ---------------------------------------------------------------------------------
+
+# Control characters other than tab, line feed and carriage return: C0, DEL and C1.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def plain(value: object, *, what: str, max_len: int | None = None) -> str:
+    """``value`` as text a person may type: the one check every text input goes through first.
+
+    Refused, with a message naming ``what``: anything that is not text; a lone surrogate
+    (half a character, left by a broken paste or client, which no database, file or network
+    can encode); a control character other than tab and line breaks; and, with ``max_len``,
+    more than that many characters once trimmed. None is the empty text.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"The {what} must be text.")
+    bad = _SURROGATE.search(value)
+    if bad:
+        raise ValueError(
+            f"The {what} contains a broken character (U+{ord(bad.group()):04X}, half of a "
+            "character pair) that cannot be saved: retype that part."
+        )
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(
+            f"The {what} contains a control character (U+{ord(bad.group()):04X}) that cannot "
+            "be shown: remove it."
+        )
+    if max_len is not None:
+        length = len(value.strip())
+        if length > max_len:
+            raise ValueError(f"The {what} is {length:,} characters long; at most {max_len:,} fit.")
+    return value
+
+
+def record_id(value: object, *, what: str) -> str:
+    """The id of a record as a screen or a sync peer hands it over, fit to be looked up.
+
+    Ids are UUIDs; anything that is not short plain text names no record, and is said so
+    before it reaches the database (which cannot even encode a lone surrogate).
+    """
+    if value is None or value == "":
+        return ""
+    if (
+        not isinstance(value, str)
+        or len(value) > ID_MAX
+        or _SURROGATE.search(value)
+        or _CONTROL.search(value)
+    ):
+        raise ValueError(f"There is no such {what}: choose one from the list.")
+    return value
 
 
 def name(value: str, *, what: str = "name", max_len: int = NAME_MAX) -> str:
     """A required one-line name, trimmed."""
-    text = " ".join((value or "").split())
+    text = " ".join(plain(value, what=what).split())
     if not text:
         raise ValueError(f"The {what} is required.")
     if len(text) > max_len:
@@ -116,7 +183,7 @@ def optional_name(value: str, *, what: str = "name", max_len: int = NAME_MAX) ->
 
 def text(value: str, *, what: str = "text", required: bool = True, max_len: int = TEXT_MAX) -> str:
     """Free text (several lines allowed), trimmed at both ends."""
-    body = (value or "").strip()
+    body = plain(value, what=what).strip()
     if not body:
         if required:
             raise ValueError(f"The {what} is required.")
@@ -131,7 +198,7 @@ def text(value: str, *, what: str = "text", required: bool = True, max_len: int 
 
 def email(value: str) -> str:
     """One email address in its normalised form (domain lower-cased, Unicode normalised)."""
-    address = (value or "").strip()
+    address = plain(value, what="email address", max_len=EMAIL_MAX).strip()
     if not address:
         raise ValueError("An email address is required.")
     try:
@@ -144,7 +211,7 @@ def email(value: str) -> str:
 
 
 def optional_email(value: str) -> str:
-    return email(value) if (value or "").strip() else ""
+    return email(value) if plain(value, what="email address").strip() else ""
 
 
 _PARSE_REASONS = {
@@ -189,7 +256,7 @@ def _country_name(region: str) -> str:
 
 def phone(value: str, region: str | None = None) -> str:
     """One phone number in E.164 (``+14155550100``); ``region`` is the default country."""
-    raw = (value or "").strip()
+    raw = plain(value, what="phone number", max_len=PHONE_MAX).strip()
     if not raw:
         raise ValueError("A phone number is required.")
     try:
@@ -218,7 +285,7 @@ def phone(value: str, region: str | None = None) -> str:
 
 
 def optional_phone(value: str, region: str | None = None) -> str:
-    return phone(value, region) if (value or "").strip() else ""
+    return phone(value, region) if plain(value, what="phone number").strip() else ""
 
 
 def emails(values: Iterable[str], errors: Errors, field: str = "emails") -> tuple[str, ...]:
@@ -237,13 +304,13 @@ def _each(
 ) -> tuple[str, ...]:
     kept: list[str] = []
     for index, value in enumerate(values):
-        if not (value or "").strip():
+        if value is None or (isinstance(value, str) and not value.strip()):
             continue
         result = errors.check(f"{field}[{index}]", partial(validate, value))
         if result is None:
             continue
         if result.casefold() in (k.casefold() for k in kept):
-            errors.add(f"{field}[{index}]", f'"{value.strip()}" is listed twice.')
+            errors.add(f"{field}[{index}]", f"{shown(value.strip())} is listed twice.")
             continue
         kept.append(result)
     return tuple(kept)
@@ -267,12 +334,12 @@ def region_for_zone(zone_name: str) -> str | None:
 
 
 def choice(value: str, allowed: Collection[str], *, what: str) -> str:
-    key = (value or "").strip()
+    key = plain(value, what=what).strip()
     if not key:
         raise ValueError(f"The {what} is required.")
     if key not in allowed:
         options = ", ".join(sorted(allowed)) or "none defined"
-        raise ValueError(f'"{key}" is not a known {what} (one of: {options}).')
+        raise ValueError(f"{shown(key)} is not a known {what} (one of: {options}).")
     return key
 
 
@@ -281,33 +348,24 @@ def plan(value: str, plans: Collection[str]) -> str:
 
 
 def priority(value: str, priorities: Collection[str]) -> str:
-    return choice((value or "").strip().upper(), priorities, what="priority")
+    return choice(plain(value, what="priority").strip().upper(), priorities, what="priority")
 
 
 def zone(value: str) -> str:
-    """An IANA zone name that this machine's tz database knows."""
-    zone_name = (value or "").strip()
+    """An IANA zone name that this machine's tz database holds (never a folder or a path)."""
+    zone_name = plain(value, what="time zone").strip()
     if not zone_name:
         raise ValueError("The time zone is required.")
-    if zone_name not in _zone_names():
-        try:
-            ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f'"{zone_name}" is not a known time zone: use an IANA name such as'
-                ' "Europe/London" or "America/Los_Angeles".'
-            ) from exc
+    problem = zone_problem(zone_name)
+    if problem is not None:
+        raise ValueError(f"{shown(zone_name)} is not a known time zone: {problem}.")
+    installed_zone(zone_name)  # the name is right: a damaged tz database file says so here
     return zone_name
-
-
-@cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 def window_hours(hours: str, zone_name: str) -> str:
     """Hours in the calendar grammar; the calendar's own message explains a mistake."""
-    spec = (hours or "").strip()
+    spec = plain(hours, what="hours", max_len=HOURS_MAX).strip()
     if not spec:
         raise ValueError('The hours are required, for example "Mon-Fri 09:00-17:30".')
     BusinessCalendar.parse(spec, zone_name)
@@ -316,20 +374,20 @@ def window_hours(hours: str, zone_name: str) -> str:
 
 def holiday_country(country: str, subdivision: str = "") -> tuple[str, str]:
     """A country (and optional subdivision) the ``holidays`` package knows, upper-cased."""
-    code = (country or "").strip().upper()
-    sub = (subdivision or "").strip()
+    code = plain(country, what="holiday country").strip().upper()
+    sub = plain(subdivision, what="holiday subdivision").strip()
     if not code:
         if sub:
             raise ValueError("A subdivision needs a country.")
         return "", ""
     supported = holidays.list_supported_countries()
     if code not in supported:
-        raise ValueError(f'"{code}" is not a country with known public holidays.')
+        raise ValueError(f"{shown(code)} is not a country with known public holidays.")
     if sub:
         subdivisions = {str(s).upper(): str(s) for s in supported[code]}
         if sub.upper() not in subdivisions:
             listed = ", ".join(str(s) for s in supported[code]) or "none"
-            raise ValueError(f'"{sub}" is not a subdivision of {code} (known: {listed}).')
+            raise ValueError(f"{shown(sub)} is not a subdivision of {code} (known: {listed}).")
         sub = subdivisions[sub.upper()]
     return code, sub
 
@@ -342,31 +400,48 @@ def holiday_dates(
         if isinstance(value, date):
             kept.add(value)
             continue
-        text_value = (value or "").strip()
-        if not text_value:
+        key = f"{field}[{index}]"
+        text_value = errors.check(key, partial(plain, value, what="holiday date"))
+        if not text_value or not text_value.strip():
             continue
         try:
-            kept.add(date.fromisoformat(text_value))
+            kept.add(date.fromisoformat(text_value.strip()))
         except ValueError:
-            errors.add(f"{field}[{index}]", f'"{text_value}" is not a date (use YYYY-MM-DD).')
+            errors.add(key, f"{shown(text_value.strip())} is not a date (use YYYY-MM-DD).")
     return tuple(sorted(kept))
 
 
 # --- incident reports and attachments -------------------------------------------------------
 
 
+# The earliest start of an incident: before it, an instant may not even be shown in every zone
+# (0001-01-01 in Tokyo is in year 0 in UTC, which datetime cannot hold).
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def aware_instant(
-    value: datetime | None, *, what: str, not_after: datetime | None = None
+    value: datetime | None,
+    *,
+    what: str,
+    not_after: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> datetime | None:
-    """An aware datetime, not later than ``not_after``; None when not given."""
+    """An aware datetime within ``not_before`` .. ``not_after``; None when not given."""
     if value is None:
         return None
     if not isinstance(value, datetime):
         raise ValueError(f"The {what} must be a date and time.")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"The {what} needs a time zone.")
-    if not_after is not None and value > not_after:
-        raise ValueError(f"The {what} ({value.isoformat(timespec='minutes')}) is in the future.")
+    shown = value.isoformat(timespec="minutes")
+    # the year first: comparing an instant at the edge of datetime's range may overflow
+    if not_before is not None and (value.year < not_before.year or value < not_before):
+        raise ValueError(
+            f"The {what} ({shown}) is before {not_before.day} {not_before:%B %Y}: give the "
+            "date it happened."
+        )
+    if not_after is not None and (value.year > not_after.year + 1 or value > not_after):
+        raise ValueError(f"The {what} ({shown}) is in the future.")
     return value
 
 
@@ -394,7 +469,13 @@ def report_fields(raw: Mapping[str, Any], errors: Errors, *, now: datetime) -> d
     if raw.get("started_at") is not None:
         started = errors.check(
             "started_at",
-            partial(aware_instant, raw["started_at"], what="start of the incident", not_after=now),
+            partial(
+                aware_instant,
+                raw["started_at"],
+                what="start of the incident",
+                not_after=now,
+                not_before=EARLIEST_START,
+            ),
         )
         if started is not None:
             out["started_at"] = started.isoformat()

@@ -11,7 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.domain.calendar import BusinessCalendar
+from console.domain.calendar import (
+    ZONE_NAME_MAX,
+    BusinessCalendar,
+    installed_zone,
+    installed_zone_names,
+    zone_problem,
+)
 from tests.domain.calendar_reference import (
     ReferenceCalendar,
     Schedule,
@@ -557,6 +563,63 @@ def test_bad_opening_hours_say_what_is_wrong_and_where(hours, message):
 def test_unknown_zone_is_named():
     with pytest.raises(ValueError, match=re.escape('unknown time zone "Mars/Base"')):
         BusinessCalendar.parse(WINDOW, "Mars/Base")
+
+
+# -- zone names that are not zones (issue #12): words, never OSError -----------------------------
+
+NOT_ZONES = [
+    (
+        "Europe",
+        'that is a region of the tz database, not a zone; name a place in it, such as "Europe/',
+    ),
+    ("America/Argentina", 'such as "America/Argentina/'),
+    ("Europe/", "that is a region of the tz database"),
+    (
+        "a" * (ZONE_NAME_MAX + 1),
+        f"the name is 256 characters long, and IANA names are at most {ZONE_NAME_MAX}",
+    ),
+    ("Europe/" + "x" * 4096, "IANA names are at most 255"),
+    ("../../etc/passwd", "use an IANA name"),
+    ("/etc/localtime", "use an IANA name"),
+    ("Europe/../Europe/London", "use an IANA name"),
+    ("Europe/London\x00", "use an IANA name"),
+    ("\ud800", "use an IANA name"),
+    ("zone.tab", "use an IANA name"),
+    ("tzdata.zi", "use an IANA name"),
+    ("posixrules", "use an IANA name"),
+    ("localtime", "this machine's own setting"),
+    ("europe/london", 'zone names are case-sensitive; did you mean "Europe/London"?'),
+]
+
+
+@pytest.mark.parametrize(("name", "problem"), NOT_ZONES)
+def test_a_name_that_is_not_an_installed_zone_is_refused_in_words(name, problem):
+    """Folders, paths, over-long names and tz files raised OSError or ValueError from zoneinfo."""
+    assert problem in (zone_problem(name) or "")
+    with pytest.raises(ValueError, match=r"^unknown time zone ") as caught:
+        installed_zone(name)
+    message = str(caught.value)
+    assert problem in message
+    assert len(message) < 300  # the name is cut short, never repeated whole
+    message.encode("utf-8")  # and never a broken character
+
+
+@pytest.mark.parametrize(
+    "name", ["Europe", "a" * 300, "Europe/" + "x" * 300, "../../etc/passwd", "Europe/London\x00"]
+)
+def test_a_calendar_in_a_folder_or_a_path_is_a_value_error(name):
+    with pytest.raises(ValueError, match="unknown time zone"):
+        BusinessCalendar.parse(WINDOW, name)
+
+
+def test_every_installed_zone_is_accepted_and_a_calendar_can_use_it():
+    names = installed_zone_names()
+    assert {"America/Los_Angeles", "Etc/GMT", "Australia/Sydney", "UTC"} <= names
+    assert "localtime" not in names
+    for name in sorted(names):
+        assert zone_problem(name) is None
+        assert installed_zone(f" {name} ").key == name  # trimmed, as typed
+    assert BusinessCalendar.parse(WINDOW, " Europe/London ").zone_name == "Europe/London"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from console.domain.calendar import BusinessCalendar
 from console.domain.events import Channel, Side
 from console.domain.policy import (
     DEFAULT_POLICY_PATH,
+    SPAN_BOUNDS,
     CadenceClock,
     ClockKind,
     Policy,
@@ -18,6 +20,7 @@ from console.domain.policy import (
     load_default_policy,
     load_policy,
 )
+from console.domain.policy_toml import POLICY_MAX_BYTES, POLICY_MAX_DEPTH
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -312,3 +315,174 @@ def test_unknown_plan_or_priority_lookups(policy: Policy) -> None:
         policy.target("gold", "P1")
     with pytest.raises(KeyError, match="P7"):
         policy.target("premium", "P7")
+
+
+# -- bounds (issue #12): no target, cadence or text a policy cannot live with --------------------
+
+TARGET = 'P1 = { target = "15m", clock = "24x7" }'
+BUSINESS_TARGET = 'P3 = { target = "1bd", clock = "business", assumed = true }'
+CADENCE = 'P1 = { every = "1h", clock = "target", assumed = true }'
+BUSINESS_CADENCE = 'P3 = { every = "1bd", clock = "business", assumed = true }'
+
+
+def _target(text: str, span: str, line: str = TARGET) -> str:
+    old = line.split('"')[1]
+    return _edit(text, line, line.replace(f'"{old}"', f'"{span}"'))
+
+
+def test_a_target_of_two_thousand_years_is_refused_with_the_bound(text: str) -> None:
+    """The policy took 17673992h, after which no incident could be opened on that plan."""
+    with pytest.raises(PolicyError) as caught:
+        load_policy(_target(text, "17673992h"))
+    assert str(caught.value) == (
+        'plans.premium.targets.P1.target: "17673992h" is too long: durations are at most '
+        "90 business days (90bd) and at most 2,160 hours (2160h)"
+    )
+    assert SPAN_BOUNDS in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("span", "line", "accepted"),
+    [
+        ("2160h", TARGET, True),
+        ("2159h60m", TARGET, True),
+        ("2160h1m", TARGET, False),
+        ("2161h", TARGET, False),
+        ("90bd", BUSINESS_TARGET, True),
+        ("90bd2160h", BUSINESS_TARGET, True),
+        ("91bd", BUSINESS_TARGET, False),
+        ("2160h", CADENCE, True),
+        ("2160h1m", CADENCE, False),
+        ("90bd", BUSINESS_CADENCE, True),
+        ("91bd", BUSINESS_CADENCE, False),
+    ],
+)
+def test_targets_and_cadences_are_bounded_exactly_at_the_limit(
+    text: str, span: str, line: str, accepted: bool
+) -> None:
+    edited = _target(text, span, line)
+    if accepted:
+        load_policy(edited)
+    else:
+        with pytest.raises(PolicyError, match=re.escape(f'"{span}" is too long: durations are')):
+            load_policy(edited)
+
+
+def test_an_absurd_number_is_no_duration_and_no_traceback(text: str) -> None:
+    for span in ("9" * 5000 + "h", "99999999999999999999999999999999999999bd"):
+        with pytest.raises(PolicyError, match=r"is not a duration|is too long"):
+            load_policy(_target(text, span))
+
+
+def test_the_at_risk_minimum_and_stale_days_are_bounded(text: str) -> None:
+    with pytest.raises(PolicyError, match=re.escape('at_risk.minimum: "2161h" is too long')):
+        load_policy(_edit(text, 'minimum = "15m"', 'minimum = "2161h"'))
+    ten_years = load_policy(_edit(text, "stale_after_days = 90", "stale_after_days = 3650"))
+    assert ten_years.support_list_stale_days == 3650
+    with pytest.raises(PolicyError) as caught:
+        load_policy(_edit(text, "stale_after_days = 90", f"stale_after_days = {10**30}"))
+    message = str(caught.value)
+    assert message.startswith("support_list.stale_after_days: ")
+    assert message.endswith("is too long: at most 3650 days (ten years)")
+    with pytest.raises(PolicyError, match="3651 is too long"):
+        load_policy(_edit(text, "stale_after_days = 90", "stale_after_days = 3651"))
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "[" * 100_000 + "]" * 100_000,  # RecursionError from tomllib before
+        "[" * (POLICY_MAX_DEPTH + 1) + "]" * (POLICY_MAX_DEPTH + 1),
+        "{ a = " * 2_000 + "1" + " }" * 2_000,
+    ],
+)
+def test_deeply_nested_toml_is_a_policy_error_not_a_recursion_error(text: str, nested: str) -> None:
+    edited = _edit(text, "[exclusions]\n", f"[exclusions]\nx = {nested}\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(edited)
+    line = edited[: edited.index("x = ")].count("\n") + 1
+    assert str(caught.value) == (
+        f"policy: line {line} nests arrays or tables more than {POLICY_MAX_DEPTH} levels deep"
+    )
+
+
+def test_brackets_in_strings_and_comments_are_not_nesting(text: str) -> None:
+    deep = "[" * 100 + "{" * 100
+    edited = _edit(text, 'label = "Critical"', f'label = "Critical {deep}" # {deep}')
+    edited = _edit(edited, 'label = "Major"', f"label = '''Major\n{deep}\"\"\"'''")
+    edited = _edit(edited, 'label = "Minor"', f'label = """Minor \\" {deep}\n"""')
+    policy = load_policy(edited)
+    assert policy.priority("P1").label == f"Critical {deep}"
+    assert policy.priority("P2").label == f'Major\n{deep}"""'
+    nested = "[" * POLICY_MAX_DEPTH + "]" * POLICY_MAX_DEPTH  # at the bound: only "unknown key"
+    with pytest.raises(PolicyError, match=re.escape("exclusions.x: a list of 1 is not a string")):
+        load_policy(_edit(text, "[exclusions]\n", f"[exclusions]\nx = {nested}\n"))
+
+
+def test_a_policy_is_at_most_one_mebibyte(text: str) -> None:
+    room = POLICY_MAX_BYTES - len(text.encode("utf-8")) - 3  # "# " and the line end
+    padded = text + "# " + "é" * (room // 2) + "x" * (room % 2) + "\n"
+    assert len(padded.encode("utf-8")) == POLICY_MAX_BYTES
+    load_policy(padded)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(padded + "\n")
+    assert str(caught.value) == (
+        "policy: the text is 1,048,577 bytes; a policy is at most 1,048,576 bytes (1 MiB)"
+    )
+
+
+def test_a_lone_surrogate_is_refused_with_its_line(text: str) -> None:
+    edited = _edit(text, 'label = "Critical"', 'label = "Crit\ud800ical"')
+    line = edited[: edited.index("Crit\ud800")].count("\n") + 1
+    with pytest.raises(PolicyError) as caught:
+        load_policy(edited)
+    message = str(caught.value)
+    assert message == (
+        f"policy: line {line} contains a broken character (U+D800, half of a character pair) "
+        "that cannot be saved"
+    )
+
+
+def test_control_characters_in_policy_text_are_refused_by_key(text: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(_edit(text, 'label = "Critical"', 'label = "Crit\\u001bical"'))
+    assert str(caught.value) == (
+        'priorities.P1.label: "Crit\\u001bical" contains a control character (U+001B): remove it'
+    )
+    tabbed = load_policy(_edit(text, 'label = "Critical"', 'label = "Crit\\tical"'))
+    assert tabbed.priority("P1").label == "Crit\tical"
+
+
+@pytest.mark.parametrize(
+    ("zone", "problem"),
+    [
+        (
+            "Europe",
+            'that is a region of the tz database, not a zone; name a place in it, such as "Europe/',
+        ),
+        ("x" * 300, "the name is 300 characters long, and IANA names are at most 255"),
+        ("../../etc/passwd", "use an IANA name"),
+        ("zone.tab", "use an IANA name"),
+    ],
+)
+def test_a_window_zone_that_is_a_folder_or_too_long_is_named(
+    text: str, zone: str, problem: str
+) -> None:
+    """ "Europe" raised IsADirectoryError and 300 characters OSError from the policy loader."""
+    with pytest.raises(PolicyError) as caught:
+        load_policy(_edit(text, 'zone = "America/Los_Angeles"', f'zone = "{zone}"'))
+    message = str(caught.value)
+    assert message.startswith("windows.pacific.zone: ")
+    assert f"is not a known IANA time zone: {problem}" in message
+    assert len(message) < 300
+
+
+def test_a_message_never_repeats_a_huge_value(text: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(
+            _edit(text, 'priority_set_by = "vendor"', f'priority_set_by = "{"v" * 100_000}"')
+        )
+    message = str(caught.value)
+    assert message.startswith('plans.standard.priority_set_by: "vvvv')
+    assert message.endswith('…" is not "vendor" or "customer"')
+    assert len(message) < 200

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
-from console.domain.policy import ClockKind, Span
+from console.domain.policy import SPAN_BOUNDS, ClockKind, Span
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
+from console.ui.customers.window_dialog import WindowEditorDialog
 from console.ui.policy.editor import PolicyEditorDialog
 from console.ui.policy.fields import field_key_for
 from tests.ui.customers_fixtures import CustomersWorld, customers_world
@@ -237,3 +238,97 @@ def test_escalation_contacts_are_added_ordered_and_deleted_per_level(
     assert [c.name for c in service.escalation_contacts(1)] == ["Dana Whitfield"]
     assert [v.version for v in service.versions()] == [1]  # contacts make no new version
     del check
+
+
+# -- bounds and zones (issue #12): the editors say what is allowed, and never raise -----------
+
+
+def test_a_target_beyond_the_bound_is_refused_under_its_field_with_the_bound(
+    qtbot, lead_editor: PolicyEditorDialog, customers_world: CustomersWorld
+) -> None:
+    """17673992h was saved, and after it no incident could be opened on that plan."""
+    dialog = lead_editor
+    fields = dialog.fields
+    hints = [label.text() for label in fields.targets_page.findChildren(QLabel)]
+    assert any(SPAN_BOUNDS in hint for hint in hints)  # the editor says the bound up front
+    assert any(SPAN_BOUNDS in label.text() for label in fields.cadences_page.findChildren(QLabel))
+
+    fields.targets[("premium", "P1")].span.setText("17673992h")
+    fields.cadence_spans["P1"].setText("2161h")
+    dialog.save()
+
+    assert dialog.errors.message("target.premium.P1") == (
+        '"17673992h" is too long: targets are at most 90 business days (90bd) and at most '
+        "2,160 hours (2160h)."
+    )
+    assert dialog.errors.message("cadence.P1") == (
+        '"2161h" is too long: update cadences are at most 90 business days (90bd) and at '
+        "most 2,160 hours (2160h)."
+    )
+    service = customers_world.context(customers_world.lead).policy
+    assert [v.version for v in service.versions()] == [1]
+
+    fields.targets[("premium", "P1")].span.setText("2160h")  # exactly the bound: saved
+    fields.cadence_spans["P1"].setText("2160h")
+    with qtbot.waitSignal(dialog.policy_saved):
+        dialog.save()
+    with qtbot.waitSignal(dialog.loaded):
+        pass
+    assert service.current()[1].target("premium", "P1").span == Span(minutes=2160 * 60)
+
+
+@pytest.fixture
+def window_editor(
+    qtbot, customers_world: CustomersWorld, dispatcher: Dispatcher
+) -> Iterator[WindowEditorDialog]:
+    """Support windows are policy data: a lead edits them in this dialog."""
+    dialog = WindowEditorDialog(customers_world.context(customers_world.lead), dispatcher)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    yield dialog
+    qtbot.waitUntil(lambda: not dispatcher.busy)
+
+
+@pytest.mark.qt_log_ignore(  # the zone completer's popup, offscreen
+    "This plugin does not support propagateSizeHints",
+    "This plugin does not support raise",
+    "This plugin does not support grabbing the keyboard",
+)
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("Europe", "that is a region of the tz database, not a zone"),
+        ("a" * 300, "the name is 300 characters long, and IANA names are at most 255"),
+        ("../../etc/passwd", "use an IANA name"),
+        ("zone.tab", "use an IANA name"),
+    ],
+)
+def test_typing_a_folder_or_an_overlong_zone_names_the_zone_field(
+    qtbot, window_editor: WindowEditorDialog, customers_world: CustomersWorld, typed, problem
+) -> None:
+    """Each keystroke raised OSError in a Qt slot (19 of them for a folder name)."""
+    dialog = window_editor
+    line = dialog.zone.lineEdit()
+    assert line is not None
+    line.clear()
+    qtbot.keyClicks(line, typed)
+    qtbot.keyClicks(dialog.hours, " ")  # the hours are re-checked against the zone typed
+
+    assert dialog.zone_message.isVisible()
+    message = dialog.zone_message.text()
+    assert "is not a known time zone: " + problem in message
+    assert len(message) < 300
+    assert not dialog.hours_message.isVisible()  # the hours are fine; the zone is not
+    assert dialog.preview_state.text() == "Correct the time zone to see when this window opens."
+
+    before = len(customers_world.service().windows())
+    dialog.name.setText("Hostile zone")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy)
+    assert "is not a known time zone: " + problem in dialog.errors.message("zone")
+    assert len(customers_world.service().windows()) == before
+
+    line.clear()
+    qtbot.keyClicks(line, "Europe/London")
+    assert not dialog.zone_message.isVisible()
+    assert dialog.preview_state.text().startswith(("Open", "Closed"))

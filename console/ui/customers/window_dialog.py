@@ -1,8 +1,9 @@
 """Create or edit a support window: hours in the calendar grammar, zone, holidays, preview.
 
-The hours are checked as they are typed (the calendar's own message says what is wrong and
-where) and the preview shows when this calendar next opens and closes, from now. Saving goes
-through the service, which checks everything again and answers per field.
+The hours and the zone are checked as they are typed (the calendar's own message says what
+is wrong and where; a zone must be one of this machine's installed IANA zones, never a folder
+such as "Europe" or a path) and the preview shows when this calendar next opens and closes,
+from now. Saving goes through the service, which checks everything again and answers per field.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from console.domain.countdown import format_span
 from console.domain.explain import when
 from console.domain.records import SupportWindow
 from console.qt.worker import Dispatcher
+from console.services import validation
 from console.services.context import ConsoleContext
 from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
 
@@ -162,6 +164,7 @@ class WindowEditorDialog(QDialog):
         box, label = with_error(self.zone, hint_label("The clocks follow this zone's local time."))
         form.addRow("Time zone", box)
         self.errors.add("zone", self.zone, label)
+        self.zone_message = label
 
         holidays_group = QGroupBox("Holidays (the window is closed all day)")
         holidays_form = QFormLayout(holidays_group)
@@ -250,6 +253,7 @@ class WindowEditorDialog(QDialog):
         self.name.returnPressed.connect(self._on_buttons_accepted)
         self.hours.textChanged.connect(self._on_inputs_changed)
         self.zone.currentIndexChanged.connect(self._on_inputs_changed)
+        self.zone.editTextChanged.connect(self._on_inputs_changed)
         self.country.currentIndexChanged.connect(self._on_country_changed)
         self.subdivision.currentIndexChanged.connect(self._on_inputs_changed)
         self.add_holiday.clicked.connect(self._on_add_holiday_clicked)
@@ -317,20 +321,26 @@ class WindowEditorDialog(QDialog):
         self._fill_subdivisions(self.country_code())
         self._on_inputs_changed()
 
+    def zone_problem(self) -> str:
+        """What is wrong with the zone as typed, in the service's words ("" when it is known)."""
+        try:
+            validation.zone(self.zone_name())
+        except ValueError as exc:
+            return str(exc)
+        return ""
+
     @Slot()
     def _on_inputs_changed(self) -> None:
+        zone_problem = self.zone_problem()
+        self.zone_message.setText(zone_problem)
+        self.zone_message.setVisible(bool(zone_problem))
         hours = self.hours.text().strip()
         problem = ""
         if not hours:
             problem = 'The hours are required, for example "Mon-Fri 09:00-17:30".'
         else:
             try:
-                ZoneInfo(self.zone_name())
-                zone_ok = True
-            except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-                zone_ok = False
-            try:
-                BusinessCalendar.parse(hours, self.zone_name() if zone_ok else "UTC")
+                BusinessCalendar.parse(hours, "UTC" if zone_problem else self.zone_name())
             except ValueError as exc:
                 problem = str(exc)[:1].upper() + str(exc)[1:]
         if problem:
@@ -339,13 +349,15 @@ class WindowEditorDialog(QDialog):
             self.hours_reading.hide()
         else:
             self.hours_message.hide()
-        self._update_preview(problem)
+        self._update_preview(problem, zone_problem)
 
-    def _update_preview(self, hours_problem: str) -> None:
-        if hours_problem:
-            self.preview_state.setText("Correct the hours to see when this window opens.")
+    def _update_preview(self, hours_problem: str, zone_problem: str = "") -> None:
+        if hours_problem or zone_problem:
+            what = "hours" if hours_problem else "time zone"
+            self.preview_state.setText(f"Correct the {what} to see when this window opens.")
             self.preview_open.setText("—")
             self.preview_close.setText("—")
+            self.hours_reading.hide()
             return
         try:
             calendar = self.calendar()

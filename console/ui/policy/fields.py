@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.policy import Cadence, CadenceClock, ClockKind, Policy, Span
+from console.domain.policy import SPAN_BOUNDS, Cadence, CadenceClock, ClockKind, Policy, Span
 from console.services.validation import Errors, ValidationError
-from console.ui.forms import FieldErrors, error_label, hint_label
+from console.ui.forms import FieldErrors, error_label, esc, hint_label, set_markup
 
 _CLOCKS = ((ClockKind.WALL, "24×7"), (ClockKind.BUSINESS, "Business hours"))
 _CADENCE_CLOCKS = (
@@ -38,7 +38,8 @@ _CADENCE_CLOCKS = (
 )
 DURATION_HELP = (
     "Durations: 15m, 2h, 1h30m, or business days like 1bd (one business day is the window's "
-    "open time in a day, 8.5 h for 09:00–17:30). Business days need the business-hours clock."
+    "open time in a day, 8.5 h for 09:00–17:30). Business days need the business-hours clock. "
+    f"Each is {SPAN_BOUNDS}."
 )
 
 
@@ -51,6 +52,8 @@ def _span(text: str, what: str) -> Span:
         ) from None
     if span.is_zero:
         raise ValueError(f"The {what} must be longer than zero.")
+    if not span.within_bounds:
+        raise ValueError(f'"{text.strip()}" is too long: {what}s are {SPAN_BOUNDS}.')
     return span
 
 
@@ -75,6 +78,13 @@ def field_key_for(message: str) -> tuple[str, str]:
             text = rest[:1].upper() + rest[1:]
             return key.format(*match.groups()), text if text.endswith(".") else text + "."
     return "", message
+
+
+def markup_label(markup: str) -> QLabel:
+    """A label of our own markup (what it embeds is escaped with ``esc``)."""
+    label = QLabel()
+    set_markup(label, markup)
+    return label
 
 
 class _TargetCell(QWidget):
@@ -181,12 +191,12 @@ class PolicyFields(QWidget):
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(8)
         for column, info in enumerate(policy.priorities, start=1):
-            head = QLabel(f"<b>{info.id}</b> · {info.label}")
+            head = markup_label(f"<b>{esc(info.id)}</b> · {esc(info.label)}")
             head.setToolTip(info.definition)
             grid.addWidget(head, 0, column)
             grid.setColumnStretch(column, 1)
         for row, plan in enumerate(policy.plans, start=1):
-            name = QLabel(f"<b>{plan.name}</b>")
+            name = markup_label(f"<b>{esc(plan.name)}</b>")
             grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
             for column, info in enumerate(policy.priorities, start=1):
                 cell = _TargetCell()
@@ -238,7 +248,7 @@ class PolicyFields(QWidget):
             box_layout.addLayout(row)
             error = error_label()
             box_layout.addWidget(error)
-            heading = QLabel(f"<b>{info.id}</b> · {info.label}")
+            heading = markup_label(f"<b>{esc(info.id)}</b> · {esc(info.label)}")
             heading.setToolTip(info.definition)
             form.addRow(heading, box)
             self.cadence_spans[info.id] = span
