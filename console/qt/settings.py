@@ -42,11 +42,11 @@ class Settings:
         self._q.setValue("settings/version", self.VERSION)
 
     def value(self, key: str) -> Any:
+        """The stored value of ``key`` as its default's type; the default when it is missing
+        or cannot be read as that type (an INI file holds only text)."""
         default = self.DEFAULTS[key]
         raw = self._q.value(key, default)
-        if isinstance(default, QByteArray):
-            return raw if isinstance(raw, QByteArray) else QByteArray()
-        return type(default)(raw) if raw is not None else default
+        return _typed(raw, default)
 
     def set_value(self, key: str, value: Any) -> None:
         if key not in self.DEFAULTS:
@@ -77,3 +77,40 @@ class Settings:
     @agent_id.setter
     def agent_id(self, value: str) -> None:
         self.set_value("agent/id", value)
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off", ""})
+
+
+def _typed(raw: object, default: Any) -> Any:
+    """``raw`` (what QSettings read: often a string from the INI file) as ``default``'s type.
+
+    A boolean is parsed, never cast: ``bool("false")`` would be True.
+    """
+    if raw is None:
+        return default
+    if isinstance(default, QByteArray):
+        return raw if isinstance(raw, QByteArray) else default
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().casefold()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        return default
+    if isinstance(default, int):
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            return default
+    if isinstance(default, float):
+        try:
+            return float(str(raw).strip())
+        except ValueError:
+            return default
+    if isinstance(default, str):
+        return str(raw)
+    return raw if isinstance(raw, type(default)) else default
