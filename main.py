@@ -42,6 +42,7 @@ from console.services.workstation import (
     workstation,
 )
 from console.ui.board.view import Wallboard
+from console.ui.forms import show_full_screen
 from console.ui.shell.main_window import MainWindow
 from console.ui.shell.sign_in import SignInDialog
 from console.ui.sync import SyncSettingsDialog, SyncStatusWidget
@@ -355,7 +356,7 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
         board_window = Wallboard(context, dispatcher, SlaTicker(context.clock, app))
         board_window.setWindowTitle(f"{APP_NAME} — wallboard")
         sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
-        board_window.showFullScreen()
+        show_full_screen(board_window)
     else:
         open_main_window(context, dispatcher, settings, sync_service, sync_worker)
     if sync_service.settings() is not None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from console.services.validation import NotAllowed, ValidationError
@@ -220,3 +220,16 @@ class FieldErrors:
         else:
             self.clear()
             self.show_general(error_text(error))
+
+
+def show_full_screen(window: QWidget) -> None:
+    """Show ``window`` full screen, also on a bare X server with no window manager.
+
+    ``showFullScreen`` only asks the window manager; with none (a wallboard kiosk) the
+    window stays at its tiny default size in a corner. Giving it the screen's geometry
+    first makes it fill the screen either way.
+    """
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        window.setGeometry(screen.geometry())
+    window.showFullScreen()

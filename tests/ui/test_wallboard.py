@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
+import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -349,3 +353,32 @@ def test_the_wallboard_opened_from_the_view_menu_outlives_a_full_collection(
     assert not any(
         isinstance(w, Wallboard) and shiboken6.isValid(w) for w in QApplication.topLevelWidgets()
     )
+
+
+_BARE_X = """
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+from console.ui.forms import show_full_screen
+app = QApplication([])
+window = QWidget()
+show_full_screen(window)
+assert QTest.qWaitForWindowExposed(window, 10_000)
+geometry = window.windowHandle().geometry()
+print(geometry.width(), geometry.height())
+"""
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
+def test_the_wallboard_fills_a_bare_x_screen_with_no_window_manager() -> None:
+    # Kiosk TVs run a bare X server: showFullScreen alone left a 100x30 window in a corner.
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
+    done = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1366x768x24", sys.executable, "-c", _BARE_X],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["1366", "768"]

@@ -36,7 +36,7 @@ from console.services.board import (
 )
 from console.services.context import ConsoleContext
 from console.ui.board.tile import BACKGROUND, MUTED, TEXT, CountsBar, Tile, pixel_font
-from console.ui.forms import if_alive
+from console.ui.forms import if_alive, show_full_screen
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class Wallboard(QWidget):
         if event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Q):
             self.close()
         elif event.key() == Qt.Key.Key_F11:
-            self.showNormal() if self.isFullScreen() else self.showFullScreen()
+            self.showNormal() if self.isFullScreen() else show_full_screen(self)
         elif event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_PageDown):
             self.next_page()
         elif event.key() == Qt.Key.Key_F5:

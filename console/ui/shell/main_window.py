@@ -32,7 +32,7 @@ from console.ui.agents import AgentsDialog
 from console.ui.board.view import Wallboard
 from console.ui.customers.view import CustomersView
 from console.ui.escalations.view import EscalationsView
-from console.ui.forms import error_text
+from console.ui.forms import error_text, show_full_screen
 from console.ui.history.view import HistoryView
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.new_form import NewIncidentDialog
@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
         """Open the wallboard, or bring the open one forward. A parentless window lives only
         while Python holds it, so the main window keeps it until it is closed."""
         if self.wallboard is not None:
-            self.wallboard.showFullScreen()
+            show_full_screen(self.wallboard)
             self.wallboard.raise_()
             self.wallboard.activateWindow()
             return
@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
         board.setWindowTitle("Support Console — wallboard")
         board.destroyed.connect(lambda: setattr(self, "wallboard", None))  # closed: let it go
         self.wallboard = board
-        board.showFullScreen()
+        show_full_screen(board)
 
     @Slot(object)
     def _on_customers_customer_changed(self, _customer: object) -> None:
