@@ -24,7 +24,18 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.services.validation import NotAllowed, ValidationError
 from console.ui.theme import current_theme
@@ -154,6 +165,33 @@ def _base(key: str) -> str:
     return key.split("[", 1)[0].split(".", 1)[0]
 
 
+_EDITORS = (QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QAbstractSpinBox, QAbstractButton)
+
+
+def _editors(widget: QWidget) -> list[QWidget]:
+    """``widget`` if it is an input, else the inputs inside it (a field may be a row)."""
+    if isinstance(widget, _EDITORS):
+        return [widget]
+    return [child for child in widget.findChildren(QWidget) if isinstance(child, _EDITORS)]
+
+
+def _on_user_edit(editor: QWidget, slot: Callable[..., None]) -> None:
+    """Call ``slot`` when the person edits ``editor`` (not when the form fills it)."""
+    if isinstance(editor, QLineEdit):
+        editor.textEdited.connect(slot)
+    elif isinstance(editor, QPlainTextEdit | QTextEdit):
+        editor.textChanged.connect(slot)
+    elif isinstance(editor, QComboBox):
+        editor.activated.connect(slot)
+        line = editor.lineEdit() if editor.isEditable() else None
+        if line is not None:
+            line.textEdited.connect(slot)
+    elif isinstance(editor, QAbstractSpinBox):
+        editor.editingFinished.connect(slot)
+    elif isinstance(editor, QAbstractButton):
+        editor.clicked.connect(slot)
+
+
 class FieldErrors:
     """The error labels of one form, keyed by the service's field names.
 
@@ -167,6 +205,15 @@ class FieldErrors:
 
     def add(self, key: str, widget: QWidget, label: QLabel) -> None:
         self._fields[key] = (widget, label)
+        for editor in _editors(widget):
+            _on_user_edit(editor, lambda *_args, key=key: self.resolve(key))
+
+    def resolve(self, key: str) -> None:
+        """The person changed ``key``'s field: its message no longer applies."""
+        _, label = self._fields[key]
+        if not label.isHidden():
+            label.clear()
+            label.hide()
 
     def clear(self) -> None:
         for _, label in self._fields.values():
