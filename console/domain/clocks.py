@@ -30,7 +30,7 @@ from console.domain.clock_model import (
 from console.domain.events import EventKind, IncidentEvent, ordered
 from console.domain.explain import explain
 from console.domain.policy import ClockKind, Policy, Target
-from console.domain.records import Status
+from console.domain.records import ACTIVE, Status
 
 __all__ = [
     "Clock",
@@ -42,8 +42,6 @@ __all__ = [
     "evaluate",
     "explain",
 ]
-
-_ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -308,7 +306,7 @@ class _Replay:
 
     def apply(self, event: IncidentEvent) -> None:
         at, kind, data = event.at, event.kind, event.data
-        active = self.status in _ACTIVE
+        active = self.status in ACTIVE
         if kind is EventKind.RESPONDED and active:
             self.on_response(at)
         elif kind is EventKind.STATUS_UPDATE and active and self.responded_at is not None:
@@ -351,7 +349,7 @@ class _Replay:
         old, self.priority = self.priority, new
         if side == "customer":
             self.proposed = new
-        if new == old or self.status not in _ACTIVE:
+        if new == old or self.status not in ACTIVE:
             return
         reason = f"when the priority changed from {old} to {new}"
         first = self.first
@@ -397,7 +395,7 @@ class _Replay:
             return run.freeze(now, plan_name, self.terms)
 
         eligibility: list[tuple[int, datetime]] = []
-        if self.status in _ACTIVE:
+        if self.status in ACTIVE:
             levels = {1: self.first, 2: self.escalations.get(1)}
             for level, run in levels.items():
                 since = self.missed.get(level)

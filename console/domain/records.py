@@ -26,6 +26,10 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+# The statuses of an open incident: its clocks may run, it is on the queue.
+ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
+
+
 @dataclass(frozen=True, slots=True)
 class Agent:
     id: str

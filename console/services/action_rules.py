@@ -17,7 +17,7 @@ from enum import StrEnum
 from console.domain.clock_model import Clock, ClockState, ClockType, IncidentClocks
 from console.domain.explain import when
 from console.domain.policy import Policy
-from console.domain.records import Status
+from console.domain.records import ACTIVE, Status
 
 
 class Action(StrEnum):
@@ -36,7 +36,6 @@ class Action(StrEnum):
     REOPEN = "reopen"
 
 
-_ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 _ANY_TIME = (Action.ASSIGN, Action.NOTE)  # the team's own bookkeeping, open or closed
 _STATUS_WORDS = {
     Status.OPEN: "open",
@@ -78,7 +77,7 @@ def refusal(action: Action, clocks: IncidentClocks, policy: Policy, zone: tzinfo
     if action is Action.RESUME:
         return "" if status is Status.WAITING_ON_CUSTOMER else NOT_WAITING
     if action is Action.REOPEN:
-        return NOTHING_TO_REOPEN if status in _ACTIVE else ""
+        return NOTHING_TO_REOPEN if status in ACTIVE else ""
     closed = closed_refusal(status)
     if closed:
         return closed
@@ -93,7 +92,7 @@ def refusal(action: Action, clocks: IncidentClocks, policy: Policy, zone: tzinfo
 
 def closed_refusal(status: Status) -> str:
     """Why nothing but a note, an assignment or reopening is allowed ("" while active)."""
-    if status in _ACTIVE:
+    if status in ACTIVE:
         return ""
     return f"The incident is {_STATUS_WORDS[status]}: reopen it first."
 

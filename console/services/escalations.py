@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from console.domain.escalation import Ladder, Standing, ladder, standing
-from console.domain.records import IncidentSummary
-from console.services.open_incidents import ACTIVE, OpenIncident, OpenIncidentReader
+from console.domain.records import ACTIVE, IncidentSummary
+from console.services.open_incidents import OpenIncident, OpenIncidentReader
 from console.services.policy import governing_policy
 from console.services.ports import Store
 from console.services.ranking import ordered_by_rank

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from console.domain.clock_model import IncidentClocks
 from console.domain.reading import Reading, read
-from console.domain.records import Customer, IncidentSummary, Status, SupportWindow
+from console.domain.records import ACTIVE, Customer, IncidentSummary, Status, SupportWindow
 from console.services.clock_reader import ClockReader
 from console.services.policy import latest_policy
 from console.services.ports import Clock, Store, Transaction
@@ -27,7 +27,6 @@ __all__ = ["OpenIncident", "OpenIncidentReader", "OpenSnapshot"]
 
 log = logging.getLogger(__name__)
 
-ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 _NO_DEADLINE = 9.9e9  # sorts after every real deadline (year 2283)
 
 
@@ -49,10 +48,15 @@ class OpenIncident:
         return self.summary.id
 
     @property
+    def deadline_key(self) -> float:
+        """The next deadline as a sort key (incidents with none sort last)."""
+        deadline = self.summary.next_deadline
+        return deadline.timestamp() if deadline is not None else _NO_DEADLINE
+
+    @property
     def order_key(self) -> tuple[float, str]:
         """The queue's own order: next deadline first, then number."""
-        deadline = self.summary.next_deadline
-        return (deadline.timestamp() if deadline else _NO_DEADLINE, self.summary.number)
+        return (self.deadline_key, self.summary.number)
 
     def at(self, now: datetime) -> OpenIncident:
         """The same incident re-read at ``now`` (no events in between): calendar work."""

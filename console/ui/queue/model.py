@@ -132,7 +132,6 @@ _TICK_ROLES = [
     CELL_ROLE,
 ]
 _ROW_ROLES = [*_TICK_ROLES, MUTED_ROLE, SORT_ROLE, ROW_ROLE]
-_NO_DEADLINE = 9.9e9  # sorts after every real deadline (year 2283)
 _RANK = 1e10  # priority and level weights above any timestamp
 _HOUR = timedelta(hours=1)
 _NEVER = datetime.fromtimestamp(0, UTC)
@@ -168,9 +167,7 @@ class QueueRow:
     deadline_key: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        deadline = self.incident.summary.next_deadline
-        key = deadline.timestamp() if deadline is not None else _NO_DEADLINE
-        object.__setattr__(self, "deadline_key", key)
+        object.__setattr__(self, "deadline_key", self.incident.deadline_key)
 
     @classmethod
     def of(cls, incident: OpenIncident) -> QueueRow:
