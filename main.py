@@ -51,7 +51,7 @@ from db.engine import database_exists, open_database, translate_errors
 from db.errors import StoreError
 from db.store import SqliteStore
 from db.sync.backend import SqlSyncBackend
-from db.sync.cli import init_server_command
+from db.sync.cli import sync_command
 
 APP_NAME = "Support Console"
 APP_ID = "support-console"
@@ -435,8 +435,8 @@ def _local_zone_name() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:2] == ["sync", "init-server"]:
-        return init_server_command(arguments[2:])
+    if arguments[:1] == ["sync"]:
+        return sync_command(arguments[1:])
     args = build_parser().parse_args(arguments)
     if args.command == "report":
         return report(args)

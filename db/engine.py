@@ -24,8 +24,8 @@ import os
 import shutil
 import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -262,6 +262,7 @@ class Database:
         self._read_sessions = sessionmaker(
             bind=self.engine.execution_options(**READ_OPTIONS), expire_on_commit=False
         )
+        self._on_commit: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
@@ -276,6 +277,19 @@ class Database:
         with translate_errors(self.path), self._write_sessions() as session, session.begin():
             session.connection()  # BEGIN IMMEDIATE now
             yield session
+        for callback in tuple(self._on_commit):
+            callback()
+
+    def on_commit(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` after every write transaction commits, on the committing thread
+        (keep it quick: e.g. wake another thread); returns a function that stops it."""
+        self._on_commit.append(callback)
+
+        def stop() -> None:
+            with suppress(ValueError):
+                self._on_commit.remove(callback)
+
+        return stop
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -157,7 +157,10 @@ class EventRow(Base):
     """Append-only: rows are inserted, never updated or deleted (0004's triggers refuse both)."""
 
     __tablename__ = "incident_events"
-    __table_args__ = (Index("ix_events_incident_at", "incident_id", "at"),)
+    __table_args__ = (
+        Index("ix_events_incident_at", "incident_id", "at"),
+        Index("ix_events_hlc", "hlc"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     incident_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(32))
@@ -272,6 +275,7 @@ class SyncFieldClockRow(Base):
     """The clock of the write each field of a synced record holds, and the clock it replaced."""
 
     __tablename__ = "sync_field_clocks"
+    __table_args__ = (Index("ix_field_clocks_hlc", "hlc"),)
     entity: Mapped[str] = mapped_column(String(32), primary_key=True)
     row_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     field: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -295,6 +299,8 @@ class SyncConflictRow(Base):
     won_hlc: Mapped[str] = mapped_column(String(64))
     won_author: Mapped[str] = mapped_column(String(200), default="")
     noticed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lost_member: Mapped[str] = mapped_column(String(64), default="")  # server logins, if known
+    won_member: Mapped[str] = mapped_column(String(64), default="")
 
 
 class SyncStashRow(Base):
@@ -312,3 +318,30 @@ class SyncDirtyRow(Base):
 
     __tablename__ = "sync_dirty"
     incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
+class SyncQuarantineRow(Base):
+    """A change set aside instead of merged (or refused by the server), and why in words."""
+
+    __tablename__ = "sync_quarantine"
+    __table_args__ = (
+        Index("ix_sync_quarantine_seq", "seq", unique=True),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: refused at push
+    change_id: Mapped[str] = mapped_column(String(64), default="")
+    entity: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[str] = mapped_column(String(64))
+    member: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(Text)  # JSON, as it came
+    noticed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SyncEventMemberRow(Base):
+    """The server login that pushed a pulled event (the server's ``session_user``)."""
+
+    __tablename__ = "sync_event_members"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member: Mapped[str] = mapped_column(String(64))

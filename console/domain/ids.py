@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import uuid6
@@ -54,6 +54,21 @@ class HlcStamp:
             return cls(int(millis), int(counter), node)
         except ValueError as exc:
             raise ValueError(f"not a clock stamp: {text!r}") from exc
+
+
+def latest_stamp(stamps: Iterable[str | None]) -> str:
+    """The highest well-formed stamp among ``stamps`` ('' if none): what a clock must pass."""
+    best: HlcStamp | None = None
+    for text in stamps:
+        if not text:
+            continue
+        try:
+            stamp = HlcStamp.decode(text)
+        except ValueError:
+            continue
+        if best is None or stamp > best:
+            best = stamp
+    return best.encode() if best is not None else ""
 
 
 class HybridLogicalClock:

@@ -36,12 +36,10 @@ class SyncWorker(QObject):
         parent: QObject | None = None,
         *,
         poll_interval: float = 30.0,
-        tick: float = 0.025,
     ) -> None:
         super().__init__(parent)
         self._service = service
         self._poll = poll_interval
-        self._tick = tick
         self._runner: SyncRunner | None = None
         self._thread: _Thread | None = None
 
@@ -57,7 +55,6 @@ class SyncWorker(QObject):
             on_status=self._emit_status,
             on_pulled=self._emit_pulled,
             poll_interval=self._poll,
-            tick=self._tick,
         )
         self._thread = _Thread(self._runner)
         self._thread.start()

@@ -29,7 +29,7 @@ from typing import Any
 
 from console.domain.clocks import IncidentClocks, Terms, evaluate
 from console.domain.events import Channel, EventKind, IncidentEvent, Side, UpdateChannel
-from console.domain.ids import HybridLogicalClock, incident_number, new_id
+from console.domain.ids import HybridLogicalClock, incident_number, latest_stamp, new_id
 from console.domain.policy import Policy
 from console.domain.projection import (
     REPORT_TEXT_FIELDS,
@@ -111,6 +111,9 @@ class IncidentDetails:
     contact: Contact | None
     attachments: tuple[Attachment, ...]
     policy: Policy = field(repr=False)
+    #: event id → the team server login that pushed it (events pulled by sync; the event's
+    #: own ``author`` is what the writing console said, this is who the server knew)
+    pushed_by: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def missing_items(self) -> tuple[tuple[str, str], ...]:
@@ -220,6 +223,9 @@ class IncidentService:
                 "plan": customer.plan,
                 "window": _window_snapshot(window),
                 "policy_version": pv.version,
+                # The version's id, which never changes: sync may renumber a version saved
+                # here concurrently with another, and the deadlines must not move with it.
+                "policy_version_id": pv.id,
                 **fields,
                 "attachments": self._store_files(tx, incident_id, files, now),
             }
@@ -651,6 +657,7 @@ class IncidentService:
                 contact=contact,
                 attachments=tuple(tx.attachments.list(incident_id)),
                 policy=ctx.policy,
+                pushed_by=tx.incidents.pushed_by(incident_id),
             )
 
     def attachment(self, incident_id: str, attachment_id: str) -> tuple[Attachment, bytes]:
@@ -720,6 +727,11 @@ class IncidentService:
         with self._store.transaction() as tx:
             ctx = self._load(tx, incident_id, now=self._clock.now(), clamp=True)
             drafts = build(ctx)
+            # Stamp after every event this writer holds (a peer's, whose clock ran ahead, too),
+            # so the new event replays after what its author saw, whatever the wall clock says.
+            held = latest_stamp(e.hlc for e in ctx.events)
+            if held:
+                self._hlc.observe(held)
             new = [self._event(incident_id, kind, data, ctx.now) for kind, data in drafts]
             events = [*ctx.events, *new]
             summary = project(events, ctx.terms, ctx.policy, ctx.number, ctx.policy_version)
@@ -737,9 +749,11 @@ class IncidentService:
             raise ValidationError.single(INCIDENT, "This incident does not exist.")
         number = str(opened.data.get("number") or (stored.number if stored else ""))
         version = opened.data.get("policy_version")
-        policy_version = int(version) if version else (stored.policy_version if stored else 1)
+        fallback = int(version) if version else (stored.policy_version if stored else 1)
         reader = ClockReader(tx, self._policies)  # versions never change: each parsed once
-        policy = reader.policy(policy_version)
+        # By the opened event's policy_version_id where it has one: a number can be renumbered
+        # by sync (two versions saved at once), the version an incident opened under cannot.
+        policy_version, policy = reader.governing(events, fallback)
         customer_id = str(opened.data.get("customer_id") or (stored.customer_id if stored else ""))
         terms = reader.terms(events, customer_id)
         if clamp:  # an incident's own events never go back in time, even with a skewed clock

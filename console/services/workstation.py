@@ -24,14 +24,20 @@ class Workstation:
 
 
 def workstation(store: Store) -> Workstation:
-    """This database's workstation id (made on first use) and a clock that never runs back."""
+    """This database's workstation id (made on first use) and a clock that never runs back:
+    it starts past the reading saved at the last clean exit and past every stamp stored since
+    (a peer's pulled events included), so a crash never lets a new event sort before them."""
     with store.transaction() as tx:
         ws_id = tx.meta.get(WORKSTATION_KEY)
         if not ws_id:
             ws_id = new_id()
             tx.meta.set(WORKSTATION_KEY, ws_id)
         last = tx.meta.get(HLC_KEY)
-    return Workstation(ws_id, HybridLogicalClock(ws_id, last=last))
+        held = tx.meta.highest_stamp()
+    clock = HybridLogicalClock(ws_id, last=last)
+    if held:  # killed before the clock was saved: still pass every stamp already stored
+        clock.observe(held)
+    return Workstation(ws_id, clock)
 
 
 def remember_clock(store: Store, hlc: HybridLogicalClock) -> None:

@@ -26,7 +26,14 @@ from console.domain.events import EventKind, IncidentEvent
 from console.domain.outcomes import Outcome
 from console.domain.records import IncidentSummary, Status
 from console.services.ports import AttainmentRow, IncidentFilter
-from db.models import FTS_TABLE, CustomerRow, EventRow, IncidentRow, UtcDateTime
+from db.models import (
+    FTS_TABLE,
+    CustomerRow,
+    EventRow,
+    IncidentRow,
+    SyncEventMemberRow,
+    UtcDateTime,
+)
 from db.repositories._json import dumps, loads
 
 _SUMMARY_FIELDS = (
@@ -185,6 +192,14 @@ class SqlIncidentRepository:
             select(EventRow).where(EventRow.incident_id == incident_id).order_by(EventRow.at)
         )
         return sorted((event_from_row(r) for r in rows), key=IncidentEvent.sort_key)
+
+    def pushed_by(self, incident_id: str) -> dict[str, str]:
+        rows = self._s.execute(
+            select(SyncEventMemberRow.event_id, SyncEventMemberRow.member)
+            .join(EventRow, EventRow.id == SyncEventMemberRow.event_id)
+            .where(EventRow.incident_id == incident_id)
+        )
+        return {event_id: member for event_id, member in rows}
 
     def summary(self, incident_id: str) -> IncidentSummary | None:
         row = self._s.scalar(select(IncidentRow).where(IncidentRow.id == incident_id))

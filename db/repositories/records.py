@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from console.domain.ids import latest_stamp
 from console.domain.records import (
     Agent,
     Attachment,
@@ -442,6 +443,14 @@ class SqlMetaRepository:
     def set(self, key: str, value: str) -> None:
         stmt = sqlite_insert(Meta).values(key=key, value=value)
         self._s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    def highest_stamp(self) -> str:
+        tops = [
+            self._s.execute(select(func.max(table.c.hlc))).scalar()
+            for table in Base.metadata.sorted_tables
+            if "hlc" in table.c and table.name != "sync_outbox"  # queued copies of these
+        ]
+        return latest_stamp(tops)
 
     def next_sequence(self, name: str) -> int:
         key = f"sequence.{name}"

@@ -8,32 +8,60 @@ through the app's :class:`Database`, one short transaction at a time.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from console.domain.ids import HybridLogicalClock
-from console.services.sync import SyncConflict, SyncRound, SyncTarget, who
+from console.services.sync import (
+    SyncConflict,
+    SyncRefused,
+    SyncRound,
+    SyncTarget,
+    Waker,
+    who,
+)
 from db.engine import Database
 from db.models import UtcDateTime
 from db.sync import tables
 from db.sync.client import (
     SETTINGS_KEY,
     Rebuild,
+    SetAside,
     SyncClient,
     enable_capture,
     last_sync,
+    quarantine_count,
+    quarantined,
     read_meta,
     write_meta,
 )
 from db.sync.tables import origin
-from db.sync.transport import Listener, PgTransport, conninfo, where
+from db.sync.transport import Listener, PgTransport, ServerInfo, conninfo, where
 
 _utc = UtcDateTime()
 
 
+def written_by(stamp: str, author: str, member: str) -> str:
+    """'workstation ABCDE, Sofia Alvarez (signed in to the server as sofia)': the author and
+    workstation are what the writer's console declared; the login is who the server says
+    really pushed it (unknown for changes from before server v2, and for values held here)."""
+    declared = who(origin(stamp), author)
+    return f"{declared} (signed in to the server as {member})" if member else declared
+
+
+#: The server schema this console needs: v2 records who pushed, enforces roles, validates.
+SERVER_VERSION = 2
+
+
 class SqlSyncSession:
-    def __init__(self, client: SyncClient, listener: Listener) -> None:
+    def __init__(self, client: SyncClient, listener: Listener, info: ServerInfo) -> None:
         self.client = client
         self._listener = listener
+        self._info = info
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return self._info.member, self._info.role
 
     def sync_once(self) -> SyncRound:
         return self.client.sync()
@@ -41,8 +69,8 @@ class SqlSyncSession:
     def has_local_changes(self) -> bool:
         return self.client.has_pending()
 
-    def wait_for_news(self, timeout: float) -> bool:
-        return self._listener.wait(timeout)
+    def wait_for_news(self, timeout: float, waker: Waker) -> bool:
+        return self._listener.wait(timeout, waker)
 
     def close(self) -> None:
         self.client.transport.close()
@@ -96,12 +124,26 @@ class SqlSyncBackend:
             count = session.connection().exec_driver_sql("SELECT count(*) FROM sync_conflicts")
             return int(count.scalar() or 0)
 
+    def quarantine_count(self) -> int:
+        """Changes set aside: refused by the server, or impossible to merge here."""
+        with self.database.read() as session:
+            return quarantine_count(session.connection())
+
+    def quarantined(self, limit: int = 20) -> list[SetAside]:
+        """The latest ``limit`` changes set aside, newest first, each with its reason."""
+        with self.database.read() as session:
+            return quarantined(session.connection(), limit)
+
+    def set_aside(self, limit: int) -> list[str]:
+        return [item.describe() for item in self.quarantined(limit)]
+
     def conflicts(self, limit: int) -> list[SyncConflict]:
         with self.database.read() as session:
             connection = session.connection()
             rows = connection.exec_driver_sql(
-                "SELECT entity, row_id, field, lost_value, lost_hlc, lost_author, won_value,"
-                " won_hlc, won_author, noticed_at FROM sync_conflicts ORDER BY id DESC LIMIT ?",
+                "SELECT entity, row_id, field, lost_value, lost_hlc, lost_author, lost_member,"
+                " won_value, won_hlc, won_author, won_member, noticed_at FROM sync_conflicts"
+                " ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
             labels = {}
@@ -119,9 +161,9 @@ class SqlSyncBackend:
                 label=labels.get((entity, row_id), entity),
                 field=field,
                 lost_value=json.loads(lost_value),
-                lost_by=who(origin(lost_hlc), lost_author),
+                lost_by=written_by(lost_hlc, lost_author, lost_member),
                 won_value=json.loads(won_value),
-                won_by=who(origin(won_hlc), won_author),
+                won_by=written_by(won_hlc, won_author, won_member),
                 noticed_at=_utc.process_result_value(noticed, None),  # type: ignore[arg-type]
             )
             for (
@@ -131,9 +173,11 @@ class SqlSyncBackend:
                 lost_value,
                 lost_hlc,
                 lost_author,
+                lost_member,
                 won_value,
                 won_hlc,
                 won_author,
+                won_member,
                 noticed,
             ) in rows
         ]
@@ -165,13 +209,25 @@ class SqlSyncBackend:
 
     def connect(self, target: SyncTarget) -> SqlSyncSession:
         transport = PgTransport(conninfo(target.settings, target.password))
-        listener = Listener(transport.info, target.settings.team)
+        listener: Listener | None = None
         try:
+            info = transport.hello(target.settings.team)
+            if info.version < SERVER_VERSION:
+                raise SyncRefused(
+                    f"The sync server at {where(transport.info)} runs sync schema version "
+                    f"{info.version}; this console needs version {SERVER_VERSION}. Ask its "
+                    "administrator to run 'python main.py sync upgrade-server --url …'."
+                )
+            listener = Listener(transport.info, info.channel)
             client = self.client(target, transport)
             listener.open()
             client.check_scope()
         except BaseException:
-            listener.close()
+            if listener is not None:
+                listener.close()
             transport.close()
             raise
-        return SqlSyncSession(client, listener)
+        return SqlSyncSession(client, listener, info)
+
+    def on_local_write(self, callback: Callable[[], None]) -> Callable[[], None]:
+        return self.database.on_commit(callback)

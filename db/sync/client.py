@@ -8,6 +8,11 @@ exactly from the cursor (a stale or reordered one) is refused rather than truste
 merged, the incidents it touched marked for re-projection and the cursor advanced in one local
 transaction, so a workstation killed at any moment resumes where it stood; the marked
 incidents are then re-projected, once each however many pages touched them.
+
+No one change can stop a team's sync: a pulled change that cannot be merged is set aside in
+``sync_quarantine`` (see :mod:`db.sync.merge`) and the cursor moves past it; a pushed change
+the server refuses is set aside there with the server's words and leaves the outbox, so the
+outbox never jams behind it.
 """
 
 from __future__ import annotations
@@ -50,6 +55,49 @@ _BATCH_BYTES = 4_000_000
 
 class SyncProtocolError(SyncUnavailable):
     """A reply that does not answer the request it came back for: ignored, and retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """A change set aside instead of merged (or refused by the server), and why in words."""
+
+    seq: int | None  # its place in the server's log; None: refused when pushed
+    entity: str
+    row_id: str
+    member: str  # the server login that wrote it ('' when not known)
+    reason: str
+    noticed_at: datetime
+
+    def describe(self) -> str:
+        what = tables.PLURALS.get(self.entity, self.entity).replace("the policy", "policy")
+        where = f"change {self.seq} from the server" if self.seq is not None else "a change sent"
+        by = f" by {self.member}" if self.member else ""
+        return f"{where} ({what}{by}): {self.reason}"
+
+
+def quarantine_count(connection: Connection) -> int:
+    count = connection.exec_driver_sql("SELECT count(*) FROM sync_quarantine")
+    return int(count.scalar() or 0)
+
+
+def quarantined(connection: Connection, limit: int) -> list[SetAside]:
+    """The latest ``limit`` changes set aside, newest first."""
+    rows = connection.exec_driver_sql(
+        "SELECT seq, entity, row_id, member, reason, noticed_at FROM sync_quarantine"
+        " ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    return [
+        SetAside(
+            seq=None if seq is None else int(seq),
+            entity=str(entity),
+            row_id=str(row_id),
+            member=str(member or ""),
+            reason=str(reason),
+            noticed_at=_utc.process_result_value(noticed, None),  # type: ignore[arg-type]
+        )
+        for seq, entity, row_id, member, reason, noticed in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +228,7 @@ class SyncClient:
         self._pull_batch = pull_batch
         self._now = now
         self._scope_checked = False
+        self.member = ""  # this workstation's login as the server names it (from hello)
         with database.read() as session:
             check_triggers(session.connection(), database)
             top = session.connection().exec_driver_sql(
@@ -224,6 +273,7 @@ class SyncClient:
         and is read from its beginning.
         """
         info = self.transport.hello(self.team)
+        self.member = info.member
         scope = f"{info.server_id}/{self.team}"
         with self.database.transaction() as session:
             connection = session.connection()
@@ -233,6 +283,20 @@ class SyncClient:
                 if stored is not None:
                     log.warning("sync scope changed (%s -> %s): starting over", stored, scope)
                     queue_snapshot(connection)
+                if info.role == "agent":
+                    # What an agent's database held when she joined (the built-in windows and
+                    # policy every database seeds, her own agent record) is not hers to send:
+                    # the server would refuse it, and she would start with a list of refusals.
+                    # Lead-only edits she makes from now on are sent, and refused in words.
+                    kinds = sorted(tables.LEAD_ONLY)
+                    marks = ", ".join("?" for _ in kinds)
+                    connection.exec_driver_sql(
+                        f"DELETE FROM sync_outbox WHERE entity IN ({marks})", tuple(kinds)
+                    )
+                # Which policy versions a log confirmed is that log's business (merge.py).
+                connection.exec_driver_sql(
+                    "DELETE FROM sync_field_clocks WHERE entity = 'policy_versions'"
+                )
                 write_meta(connection, CURSOR_KEY, "0")
                 write_meta(connection, SCOPE_KEY, scope)
         self._scope_checked = True
@@ -252,17 +316,39 @@ class SyncClient:
         changes, last_seq = self._next_batch()
         if last_seq is None:
             return 0
+        refused: list[tuple[str, dict[str, Any]]] = []
         if changes:
             reply = self.transport.push(self.team, self.workstation_id, self.author, changes)
             if reply.last != changes[-1]["id"] or reply.received != len(changes):
                 raise SyncProtocolError(
                     "The sync server's answer did not match the changes sent; sending again."
                 )
+            sent = {c["id"]: c for c in changes}
+            refused = [(r.reason, sent[r.change_id]) for r in reply.refused if r.change_id in sent]
         with self.database.transaction() as session:
-            session.connection().exec_driver_sql(
-                "DELETE FROM sync_outbox WHERE seq <= ?", (last_seq,)
-            )
+            connection = session.connection()
+            if refused:
+                self._set_aside(connection, refused)
+            connection.exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (last_seq,))
         return max(len(changes), 1)
+
+    def _set_aside(self, connection: Connection, refused: list[tuple[str, dict[str, Any]]]) -> None:
+        """Keep the changes the server refused, with its words; they leave the outbox."""
+        noticed = _utc.process_bind_param(self._now(), connection.dialect)
+        rows = []
+        for reason, change in refused:
+            text = json.dumps(change, ensure_ascii=False, default=str)
+            if len(text) > 1_000_000:
+                text = json.dumps({"characters": len(text), "start": text[:1_000_000]})
+            rows.append(
+                (change["id"], change["entity"], change["row"], self.member, reason, text, noticed)
+            )
+            log.warning("sync server refused %s %s: %s", change["entity"], change["row"], reason)
+        connection.exec_driver_sql(
+            "INSERT INTO sync_quarantine (seq, change_id, entity, row_id, member, reason, change,"
+            " noticed_at) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def _next_batch(self) -> tuple[list[dict[str, Any]], int | None]:
         with self.database.read() as session:
@@ -291,7 +377,7 @@ class SyncClient:
                 "cseq": seq,
                 "entity": entity,
                 "row": row_id,
-                "hlc": hlc,
+                "hlc": hlc or self.hlc.now(),  # rows with no clock of their own: when sent
                 "fields": fields,
                 "bases": json.loads(bases or "{}"),
             }
@@ -360,9 +446,10 @@ class SyncClient:
             highest = stamps(rows)
             if highest:
                 self.hlc.observe(highest)
-            merger = Merger(connection, self.workstation_id, self.author, self._now())
-            for change in rows:
-                merger.apply(change)
+            merger = Merger(
+                connection, self.workstation_id, self.author, self._now(), member=self.member
+            )
+            merger.apply_all(rows)
             merger.finish()
             if merger.incidents:
                 connection.exec_driver_sql(

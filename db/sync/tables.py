@@ -10,6 +10,7 @@ as grow-only sets. Values travel exactly as SQLite stores them (dates as text, b
 from __future__ import annotations
 
 import base64
+import re
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,25 @@ ENTITY_ORDER = (
 RECORD_TABLES = ("support_windows", "agents", "customers", "contacts", "escalation_contacts")
 APPEND_ONLY_TABLES = ("policy_versions", "attachments", "incident_events")
 NOT_FIELDS = ("id", "hlc")
+
+#: Kinds of record only a team lead or an admin may change (DESIGN §6): the server refuses
+#: them from an agent at push, and a replica refuses to merge them from one at pull.
+LEAD_ONLY = frozenset({"support_windows", "agents", "policy_versions", "escalation_contacts"})
+
+#: Each kind of record in words, plural: "only a team lead or admin may change support windows".
+PLURALS = {
+    "support_windows": "support windows",
+    "agents": "agents and their roles",
+    "policy_versions": "the policy",
+    "customers": "customers",
+    "contacts": "contacts",
+    "escalation_contacts": "vendor escalation contacts",
+    "attachments": "attachments",
+    "incident_events": "incident timelines",
+}
+
+#: A well-formed stamp, as the server checks it: millis, counter, workstation.
+HLC_PATTERN = re.compile(r"^[0-9]{13}-[0-9]{5,9}-[0-9A-Za-z_-]{1,64}$")
 
 #: Record labels for conflict messages: (what it is, the column that names it).
 LABELS = {

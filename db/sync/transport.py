@@ -8,6 +8,7 @@ costs one failed round. Every psycopg failure comes out as a :class:`SyncError` 
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from console.services.sync import SyncError, SyncRefused, SyncSettings, SyncUnavailable, TlsMode
+from console.services.sync import (
+    SyncError,
+    SyncRefused,
+    SyncSettings,
+    SyncUnavailable,
+    TlsMode,
+    Waker,
+)
 
 CONNECT_TIMEOUT_S = 5
 
@@ -32,8 +40,18 @@ class RemoteChange:
     entity: str
     row_id: str
     hlc: str
-    fields: dict[str, Any]
-    bases: dict[str, Any]
+    fields: Any  # a JSON object from a well-behaved client; anything from a hostile one
+    bases: Any
+    member: str = ""  # the server login that pushed it (session_user): who really wrote it
+    member_role: str | None = None  # that member's app role then; None: pushed before v2
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A change the server would not store, and why (in words)."""
+
+    change_id: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +60,7 @@ class PushReply:
     inserted: int
     last: str  # the id of the last change the server received: which request this answers
     seq: int
+    refused: tuple[Refusal, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +68,9 @@ class ServerInfo:
     server_id: str
     version: int
     last_seq: int
+    channel: str = ""  # the team's LISTEN channel (only members learn its name)
+    role: str = "agent"  # the caller's app role in the team: agent, lead or admin
+    member: str = ""  # the caller as the server knows them
 
 
 class Transport(Protocol):
@@ -60,19 +82,40 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+def tls_options(mode: TlsMode, ca_file: str = "") -> dict[str, str]:
+    """libpq options for a TLS mode: ``verify-full`` checks the server's certificate against
+    ``ca_file`` or the system's trusted authorities; a weaker mode, chosen on purpose, at
+    least never hands the password to a server that asks for it in clear text (SCRAM only),
+    and ``require`` also makes the server prove it is the far end of the encrypted
+    connection (channel binding), so an impostor with its own certificate cannot relay."""
+    if mode is TlsMode.VERIFY_FULL:
+        return {"sslmode": mode.value, "sslrootcert": ca_file or "system"}
+    options = {"sslmode": mode.value, "require_auth": "scram-sha-256"}
+    if mode is TlsMode.REQUIRE:
+        options["channel_binding"] = "require"
+    return options
+
+
+_SECRET_OPTIONS = ("password", "passfile", "sslpassword")
+
+
 def conninfo(settings: SyncSettings, password: str | None) -> str:
-    """A libpq connection string: the URL plus user, password and TLS mode."""
-    extra: dict[str, Any] = {
-        "user": settings.user,
-        "sslmode": settings.tls_mode.value,
-        "connect_timeout": CONNECT_TIMEOUT_S,
-        "application_name": "support-console-sync",
+    """A libpq connection string: the URL plus user, password and TLS mode. The URL's own
+    TLS options are overridden, and any password in it is dropped (the keyring's is used)."""
+    params: dict[str, Any] = {
+        key: value
+        for key, value in psycopg.conninfo.conninfo_to_dict(settings.url).items()
+        if key not in _SECRET_OPTIONS
     }
+    params.update(
+        user=settings.user,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        application_name="support-console-sync",
+        **tls_options(settings.tls_mode, settings.ca_file),
+    )
     if password:
-        extra["password"] = password
-    if settings.tls_mode is TlsMode.VERIFY_FULL and "sslrootcert" not in settings.url:
-        extra["sslrootcert"] = "system"  # the operating system's trusted authorities
-    return psycopg.conninfo.make_conninfo(settings.url, **extra)
+        params["password"] = password
+    return psycopg.conninfo.make_conninfo("", **params)
 
 
 def where(info: str) -> str:
@@ -94,8 +137,8 @@ def translate(error: BaseException, info: str) -> SyncError:
     if isinstance(error, pg_errors.InsufficientPrivilege):
         if "permission denied" in text:
             return SyncRefused(
-                f"The sync server at {place} does not let this user sync: ask its "
-                "administrator to run 'sync init-server --member TEAM:USER' for you."
+                f"The sync server at {place} does not let this user sync: ask a team admin "
+                "to run 'python main.py sync member add USER --role agent --team TEAM' for you."
             )
         return SyncRefused(f"The sync server at {place} refused: {text}.")
     if isinstance(error, (pg_errors.UndefinedFunction, pg_errors.InvalidSchemaName)):
@@ -105,13 +148,71 @@ def translate(error: BaseException, info: str) -> SyncError:
         )
     if isinstance(error, pg_errors.InvalidParameterValue):
         return SyncRefused(f"The sync server at {place} refused the request: {text}.")
-    if "SSL" in text or "certificate" in text:
-        return SyncRefused(f"A secure (TLS) connection to {place} failed: {text}.")
+    if isinstance(error, pg_errors.LockNotAvailable):  # another member's push held the team
+        return SyncUnavailable(f"The sync server at {place} is busy ({text}); trying again soon.")
+    refused = _refused_for_safety(text, place)
+    if refused is not None:
+        return refused
     if isinstance(error, psycopg.OperationalError):
         return SyncUnavailable(f"Cannot reach the sync server at {place}: {text}.")
     if isinstance(error, psycopg.Error):
         return SyncUnavailable(f"The sync server at {place} failed: {text}.")
     return SyncUnavailable(f"Talking to the sync server at {place} failed: {text}.")
+
+
+def _refused_for_safety(text: str, place: str) -> SyncRefused | None:
+    """TLS, certificate and password-safety refusals (libpq's words) in the user's words."""
+    said = text.lower()
+    if "authentication method requirement" in said:
+        if "cleartext password" in said or "hashed password" in said:
+            return SyncRefused(
+                f"The server at {place} asked for the password in a way that could reveal it "
+                "(in clear text or as an old MD5 hash); the console refused to send it. "
+                "Someone may be impersonating the server: check the address, or ask its "
+                "administrator to use scram-sha-256 passwords."
+            )
+        if "did not complete authentication" in said:
+            return SyncRefused(
+                f"The server at {place} let the console in without checking a password, so "
+                "it could not prove it is the real server; refused. Ask its administrator "
+                "to use scram-sha-256 passwords, or choose Verify with its certificate."
+            )
+        return SyncRefused(
+            f"The server at {place} would not check the password with SCRAM, the only way "
+            f"the console accepts without a verified certificate; refused ({text})."
+        )
+    if "channel binding" in said:
+        return SyncRefused(
+            f"The server at {place} could not prove it is the far end of this encrypted "
+            "connection (SCRAM channel binding); refused. Someone may be relaying the "
+            "connection, or a pooler in front of the server does not support channel "
+            "binding: choose Verify with the server's certificate authority."
+        )
+    if "does not support ssl" in said or "ssl was required" in said:
+        return SyncRefused(
+            f"A secure (TLS) connection to {place} failed: the server, or something in "
+            "between, would not encrypt the connection, so nothing was sent."
+        )
+    if "certificate verify failed" in said or "self-signed" in said or "self signed" in said:
+        return SyncRefused(
+            f"A secure (TLS) connection to {place} failed: its certificate is not signed by "
+            "an authority this computer trusts (or by the authority file chosen), so nothing "
+            "was sent. Someone may be impersonating the server; if your organisation runs "
+            "its own certificate authority, choose its file in the sync settings."
+        )
+    if "does not match host name" in said or ("not match" in said and "certificate" in said):
+        return SyncRefused(
+            f"A secure (TLS) connection to {place} failed: the server's certificate is made "
+            "out to another name, so nothing was sent. Use the address the certificate names."
+        )
+    if "root certificate" in said:
+        return SyncRefused(
+            f"A secure (TLS) connection to {place} failed: the certificate authority file "
+            f"cannot be used ({text})."
+        )
+    if "ssl" in said or "certificate" in said or "tls" in said:
+        return SyncRefused(f"A secure (TLS) connection to {place} failed: {text}.")
+    return None
 
 
 class PgTransport:
@@ -143,7 +244,14 @@ class PgTransport:
             row = connection.execute("SELECT console_sync.hello(%s)", (team,)).fetchone()
         assert row is not None
         data = row[0]
-        return ServerInfo(str(data["server_id"]), int(data["version"]), int(data["last_seq"]))
+        return ServerInfo(
+            str(data["server_id"]),
+            int(data["version"]),
+            int(data["last_seq"]),
+            channel=str(data.get("channel") or ""),
+            role=str(data.get("role") or "agent"),
+            member=str(data.get("member") or ""),
+        )
 
     def push(
         self, team: str, workstation: str, author: str, changes: list[dict[str, Any]]
@@ -156,15 +264,24 @@ class PgTransport:
             ).fetchone()
         assert row is not None
         data = row[0]
+        refused = tuple(
+            Refusal(str(item.get("id") or ""), str(item.get("reason") or "refused"))
+            for item in data.get("refused") or ()
+            if isinstance(item, dict)
+        )
         return PushReply(
-            int(data["received"]), int(data["inserted"]), str(data["last"] or ""), int(data["seq"])
+            int(data["received"]),
+            int(data["inserted"]),
+            str(data["last"] or ""),
+            int(data["seq"]),
+            refused,
         )
 
     def pull(self, team: str, cursor: int, limit: int) -> list[RemoteChange]:
         with self._calling() as connection:
             rows = connection.execute(
-                "SELECT seq, workstation, author, entity, row_id, hlc, fields, bases"
-                " FROM console_sync.pull(%s, %s, %s)",
+                "SELECT seq, workstation, author, entity, row_id, hlc, fields, bases,"
+                " member, member_role FROM console_sync.pull(%s, %s, %s)",
                 (team, cursor, limit),
             ).fetchall()
         return [RemoteChange(*row) for row in rows]
@@ -177,38 +294,52 @@ class PgTransport:
 
 
 class Listener:
-    """``LISTEN sync_<team>`` on a connection of its own; ``wait`` returns on a notice."""
+    """``LISTEN`` on the team's channel, on a connection of its own.
 
-    def __init__(self, info: str, team: str) -> None:
+    The channel's name comes from the server's ``hello`` (members only learn it), and its
+    notices carry nothing: they only say "something was pushed". ``wait`` sleeps on this
+    connection's socket and on a :class:`Waker` together.
+    """
+
+    def __init__(self, info: str, channel: str) -> None:
         self._info = info
-        self._team = team
+        self._channel = channel
         self._connection: psycopg.Connection | None = None
 
     def open(self) -> None:
         try:
             self._connection = psycopg.connect(self._info, autocommit=True)
-            self._connection.execute(
-                sql.SQL("LISTEN {}").format(sql.Identifier(f"sync_{self._team}"))
-            )
+            self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
         except psycopg.Error as error:
             self.close()
             raise translate(error, self._info) from error
 
-    def wait(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds; True if the server announced a push meanwhile."""
+    def wait(self, timeout: float, waker: Waker | None = None) -> bool:
+        """Block up to ``timeout`` seconds; True if the server announced a push meanwhile,
+        False on time-out or when ``waker`` was woken (its wake-up is left for its owner)."""
         if self._connection is None:
             self.open()
         assert self._connection is not None
-        heard = False
+        watched: list[Any] = [self._connection.fileno()]
+        if waker is not None:
+            watched.append(waker)
         try:
-            for _ in self._connection.notifies(timeout=timeout, stop_after=1):
-                heard = True
-            while heard:  # drain what else arrived, without waiting
-                if not list(self._connection.notifies(timeout=0, stop_after=100)):
-                    break
-        except psycopg.Error as error:
+            if not self._drain():
+                ready, _, _ = select.select(watched, [], [], max(0.0, timeout))
+                if self._connection.fileno() not in ready:
+                    return False
+                return self._drain()
+        except (psycopg.Error, OSError, ValueError) as error:
             self.close()
             raise translate(error, self._info) from error
+        return True
+
+    def _drain(self) -> bool:
+        """Take every notice already received, without waiting; True if any."""
+        assert self._connection is not None
+        heard = False
+        while list(self._connection.notifies(timeout=0, stop_after=100)):
+            heard = True
         return heard
 
     def close(self) -> None:

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keyring
+import psycopg
 import pytest
 from keyring.backend import KeyringBackend
+from psycopg import sql
 
-from db.sync.server import init_server
+from db.sync.server import add_member, init_server
 from tests.sync.pg import ClusterError, PgCluster
 from tests.sync.replicas import Replica, TrueTime, make_replica
 
@@ -53,6 +55,50 @@ def server(pg_cluster: PgCluster) -> Server:
     name = pg_cluster.create_database()
     init_server(pg_cluster.admin_conninfo(name))
     return Server(pg_cluster, name)
+
+
+@dataclass(frozen=True)
+class Login:
+    """An ordinary login role of the cluster, connecting over TCP with its password."""
+
+    name: str
+    password: str
+    port: int
+    dbname: str
+
+    @property
+    def conninfo(self) -> str:
+        return (
+            f"host=127.0.0.1 port={self.port} dbname={self.dbname} user={self.name} "
+            f"password={self.password} sslmode=disable"
+        )
+
+    def connect(self, *, autocommit: bool = True) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo, autocommit=autocommit)
+
+
+@pytest.fixture
+def login(pg_cluster: PgCluster, server: Server) -> Callable[..., Login]:
+    """``login(name, team=None, app_role="agent")``: a login role, a member of ``team``."""
+
+    def make(name: str, team: str | None = None, app_role: str = "agent") -> Login:
+        password = f"{name}-password"
+        pg_cluster.create_role(name, password)
+        if team is not None:
+            add_member(server.conninfo, team, name, app_role)
+        return Login(name, password, pg_cluster.port, server.dbname)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def db_admin(pg_cluster: PgCluster) -> tuple[str, str]:
+    """A superuser that logs in with a password: (name, password)."""
+    name, password = "sync_dba", "sync-dba-password"
+    pg_cluster.create_role(name, password)
+    with psycopg.connect(pg_cluster.admin_conninfo(), autocommit=True) as connection:
+        connection.execute(sql.SQL("ALTER ROLE {} SUPERUSER").format(sql.Identifier(name)))
+    return name, password
 
 
 @pytest.fixture

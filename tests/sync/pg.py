@@ -7,6 +7,9 @@ that folder. PostgreSQL refuses to run as root, so as root it runs as the ``post
 the superuser need no password; other roles log in over TCP with a password (SCRAM).
 ``fsync`` is off (a killed *server* loses nothing it acknowledged; only an operating-system
 crash could) to keep the suite quick; ``synchronous_commit`` stays on.
+
+``PgCluster.start(tls=(cert_pem, key_pem))`` also turns TLS on with that server certificate
+(``tests/sync/tls.py`` makes one signed by a test authority); connections may then use it.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class PgCluster:
     bin_dir: Path
     port: int
     user: str | None
+    tls: bool = False
     _databases: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -126,18 +130,27 @@ class PgCluster:
             "synchronous_commit": "on",
             "max_connections": "200",
         }
+        if self.tls:
+            settings.update(
+                ssl="on",
+                ssl_cert_file=str(self.folder / "server.crt"),
+                ssl_key_file=str(self.folder / "server.key"),
+            )
         return " ".join(f"-c {k}={v}" for k, v in settings.items())
 
     @classmethod
-    def start(cls) -> PgCluster:
+    def start(cls, tls: tuple[bytes, bytes] | None = None) -> PgCluster:
+        """A running cluster; ``tls`` (certificate PEM, key PEM) turns TLS on with them."""
         bin_dir = find_bin_dir()
         user = _run_as_user()
         folder = Path(tempfile.mkdtemp(prefix="sc-pg-"))
         if user:
             entry = pwd.getpwnam(user)
             os.chown(folder, entry.pw_uid, entry.pw_gid)
-        cluster = cls(folder=folder, bin_dir=bin_dir, port=free_port(), user=user)
+        cluster = cls(folder=folder, bin_dir=bin_dir, port=free_port(), user=user, tls=bool(tls))
         try:
+            if tls:
+                cluster._write_tls_files(*tls)
             cluster._run(
                 str(bin_dir / "initdb"),
                 "-D",
@@ -161,6 +174,19 @@ class PgCluster:
             cluster.remove()
             raise
         return cluster
+
+    def _write_tls_files(self, cert_pem: bytes, key_pem: bytes) -> None:
+        """The server's certificate and key, owned by the server's user (key: 0600)."""
+        for name, content, mode in (
+            ("server.crt", cert_pem, 0o644),
+            ("server.key", key_pem, 0o600),
+        ):
+            path = self.folder / name
+            path.write_bytes(content)
+            path.chmod(mode)
+            if self.user:
+                entry = pwd.getpwnam(self.user)
+                os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
         self._run(

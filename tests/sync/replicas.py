@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from console.domain.ids import HybridLogicalClock
 from console.domain.records import Agent, Role
 from console.services.agents import AgentService
@@ -107,7 +109,12 @@ def make_replica(
     capture_first: bool = False,
     pull_batch: int = 2000,
     push_batch: int = 1000,
+    login: tuple[str, str] | None = None,
 ) -> Replica:
+    """A replica syncing as the server's administrator, or as ``login`` (a member role and
+    its password, over TCP with SCRAM) when given."""
+    if login is not None:
+        conninfo = member_conninfo(conninfo, *login)
     clock = SkewedClock(truth or TrueTime(), skew)
     path = folder / f"{name}.sqlite3"
     reopened = path.exists()
@@ -153,6 +160,11 @@ def make_replica(
         policy=PolicyService(store, clock, agent, hlc),
         client=client,
     )
+
+
+def member_conninfo(conninfo: str, user: str, password: str) -> str:
+    """``conninfo`` for the login role ``user`` instead of the administrator."""
+    return psycopg.conninfo.make_conninfo(conninfo, user=user, password=password)
 
 
 def dump(replica: Replica) -> dict[str, Any]:

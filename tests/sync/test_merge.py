@@ -77,9 +77,10 @@ def test_the_highest_clock_wins_a_field_and_the_loser_is_told_whom_it_lost_to(
     b.sync()  # B's value reaches the server first; A's still wins
     converge(a, b)
     assert a.customers.customer(customer.id).name == "Written by A"
+    login = "(signed in to the server as postgres)"  # the replicas sync as the superuser
     expected = (
-        'customer "Written by A": name «Written by B» (workstation '
-        f"{_code(b)}, Agent b) was overwritten by «Written by A» (workstation {_code(a)}, Agent a)."
+        f'customer "Written by A": name «Written by B» (workstation {_code(b)}, Agent b '
+        f"{login}) was overwritten by «Written by A» (workstation {_code(a)}, Agent a {login})."
     )
     assert conflicts(a) == [expected]
     assert conflicts(b) == [expected]
@@ -182,17 +183,40 @@ def test_attachments_and_policy_versions_travel(replicas: Make) -> None:
     assert b.policy.current()[0] == saved
 
 
-def test_policy_versions_saved_concurrently_keep_one_number_everywhere(replicas: Make) -> None:
+def _premium_plus_p1(replica: Replica, target: str) -> str:
+    text = replica.policy.current()[0].text
+    marker = '[plans.premium_plus.targets]\nP1 = { target = "15m"'
+    assert marker in text
+    return text.replace(marker, marker.replace("15m", target))
+
+
+def test_policy_versions_saved_concurrently_are_renumbered_and_no_deadline_moves(
+    replicas: Make,
+) -> None:
     a, b = replicas("a"), replicas("b")
+    customer = customer_on(a)
     converge(a, b)
-    text_a = a.policy.current()[1].to_toml().replace("15", "16", 1)
-    text_b = b.policy.current()[1].to_toml().replace("15", "17", 1)
-    saved = [a.policy.save_policy(text_a), b.policy.save_policy(text_b)]
+    saved = [
+        a.policy.save_policy(_premium_plus_p1(a, "45m")),
+        b.policy.save_policy(_premium_plus_p1(b, "90m")),
+    ]
     assert saved[0].version == saved[1].version == 2
+    opened = [r.incidents.open_incident(report(customer)) for r in (a, b)]
+    due = {i.id: i.first_response_due for i in opened}
+    assert len(set(due.values())) == 2  # each under its own version 2
     converge(a, b)
-    winner = min(saved, key=lambda v: v.id)
-    assert a.policy.current()[0] == b.policy.current()[0] == winner
-    assert any("policy version" in line for line in conflicts(a))
+    numbering = [{v.id: v.version for v in r.policy.versions()} for r in (a, b)]
+    assert numbering[0] == numbering[1]  # one numbering on every replica
+    assert {saved[0].id, saved[1].id} <= set(numbering[0])  # nothing deleted
+    assert sorted(numbering[0].values()) == [1, 2, 3]
+    assert numbering[0][saved[0].id] == 2  # A's reached the server first: it keeps 2
+    for replica in (a, b):
+        for incident in opened:
+            summary = replica.incidents.summary(incident.id)
+            assert summary.first_response_due == due[incident.id], replica.name
+            assert replica.incidents.projected(incident.id).first_response_due == due[incident.id]
+        assert replica.incidents.summary(opened[1].id).policy_version == 3
+    assert any("policy version" in line and "number 3" in line for line in conflicts(b))
 
 
 class Flaky:

@@ -5,6 +5,7 @@ a real server that is stopped and started again.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,8 +49,22 @@ def service_for(replica: Replica) -> SyncService:
     return SyncService(backend)
 
 
-def settings_for(server: Server, team: str = "support", user: str = "postgres") -> SyncSettings:
+MEMBER, MEMBER_PASSWORD = "sync_member", "sync-member-password"
+
+
+def settings_for(server: Server, team: str = "support", user: str = MEMBER) -> SyncSettings:
+    """Settings for the test cluster, which has no TLS: chosen on purpose, as a team on a
+    trusted network might (SCRAM is still required: tls_options)."""
     return SyncSettings(url=server.url, tls_mode=TlsMode.DISABLE, team=team, user=user)
+
+
+def join(
+    server: Server, team: str = "support", user: str = MEMBER, role: str = "agent"
+) -> SyncSettings:
+    """A member login (SCRAM password ``MEMBER_PASSWORD``) of ``team``, and its settings."""
+    server.cluster.create_role(user, MEMBER_PASSWORD)
+    add_member(server.conninfo, team, user, role)
+    return settings_for(server, team, user)
 
 
 def test_settings_are_validated_field_by_field(
@@ -77,7 +92,7 @@ def test_the_password_lives_only_in_the_keyring(
     saved = service.configure(settings_for(server), "correct horse battery staple")
     assert saved == service.settings()
     assert memory_keyring.passwords == {
-        (KEYRING_SERVICE, f"postgres@{server.url}"): "correct horse battery staple"
+        (KEYRING_SERVICE, f"{MEMBER}@{server.url}"): "correct horse battery staple"
     }
     assert service.has_password(saved)
     replica.database.close()
@@ -107,8 +122,8 @@ def test_the_connection_test_says_what_it_found(
     memory_keyring: MemoryKeyring,
 ) -> None:
     service = service_for(replicas("a"))
-    said = service.test_connection(settings_for(server))
-    assert "sync schema version 1" in said and "team support has 0 changes" in said
+    said = service.test_connection(join(server), MEMBER_PASSWORD)
+    assert re.search(r"sync schema version [2-9]", said) and "team support has 0 changes" in said
     pg_cluster.create_role("bob", "bobs-password")
     with pytest.raises(SyncRefused, match="refused the user name or password"):
         service.test_connection(settings_for(server, user="bob"), "wrong")
@@ -171,7 +186,7 @@ def running(
 
     def start(replica: Replica) -> tuple[SyncRunner, Watch]:
         service = service_for(replica)
-        service.configure(settings_for(server))
+        service.configure(join(server), MEMBER_PASSWORD)
         started = run(service)
         stack.append(started)
         return next(started)
@@ -227,10 +242,24 @@ def test_a_server_without_tls_is_refused_when_tls_is_required(
     replicas: Callable[..., Replica], server: Server, memory_keyring: MemoryKeyring
 ) -> None:
     service = service_for(replicas("a"))
+    member = join(server)
     for mode in (TlsMode.REQUIRE, TlsMode.VERIFY_FULL):
-        settings = SyncSettings(server.url, mode, "support", "postgres")
+        settings = SyncSettings(server.url, mode, "support", MEMBER)
         with pytest.raises(SyncRefused, match=r"secure \(TLS\) connection .* failed"):
-            service.test_connection(settings)
-    assert "version 1" in service.test_connection(
-        SyncSettings(server.url, TlsMode.PREFER, "support", "postgres")
-    )
+            service.test_connection(settings, MEMBER_PASSWORD)
+    prefer = SyncSettings(server.url, TlsMode.PREFER, "support", member.user)
+    assert "version" in service.test_connection(prefer, MEMBER_PASSWORD)
+
+
+def test_without_a_checked_certificate_a_server_that_checks_no_password_is_refused(
+    replicas: Callable[..., Replica], server: Server, memory_keyring: MemoryKeyring
+) -> None:
+    """The test cluster lets its superuser in over TCP with no password ("trust"): a spoofed
+    server could do the same to learn what a workstation pushes, so without verify-full the
+    console insists on SCRAM, which also proves the server knows the password."""
+    service = service_for(replicas("a"))
+    for mode in (TlsMode.DISABLE, TlsMode.PREFER):
+        with pytest.raises(SyncRefused, match="without checking a password"):
+            service.test_connection(
+                SyncSettings(server.url, mode, "support", "postgres"), "any password"
+            )

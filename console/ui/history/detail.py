@@ -132,7 +132,7 @@ class HistoryDetail(QWidget):
         now = max(self._context.clock.now(), clocks.now)
         self.clocks.show_clocks(clocks.at(now))
         exclusions = {reason.code: reason.text for reason in details.policy.exclusions}
-        self.timeline.set_events(details.events, exclusions)
+        self.timeline.set_events(details.events, exclusions, details.pushed_by)
         self.report.show_details(details, self._context.agent_zone)
         self.tabs.setTabText(1, f"Timeline ({len(details.events)})")
         self.stack.setCurrentIndex(1)

@@ -306,7 +306,7 @@ class IncidentDetailView(QWidget):
             else "Every item of the incident report is in."
         )
         exclusions = {reason.code: reason.text for reason in policy.exclusions}
-        self.timeline.set_events(details.events, exclusions)
+        self.timeline.set_events(details.events, exclusions, details.pushed_by)
         self.report.show_details(details, self._zone)
         self._tab_text(self.timeline_view, f"Timeline ({len(details.events)})")
         self._tab_text(self.report, f"Report ({len(missing)} missing)" if missing else "Report")

@@ -138,14 +138,23 @@ class TimelineModel(HeaderedTableModel):
         self._zone = zone
         self._events: list[IncidentEvent] = []
         self._exclusions: dict[str, str] = {}
+        self._pushed_by: dict[str, str] = {}
         self._icons: dict[EventKind, QIcon] = {}
 
     def set_events(
-        self, events: Sequence[IncidentEvent], exclusions: Mapping[str, str] | None = None
+        self,
+        events: Sequence[IncidentEvent],
+        exclusions: Mapping[str, str] | None = None,
+        pushed_by: Mapping[str, str] | None = None,
     ) -> None:
-        """Show ``events``; appended events are inserted, anything else is a reload."""
+        """Show ``events``; appended events are inserted, anything else is a reload.
+
+        ``pushed_by`` names the team server login that pushed each pulled event: the "who"
+        shows it beside the name the writing console gave, so a name cannot be borrowed.
+        """
         new = ordered(events)
         self._exclusions = dict(exclusions or {})
+        self._pushed_by = dict(pushed_by or {})
         old_ids = [e.id for e in self._events]
         count = len(old_ids)
         if old_ids and [e.id for e in new[:count]] == old_ids:
@@ -186,7 +195,7 @@ class TimelineModel(HeaderedTableModel):
             if column == self.WHEN:
                 return when(event.at, self._zone)
             if column == self.WHO:
-                return event.author or "—"
+                return self._who(event)
             if column == self.WHAT:
                 return describe(event, self._exclusions)
             if column == self.TEXT:
@@ -197,9 +206,20 @@ class TimelineModel(HeaderedTableModel):
                 return plain_tip(f"{event.at.isoformat(timespec='seconds')}{origin}")
             if column == self.TEXT:
                 return plain_tip(details(event)) or None  # people's text, as typed
+            if column == self.WHO and event.id in self._pushed_by:
+                return plain_tip(
+                    f"Pulled from the team server, pushed by its login "
+                    f"“{self._pushed_by[event.id]}”. The name before it is the one the "
+                    "writing console recorded."
+                )
         if role == Qt.ItemDataRole.DecorationRole and column == self.WHAT:
             return self._icon(event.kind)
         return None
+
+    def _who(self, event: IncidentEvent) -> str:
+        name = event.author or "—"
+        member = self._pushed_by.get(event.id)
+        return f"{name} (server login {member})" if member else name
 
     def _icon(self, kind: EventKind) -> QIcon:
         if kind not in self._icons:

@@ -1,12 +1,16 @@
 """Sync settings: server address, TLS mode, team, user and password, and a connection test.
 
 The password goes to the operating system's keyring (through the service), never to a file;
-an empty password field keeps the stored one. Loading, testing and saving run off the GUI
-thread. Below the form, the edits that lost to a concurrent edit: which value, and to whom.
+an empty password field keeps the stored one. TLS starts at "Verify" (the server's
+certificate checked against the system's authorities, or a CA file the user picks); a weaker
+mode stays selectable on purpose, with a warning under the choice saying what it risks.
+Loading, testing and saving run off the GUI thread. Below the form, the edits that lost to a
+concurrent edit: which value, and to whom.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
@@ -14,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -29,7 +34,14 @@ from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
 from console.services.sync import SyncConflict, SyncService, SyncSettings, TlsMode
 from console.services.validation import ValidationError
-from console.ui.forms import FieldErrors, error_label, error_text, plain_label, with_error
+from console.ui.forms import (
+    FieldErrors,
+    error_label,
+    error_text,
+    hint_label,
+    plain_label,
+    with_error,
+)
 from console.ui.theme import current_theme
 
 _TLS_LABELS = {
@@ -38,6 +50,32 @@ _TLS_LABELS = {
     TlsMode.REQUIRE: "Require (always encrypt)",
     TlsMode.VERIFY_FULL: "Verify (encrypt and check the server's certificate)",
 }
+
+# What each weaker mode risks, said under the choice (Verify needs no warning).
+TLS_WARNINGS = {
+    TlsMode.DISABLE: (
+        "Warning: nothing is encrypted. Anyone on the network between you and the server "
+        "can read and change everything sent, your team's incidents and customers included. "
+        "Your password itself is never sent (SCRAM is required). Use only on a network you "
+        "fully trust."
+    ),
+    TlsMode.PREFER: (
+        "Warning: anyone on the network path can quietly turn encryption off, then read and "
+        "change everything sent, your team's incidents and customers included. Your password "
+        "itself is never sent (SCRAM is required). Choose Verify unless you must."
+    ),
+    TlsMode.REQUIRE: (
+        "Warning: the server's certificate is not checked. Your password is never sent and a "
+        "relaying impostor is caught (SCRAM with channel binding is required), but anyone who "
+        "has copied the server's password store could pose as it. Choose Verify when you can."
+    ),
+}
+
+CA_HINT = (
+    "Empty: the server's certificate is checked against the authorities your system "
+    "trusts. Choose a file when your organisation signs the server's certificate itself "
+    "(used with Verify only)."
+)
 
 
 class SyncSettingsDialog(QDialog):
@@ -85,23 +123,38 @@ class SyncSettingsDialog(QDialog):
         self.tls_mode = QComboBox()
         for mode, label in _TLS_LABELS.items():
             self.tls_mode.addItem(label, mode.value)
-        self.tls_mode.setCurrentIndex(self.tls_mode.findData(TlsMode.REQUIRE.value))
+        self.tls_mode.setCurrentIndex(self.tls_mode.findData(TlsMode.VERIFY_FULL.value))
+        self.tls_warning = error_label()  # shown for a weaker mode, in the theme's red
+        self.tls_warning.setObjectName("tlsWarning")
+        self.ca_file = QLineEdit()
+        self.ca_file.setPlaceholderText("The system's trusted authorities")
+        self.ca_button = QPushButton("Choose…")
+        self.ca_row = QWidget()
+        ca_layout = QHBoxLayout(self.ca_row)
+        ca_layout.setContentsMargins(0, 0, 0, 0)
+        ca_layout.addWidget(self.ca_file, 1)
+        ca_layout.addWidget(self.ca_button)
+        self.ca_hint = hint_label(CA_HINT)
         self.team = QLineEdit()
         self.team.setPlaceholderText("support_eu")
         self.user = QLineEdit()
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        for key, label, widget in (
-            ("url", "Server address", self.url),
-            ("tls_mode", "Encryption (TLS)", self.tls_mode),
-            ("team", "Team", self.team),
-            ("user", "User name", self.user),
-            ("password", "Password", self.password),
+        self.stored_note = error_label()  # the stored address held a password: said once
+        self.stored_note.setObjectName("storedAddressNote")
+        for key, label, widget, hint in (
+            ("url", "Server address", self.url, self.stored_note),
+            ("tls_mode", "Encryption (TLS)", self.tls_mode, self.tls_warning),
+            ("ca_file", "Certificate authority", self.ca_row, self.ca_hint),
+            ("team", "Team", self.team, None),
+            ("user", "User name", self.user, None),
+            ("password", "Password", self.password, None),
         ):
-            box, message = with_error(widget)
+            box, message = with_error(widget, hint)
             form.addRow(label, box)
             self.errors.add(key, widget, message)
         outer.addLayout(form)
+        self._show_tls_warning()
 
         test_row = QHBoxLayout()
         self.test_button = QPushButton("Test connection")
@@ -132,11 +185,41 @@ class SyncSettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.test_button.clicked.connect(self._on_test_button_clicked)
         self.turn_off_button.clicked.connect(self._on_turn_off_button_clicked)
+        self.tls_mode.currentIndexChanged.connect(self._on_tls_mode_current_index_changed)
+        self.ca_button.clicked.connect(self._on_ca_button_clicked)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         for widget in (self.test_button, self.buttons, self.url, self.team, self.user):
             widget.setEnabled(not busy)
+        self.ca_row.setEnabled(not busy and self._verifying())
+
+    def _verifying(self) -> bool:
+        return bool(self.tls_mode.currentData() == TlsMode.VERIFY_FULL.value)
+
+    def _show_tls_warning(self) -> None:
+        warning = TLS_WARNINGS.get(TlsMode(self.tls_mode.currentData()), "")
+        self.tls_warning.setText(warning)
+        self.tls_warning.setVisible(bool(warning))
+        self.ca_row.setEnabled(not self.busy and self._verifying())
+
+    @Slot(int)
+    def _on_tls_mode_current_index_changed(self, _: int) -> None:
+        self._show_tls_warning()
+
+    @Slot()
+    def _on_ca_button_clicked(self) -> None:
+        current = self.ca_file.text().strip()
+        start = str(Path(current).expanduser().parent) if current else str(Path.home())
+        chosen, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose the certificate authority's file",
+            start,
+            "Certificates (*.pem *.crt *.cer);;All files (*)",
+        )
+        if chosen:
+            self.ca_file.setText(chosen)
+            self.errors.resolve("ca_file")
 
     # -- values -----------------------------------------------------------------------------
 
@@ -146,6 +229,7 @@ class SyncSettingsDialog(QDialog):
             tls_mode=TlsMode(self.tls_mode.currentData()),
             team=self.team.text(),
             user=self.user.text(),
+            ca_file=self.ca_file.text(),
         )
 
     def _read(self) -> tuple[SyncSettings | None, bool, list[SyncConflict]]:
@@ -160,7 +244,14 @@ class SyncSettingsDialog(QDialog):
             self.tls_mode.setCurrentIndex(self.tls_mode.findData(settings.tls_mode.value))
             self.team.setText(settings.team)
             self.user.setText(settings.user)
+            self.ca_file.setText(settings.ca_file)
             self.turn_off_button.show()
+            if settings.scrubbed:
+                self.stored_note.setText(
+                    "The stored address held a password; it is no longer used or shown. "
+                    "Enter the password below and save to remove it from this computer."
+                )
+                self.stored_note.show()
         else:
             self.user.setText(self._context.actor.email.split("@")[0])
         if stored:
