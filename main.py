@@ -22,6 +22,7 @@ from console.qt.sync_worker import SyncWorker
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.agents import AgentService
+from console.services.board import BoardFilter, BoardFilterError, resolve_board_filter
 from console.services.context import ConsoleContext, SystemClock
 from console.services.demo import build_demo
 from console.services.reports import (
@@ -98,6 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--board",
         action="store_true",
         help="open the full-screen, read-only countdown wallboard instead of the agent console",
+    )
+    parser.add_argument(
+        "--window",
+        dest="board_windows",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="with --board: show only incidents of customers in this support window (its name "
+        "or id; repeat for more than one)",
+    )
+    parser.add_argument(
+        "--priority",
+        dest="board_priorities",
+        metavar="P1,P2",
+        action="append",
+        default=[],
+        help="with --board: show only incidents of these priorities (comma-separated)",
     )
     parser.add_argument(
         "--theme", choices=("light", "dark"), help="colour theme (default: the last one used)"
@@ -304,7 +322,15 @@ def open_main_window(
     return window
 
 
-def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str | None) -> int:
+def run(
+    db_path: Path,
+    demo: bool,
+    rebuild_demo: bool,
+    board: bool,
+    theme: str | None,
+    board_windows: Sequence[str] = (),
+    board_priorities: Sequence[str] = (),
+) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -339,6 +365,18 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     context = ConsoleContext.build(
         store, clock, agent, station.id, station.hlc, ZoneInfo(zone_name), str(db_path)
     )
+    board_filter = BoardFilter()
+    if board:
+        try:
+            board_filter = board_filter_for(context, board_windows, board_priorities)
+        except BoardFilterError as exc:  # a usage error: refused before any window opens
+            _tell(f"support-console: {exc}")
+            store.close()
+            return 2
+        except StoreError as exc:
+            _tell(exc.message)
+            store.close()
+            return exc.exit_code
     collector = GuiThreadCollector(app)
     collector.start()
     dispatcher = Dispatcher()
@@ -353,7 +391,9 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     )
     sync_worker = SyncWorker(sync_service)
     if board:
-        board_window = Wallboard(context, dispatcher, SlaTicker(context.clock, app))
+        board_window = Wallboard(
+            context, dispatcher, SlaTicker(context.clock, app), board_filter=board_filter
+        )
         board_window.setWindowTitle(f"{APP_NAME} — wallboard")
         sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
         show_full_screen(board_window)
@@ -367,6 +407,16 @@ def run(db_path: Path, demo: bool, rebuild_demo: bool, board: bool, theme: str |
     remember_clock(store, station.hlc)
     store.close()
     return code
+
+
+def board_filter_for(
+    context: ConsoleContext, windows: Sequence[str], priorities: Sequence[str]
+) -> BoardFilter:
+    """``--window`` and ``--priority`` checked against the database (BoardFilterError)."""
+    if not windows and not priorities:
+        return BoardFilter()
+    known = [(w.id, w.name) for w in context.customers.windows()]
+    return resolve_board_filter(known, context.open_incidents.priorities(), windows, priorities)
 
 
 def _tell(text: str) -> None:
@@ -440,6 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if args.command == "report":
         return report(args)
+    if (args.board_windows or args.board_priorities) and not args.board:
+        build_parser().error("--window and --priority filter the wallboard: add --board")
     db_path = args.db or default_db_path(demo=args.demo)
     return run(
         db_path=db_path,
@@ -447,6 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rebuild_demo=args.rebuild_demo,
         board=args.board,
         theme=args.theme,
+        board_windows=args.board_windows,
+        board_priorities=args.board_priorities,
     )
 
 

@@ -43,10 +43,18 @@ def explain(clock: Clock, agent_zone: str | tzinfo) -> list[str]:
     lines.append(_closed(clock, window))
     lines.append(_deadline(clock, window, agent))
     if clock.at_risk_at is not None and clock.stopped_at is None:
-        lines.append(
-            f"At risk from {when(clock.at_risk_at, window)}, when "
-            f"{format_span(clock.threshold)} or less is left of {format_span(clock.duration)}."
-        )
+        threshold, duration = format_span(clock.threshold), format_span(clock.duration)
+        if clock.threshold >= clock.duration:
+            lines.append(
+                f"At risk from the start ({when(clock.at_risk_at, window)}): the policy's "
+                f"at-risk threshold, {threshold}, is as long as the whole {duration} target, "
+                "so this clock is never on track (Support policy → Thresholds)."
+            )
+        else:
+            lines.append(
+                f"At risk from {when(clock.at_risk_at, window)}, when "
+                f"{threshold} or less is left of {duration}."
+            )
     lines.append(_outcome(clock, window))
     return lines
 

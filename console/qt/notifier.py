@@ -4,9 +4,10 @@ or breaches.
 The queue's ticker says when an incident's state changes; :class:`Notifier` decides whether
 the signed-in agent should hear about it and says it once per transition: through the
 system tray where there is one, else through :class:`NotificationBanner`, a small closable
-strip the main window places above its pages. A notice is worded from the incident's live
-reading by :mod:`console.domain.wording`, so a breach reads the same as in the queue; the
-states compared are :class:`ClockState` values.
+strip that floats over the bottom of the window it is placed in: it is never laid out with
+the pages, so showing or dismissing it moves nothing under the pointer. A notice is worded
+from the incident's live reading by :mod:`console.domain.wording`, so a breach reads the
+same as in the queue; the states compared are :class:`ClockState` values.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from html import escape
 
 import qtawesome as qta
-from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -53,6 +54,9 @@ _ICONS = {AT_RISK: "mdi6.alert", BREACHED: "mdi6.fire"}
 # (accent, background, text) on a light and on a dark palette: a warning strip, not a panel.
 _LIGHT = {AT_RISK: ("#b45309", "#fff3e0", "#5c3d0a"), BREACHED: ("#c62828", "#fdecec", "#6b1414")}
 _DARK = {AT_RISK: ("#fbbf24", "#3a2f17", "#fde68a"), BREACHED: ("#ff6b6b", "#3f2224", "#fecaca")}
+_MARGIN = 12  # between the floating banner and its host's sides
+_BOTTOM = 34  # above the host's bottom: clear of a page's one-line summary (the queue counts)
+_MAX_WIDTH = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,11 @@ def _state(value: object) -> ClockState | None:
 
 
 class NotificationBanner(QFrame):
-    """An in-app notification strip: icon, text, Open and close. Hidden until needed."""
+    """An in-app notification strip: icon, text, Open and close. Hidden until needed.
+
+    Put in a parent (or a parent's layout), it floats over the bottom of that parent when it
+    shows: it leaves the layout, so the widgets of the window keep their places.
+    """
 
     open_requested = Signal(str)  # incident id
     dismissed = Signal()
@@ -130,6 +138,7 @@ class NotificationBanner(QFrame):
         self.setAutoFillBackground(True)
         self._incident_id = ""
         self._queued = 0
+        self._host: QWidget | None = None
         self._icon = QLabel()
         self._icon.setFixedSize(QSize(22, 22))
         self.text_label = QLabel()
@@ -146,7 +155,7 @@ class NotificationBanner(QFrame):
         self._close.setAccessibleName("Dismiss notification")
         self._close.clicked.connect(self._on_close_clicked)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(14, 8, 8, 8)
+        layout.setContentsMargins(14, 6, 8, 6)
         layout.setSpacing(10)
         layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.text_label, 1)
@@ -170,6 +179,10 @@ class NotificationBanner(QFrame):
         palette.setColor(QPalette.ColorRole.WindowText, QColor(text))
         self.setPalette(palette)
         self.text_label.setPalette(palette)
+        self.setStyleSheet(
+            f"#notificationBanner {{ background: {background}; border: 1px solid {accent};"
+            " border-radius: 6px; }"
+        )
         self._close.setIcon(qta.icon("mdi6.close", color=QColor(text)))
         self._icon.setPixmap(
             qta.icon(_ICONS.get(state, _ICONS[AT_RISK]), color=QColor(accent)).pixmap(
@@ -179,7 +192,43 @@ class NotificationBanner(QFrame):
         more = f" <span>(+{self._queued}\N{NO-BREAK SPACE}more)</span>" if self._queued else ""
         self.text_label.setText(f"<b>{escape(title(notice))}</b> — {escape(body(notice))}{more}")
         self.setAccessibleDescription(message(notice))
+        self._float()
         self.show()
+        if self._host is not None and not self.isWindow():
+            self._place()
+            self.raise_()  # over the pages it floats above
+
+    def _float(self) -> None:
+        """Leave the parent's layout (if any) and follow the parent's size from now on."""
+        host = self.parentWidget()
+        if host is None or self.isWindow():
+            return
+        layout = host.layout()
+        if layout is not None and layout.indexOf(self) >= 0:
+            layout.removeWidget(self)  # stays a child of ``host``, laid out by no one
+        if host is not self._host:
+            if self._host is not None:
+                self._host.removeEventFilter(self)
+            host.installEventFilter(self)
+            self._host = host
+
+    def _place(self) -> None:
+        """Over the bottom of the host, centred, as wide as fits up to ``_MAX_WIDTH``."""
+        host = self._host
+        if host is None or host is not self.parentWidget():
+            return
+        width = max(0, min(host.width() - 2 * _MARGIN, _MAX_WIDTH))
+        height = self.heightForWidth(width) if self.hasHeightForWidth() else -1
+        if height <= 0:
+            height = self.sizeHint().height()
+        self.setGeometry(
+            (host.width() - width) // 2, host.height() - height - _BOTTOM, width, height
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._host and event.type() == QEvent.Type.Resize and not self.isHidden():
+            self._place()
+        return False
 
     def dismiss(self) -> None:
         self._queued = 0

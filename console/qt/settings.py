@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,7 +20,7 @@ class Settings:
         "ui/state": QByteArray(),
         "ui/page": "queue",
         "agent/id": "",
-        "queue/columns": QByteArray(),
+        "queue/columns": "",  # a ColumnLayout as JSON
     }
     # Old key -> new key, applied once when the stored settings are older than VERSION.
     MIGRATIONS: ClassVar[dict[int, dict[str, str]]] = {}
@@ -77,6 +79,63 @@ class Settings:
     @agent_id.setter
     def agent_id(self, value: str) -> None:
         self.set_value("agent/id", value)
+
+    @property
+    def queue_columns(self) -> ColumnLayout:
+        """The queue's column order, widths and hidden columns (the defaults when unset or
+        unreadable)."""
+        return ColumnLayout.from_text(str(self.value("queue/columns")))
+
+    @queue_columns.setter
+    def queue_columns(self, layout: ColumnLayout) -> None:
+        self.set_value("queue/columns", layout.to_text())
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnLayout:
+    """A table's columns as the person left them: their order, widths and the ones they
+    hid, by column name (names survive a change in the columns' numbering)."""
+
+    order: tuple[str, ...] = ()
+    widths: tuple[tuple[str, int], ...] = ()
+    hidden: tuple[str, ...] = ()
+
+    @property
+    def is_default(self) -> bool:
+        return not (self.order or self.widths or self.hidden)
+
+    def width_of(self, name: str) -> int | None:
+        return dict(self.widths).get(name)
+
+    def to_text(self) -> str:
+        return json.dumps(
+            {"order": list(self.order), "widths": dict(self.widths), "hidden": list(self.hidden)},
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_text(cls, text: str) -> ColumnLayout:
+        """The layout ``to_text`` wrote; the default layout for anything else."""
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except ValueError:
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        order = data.get("order", [])
+        widths = data.get("widths", {})
+        hidden = data.get("hidden", [])
+        if not (isinstance(order, list) and isinstance(widths, dict) and isinstance(hidden, list)):
+            return cls()
+        return cls(
+            order=tuple(str(n) for n in order if isinstance(n, str)),
+            widths=tuple(
+                (str(n), w)
+                for n, w in widths.items()
+                if isinstance(w, int) and not isinstance(w, bool) and 0 < w < 5000
+            ),
+            hidden=tuple(str(n) for n in hidden if isinstance(n, str)),
+        )
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

@@ -11,12 +11,13 @@ domain decides the new state, not the screen).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from console.domain.clock_model import ClockState
 from console.domain.reading import Reading
+from console.domain.records import SupportWindow
 from console.domain.wording import countdown, countdown_parts, headline
 from console.services.open_incidents import OpenIncident, OpenIncidentReader
 
@@ -24,13 +25,17 @@ __all__ = [
     "BOARD_HORIZON",
     "Board",
     "BoardCounts",
+    "BoardFilter",
+    "BoardFilterError",
     "BoardItem",
     "TileText",
     "board_counts",
     "board_item",
     "board_tiles",
     "next_board_change",
+    "parse_priorities",
     "read_board",
+    "resolve_board_filter",
     "tile_text",
 ]
 
@@ -91,18 +96,127 @@ def board_item(incident: OpenIncident) -> BoardItem | None:
 
 @dataclass(frozen=True, slots=True)
 class Board:
-    """One read of the board: the policy's priorities (in order) and every live item."""
+    """One read of the board: the policy's priorities (in order), every live item, and the
+    support windows (id, name) by name, for the board's own window filter."""
 
     priorities: tuple[str, ...]
     items: tuple[BoardItem, ...]
+    windows: tuple[tuple[str, str], ...] = ()
 
 
-def read_board(open_incidents: OpenIncidentReader) -> Board:
-    """Every tracked open incident with a live clock (run it off the GUI thread)."""
+def read_board(
+    open_incidents: OpenIncidentReader,
+    windows: Callable[[], Sequence[SupportWindow]] | None = None,
+) -> Board:
+    """Every tracked open incident with a live clock (run it off the GUI thread); with
+    ``windows`` (``CustomerService.windows``), the support windows to filter by."""
     items = tuple(
         item for incident in open_incidents.tracked() if (item := board_item(incident)) is not None
     )
-    return Board(priorities=open_incidents.priorities(), items=items)
+    named = sorted(((w.id, w.name) for w in windows()), key=lambda w: w[1]) if windows else []
+    return Board(priorities=open_incidents.priorities(), items=items, windows=tuple(named))
+
+
+# -- which incidents: --window and --priority --------------------------------------------------
+
+
+class BoardFilterError(ValueError):
+    """A filter names a window or priority that does not exist; the message says which, and
+    what does."""
+
+
+@dataclass(frozen=True, slots=True)
+class BoardFilter:
+    """Which incidents the board shows: those of any of ``windows`` (the customer's support
+    window; none: every window) with any of ``priorities`` (none: every priority).
+
+    The data has no teams (an incident has a customer, a support window and an assignee), so
+    a board is filtered by support window and priority.
+    """
+
+    windows: tuple[tuple[str, str], ...] = ()  # (id, name), in the order asked for
+    priorities: tuple[str, ...] = ()  # in the policy's order
+    _window_ids: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_window_ids", frozenset(w for w, _ in self.windows))
+
+    @property
+    def is_everything(self) -> bool:
+        return not self.windows and not self.priorities
+
+    def matches(self, item: BoardItem) -> bool:
+        if self._window_ids and item.incident.window_id not in self._window_ids:
+            return False
+        return not self.priorities or item.priority in self.priorities
+
+    def apply(self, items: Iterable[BoardItem]) -> list[BoardItem]:
+        return [item for item in items if self.matches(item)]
+
+    @property
+    def window_label(self) -> str:
+        """ "All windows", "GMT", "GMT + Pacific"."""
+        return " + ".join(name for _, name in self.windows) or "All windows"
+
+    @property
+    def priority_label(self) -> str:
+        """ "All priorities", "P1", "P1, P2"."""
+        return ", ".join(self.priorities) or "All priorities"
+
+    @property
+    def label(self) -> str:
+        """What the board says it shows: "" for everything, else "GMT · P1, P2"."""
+        if self.is_everything:
+            return ""
+        parts = [self.window_label if self.windows else "", ", ".join(self.priorities)]
+        return " · ".join(p for p in parts if p)
+
+
+def parse_priorities(texts: Iterable[str]) -> list[str]:
+    """ "P1,P2" and "p3" (repeatable) as ["P1", "P2", "P3"]: split on commas, upper-cased."""
+    return [part.strip().upper() for text in texts for part in text.split(",") if part.strip()]
+
+
+def resolve_board_filter(
+    windows: Sequence[tuple[str, str]],
+    priorities: Sequence[str],
+    window_args: Sequence[str] = (),
+    priority_args: Sequence[str] = (),
+) -> BoardFilter:
+    """The filter ``--window NAME`` (a window's name, any case, or its id; repeatable) and
+    ``--priority P1,P2`` ask for, checked against the database's windows (id, name) and the
+    policy's priorities. Raises :class:`BoardFilterError` naming what does not exist."""
+    by_id = {window_id: (window_id, name) for window_id, name in windows}
+    by_name = {name.casefold(): (window_id, name) for window_id, name in windows}
+    chosen: list[tuple[str, str]] = []
+    unknown: list[str] = []
+    for text in window_args:
+        key = text.strip()
+        found = by_id.get(key) or by_name.get(key.casefold())
+        if found is None:
+            unknown.append(text)
+        elif found not in chosen:
+            chosen.append(found)
+    problems: list[str] = []
+    if unknown:
+        known = ", ".join(name for _, name in sorted(windows, key=lambda w: w[1])) or "none"
+        problems.append(
+            f"No support window is called {_quoted(unknown)}. The windows are: {known}."
+        )
+    asked = parse_priorities(priority_args)
+    wrong = [p for p in asked if p not in priorities]
+    if wrong:
+        problems.append(
+            f"There is no priority {_quoted(wrong)}. "
+            f"The priorities are: {', '.join(priorities) or 'none'}."
+        )
+    if problems:
+        raise BoardFilterError(" ".join(problems))
+    return BoardFilter(windows=tuple(chosen), priorities=tuple(p for p in priorities if p in asked))
+
+
+def _quoted(texts: Sequence[str]) -> str:
+    return " or ".join(f'"{text}"' for text in texts)
 
 
 # -- which tiles, in which order -------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from functools import lru_cache
 
 from console.domain.ids import HybridLogicalClock, new_id
@@ -35,6 +36,45 @@ def governing_policy(tx: Transaction, number: int) -> Policy:
     return policy_of(version.text)
 
 
+REASON_PREFIX = "# Reason: "
+
+
+def _without_reason(text: str) -> str:
+    """The policy text without the reason comment that heads it (what the policy says)."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith(REASON_PREFIX):
+        lines.pop(0)
+    return "".join(lines)
+
+
+def reason_of(version: PolicyVersion) -> str:
+    """Why ``version`` was saved ("" when no one said): the storage has no reason column, so
+    the reason is kept as a TOML comment heading the version's text, and syncs with it."""
+    first = version.text.split("\n", 1)[0]
+    return first[len(REASON_PREFIX) :].strip() if first.startswith(REASON_PREFIX) else ""
+
+
+def with_reason(text: str, reason: str) -> str:
+    """``text`` headed by its one-line reason comment (a TOML comment: the policy ignores it)."""
+    body = _without_reason(text)
+    reason = " ".join(reason.split())
+    return f"{REASON_PREFIX}{reason}\n{body}" if reason else body
+
+
+def at_risk_from_arrival(policy: Policy) -> list[str]:
+    """``Premium P1 (15 min)`` for each wall-time target no longer than the at-risk threshold
+    it gets: such a clock is at risk from the moment the incident arrives."""
+    found = []
+    for plan in policy.plans:
+        for target in plan.targets:
+            if target.span.business_days:
+                continue  # its length depends on the window's day; never that short in practice
+            duration = timedelta(minutes=target.span.minutes)
+            if duration > timedelta(0) and policy.at_risk_threshold(duration) >= duration:
+                found.append(f"{plan.name} {target.priority} ({target.span.describe()})")
+    return found
+
+
 def require_policy_editor(actor: Agent, action: str) -> None:
     if not actor.role.may_edit_policy:
         raise NotAllowed(
@@ -62,17 +102,21 @@ class PolicyService:
         with self._store.read() as tx:
             return tx.policies.list()
 
-    def save_policy(self, text_or_policy: str | Policy) -> PolicyVersion:
-        """Store the policy as a new version (the old ones stay); unchanged text adds none."""
+    def save_policy(self, text_or_policy: str | Policy, reason: str = "") -> PolicyVersion:
+        """Store the policy as a new version (the old ones stay); unchanged text adds none.
+
+        ``reason`` (why the lead changed it) is kept with the version: see :func:`reason_of`.
+        """
         require_policy_editor(self._actor, "change the support policy")
         text = text_or_policy if isinstance(text_or_policy, str) else text_or_policy.to_toml()
+        text = with_reason(text, reason) if reason.strip() else text
         try:
             load_policy(text)
         except PolicyError as exc:
             raise ValidationError.single("policy", str(exc)) from exc
         with self._store.transaction() as tx:
             latest = tx.policies.latest()
-            if latest is not None and latest.text == text:
+            if latest is not None and _without_reason(latest.text) == _without_reason(text):
                 return latest
             version = PolicyVersion(
                 id=new_id(),

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import phonenumbers
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
@@ -93,18 +94,46 @@ def error_label(parent: QWidget | None = None) -> QLabel:
     return label
 
 
+def reserve_line(label: QLabel) -> QLabel:
+    """Keep one line of room for ``label`` while it is hidden, so showing a message (or
+    hiding it once fixed) does not move the fields under the pointer."""
+    label.setMinimumHeight(label.fontMetrics().lineSpacing())
+    policy = label.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    label.setSizePolicy(policy)
+    return label
+
+
 def with_error(field: QWidget, hint: QWidget | None = None) -> tuple[QWidget, QLabel]:
-    """``field`` with its error label under it (then an optional hint), as one form row."""
+    """``field`` with its error label under it (then an optional hint), as one form row.
+
+    The error's line is reserved, so a message appearing or going does not push the fields
+    below it; a longer message takes the lines it needs and the row grows to hold them.
+    """
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
+    layout.setSpacing(0)
     layout.addWidget(field)
-    label = error_label()
+    label = reserve_line(error_label())
     layout.addWidget(label)
     if hint is not None:
         layout.addWidget(hint)
     return box, label
+
+
+def set_read_only(editor: QLineEdit | QAbstractSpinBox, read_only: bool) -> None:
+    """Make ``editor`` read-only and look it: no frame, no input background, no arrows, so
+    a value that cannot be changed reads as text and not as a box waiting for typing."""
+    editor.setReadOnly(read_only)
+    editor.setFrame(not read_only)
+    editor.setStyleSheet("background: transparent;" if read_only else "")
+    if isinstance(editor, QAbstractSpinBox):
+        editor.setButtonSymbols(
+            QAbstractSpinBox.ButtonSymbols.NoButtons
+            if read_only
+            else QAbstractSpinBox.ButtonSymbols.UpDownArrows
+        )
 
 
 def page_title(text: str) -> QLabel:
@@ -143,6 +172,21 @@ def text_label() -> QLabel:
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def phone_text(number: str) -> str:
+    """A stored phone number as every screen shows it: the international format
+    (``+442079460040`` → ``+44 20 7946 0040``); anything that does not parse, as typed."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 customer``, ``3 customers``, ``0 customers``."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def error_text(error: object) -> str:

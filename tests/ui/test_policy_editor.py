@@ -74,6 +74,8 @@ def test_a_save_makes_a_new_version_and_keeps_the_old_one(
 
     with qtbot.waitSignal(dialog.policy_saved) as saved:
         dialog.save_button.click()
+        dialog.confirm_dialog.reason.setText("Tighter Standard P1 target")
+        dialog.confirm_dialog.accept()
     with qtbot.waitSignal(dialog.loaded):
         pass
     version = saved.args[0]
@@ -272,6 +274,8 @@ def test_a_target_beyond_the_bound_is_refused_under_its_field_with_the_bound(
     fields.cadence_spans["P1"].setText("2160h")
     with qtbot.waitSignal(dialog.policy_saved):
         dialog.save()
+        dialog.confirm_dialog.reason.setText("Premium P1 up to the bound")
+        dialog.confirm_dialog.accept()
     with qtbot.waitSignal(dialog.loaded):
         pass
     assert service.current()[1].target("premium", "P1").span == Span(minutes=2160 * 60)

@@ -11,6 +11,10 @@ while shown and, on each tick, lets every visible tile compare its text with wha
 deadline comes within the horizon) it re-reads the due items through the domain and
 re-picks the tiles and counts, with no database read. Paging and the reload of the data
 (on the Dispatcher, every ``reload_seconds``) count ticks, so the board owns no timer.
+
+A :class:`~console.services.board.BoardFilter` (``--window``, ``--priority``, or the two
+combos in the header) narrows tiles and counts to the incidents of some support windows or
+priorities; the header says which.
 """
 
 from __future__ import annotations
@@ -20,7 +24,16 @@ import math
 from datetime import datetime
 
 from PySide6.QtCore import QRect, Qt, Signal, Slot
-from PySide6.QtGui import QHideEvent, QKeyEvent, QPainter, QPaintEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QHideEvent,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 from console.qt.ticker import SlaTicker
@@ -28,6 +41,7 @@ from console.qt.worker import Dispatcher
 from console.services.board import (
     BOARD_HORIZON,
     Board,
+    BoardFilter,
     BoardItem,
     board_counts,
     board_tiles,
@@ -35,6 +49,7 @@ from console.services.board import (
     read_board,
 )
 from console.services.context import ConsoleContext
+from console.ui.board.filters import BoardFilterBar
 from console.ui.board.tile import BACKGROUND, MUTED, TEXT, CountsBar, Tile, pixel_font
 from console.ui.forms import if_alive, show_full_screen
 
@@ -46,10 +61,12 @@ HEADER_UNITS = 2.6
 COUNTS_UNITS = 4.4
 TILE_WIDTH_UNITS = 20  # a tile is about this many units wide …
 TILE_HEIGHT_UNITS = 9.3  # … and this many high
+TITLE = "SLA wallboard"
 
 
 class Wallboard(QWidget):
     loaded = Signal()  # fresh data is on screen
+    filter_changed = Signal(object)  # the BoardFilter now shown
 
     def __init__(
         self,
@@ -60,6 +77,7 @@ class Wallboard(QWidget):
         *,
         page_seconds: int = PAGE_SECONDS,
         reload_seconds: int = RELOAD_SECONDS,
+        board_filter: BoardFilter | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Support Console · Wallboard")
@@ -70,7 +88,9 @@ class Wallboard(QWidget):
         self._zone = context.agent_zone
         self._page_seconds = page_seconds
         self._reload_seconds = reload_seconds
-        self.items: list[BoardItem] = []  # every open incident with a live clock
+        self.board_filter = board_filter or BoardFilter()
+        self.loaded_items: list[BoardItem] = []  # every open incident with a live clock
+        self.items: list[BoardItem] = []  # those the filter lets through
         self.shown: list[BoardItem] = []  # those with a tile, in board order
         self.priorities: tuple[str, ...] = ("P1", "P2", "P3", "P4")
         self.page = 0
@@ -86,6 +106,9 @@ class Wallboard(QWidget):
         self.unit = 16.0
         self.columns, self.rows = 1, 1
         self.counts = CountsBar(self)
+        self.filters = BoardFilterBar(self)
+        self.filters.show_filter(self.board_filter)
+        self.filters.filter_chosen.connect(self.set_filter)
         self.tiles: list[Tile] = []
         ticker.ticked.connect(self._on_ticker_ticked)
 
@@ -98,9 +121,9 @@ class Wallboard(QWidget):
             return
         self._loading = True
         self._ticks_since_reload = 0
-        reader = self._context.open_incidents
+        reader, windows = self._context.open_incidents, self._context.customers.windows
         self._dispatcher.submit(
-            lambda: read_board(reader),
+            lambda: read_board(reader, windows),
             if_alive(self, self._on_board_read),
             if_alive(self, self._on_board_failed),
         )
@@ -109,6 +132,7 @@ class Wallboard(QWidget):
         self._loading = False
         self._failed_since = None
         self.priorities = board.priorities or self.priorities
+        self.filters.set_choices(board.windows, self.priorities)
         self.set_items(list(board.items))
         self.loaded.emit()
 
@@ -122,9 +146,24 @@ class Wallboard(QWidget):
         self._update_header(now)
 
     def set_items(self, items: list[BoardItem]) -> None:
-        self.items = items
+        self.loaded_items = items
+        self.items = self.board_filter.apply(items)
         self.loads += 1
         self._refresh(self._ticker.now())
+
+    @Slot(object)
+    def set_filter(self, board_filter: BoardFilter) -> None:
+        """Show only the incidents ``board_filter`` lets through (no database read)."""
+        self.board_filter = board_filter
+        self.filters.show_filter(board_filter)
+        now = self._ticker.now()
+        self.items = board_filter.apply(item.at(now) for item in self.loaded_items)
+        self.page = 0
+        self._ticks_on_page = 0
+        self._header_text = ""
+        self._refresh(now)
+        self.update()
+        self.filter_changed.emit(board_filter)
 
     def _refresh(self, now: datetime) -> None:
         """Re-read the items whose reading changed by ``now``, re-pick tiles and counts."""
@@ -218,6 +257,7 @@ class Wallboard(QWidget):
         counts_h = round(u * COUNTS_UNITS)
         self.counts.unit = u
         self.counts.setGeometry(margin, header, width - 2 * margin, counts_h)
+        self._place_filters(u, header)
         top = header + counts_h + round(u * 0.3)
         grid_w, grid_h = width - 2 * margin, height - top - margin
         self.columns = max(1, int(grid_w // (u * TILE_WIDTH_UNITS)))
@@ -244,6 +284,20 @@ class Wallboard(QWidget):
         self._ticks_on_page = 0
         self._refresh(now)
 
+    def _title_font(self, u: float) -> QFont:
+        return pixel_font(self.font(), u * 1.4, bold=True)
+
+    def _place_filters(self, u: float, header: int) -> None:
+        """The two combos just after the title, in the header's height."""
+        self.filters.set_unit(u)
+        title = QFontMetrics(self._title_font(u)).horizontalAdvance(TITLE)
+        left = round(u * 0.9) + title + round(u * 1.2)
+        hint = self.filters.sizeHint()
+        height = min(hint.height(), header)
+        self.filters.setGeometry(
+            left, (header - height) // 2, max(hint.width(), round(u * 24)), height
+        )
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.save()
@@ -251,27 +305,38 @@ class Wallboard(QWidget):
         u = self.unit
         header = self._header_rect().adjusted(round(u * 0.9), 0, -round(u * 0.9), 0)
         base = self.font()
-        painter.setFont(pixel_font(base, u * 1.4, bold=True))
+        painter.setFont(self._title_font(u))
         painter.setPen(TEXT)
-        painter.drawText(
-            header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "SLA wallboard"
-        )
+        painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, TITLE)
         painter.setFont(pixel_font(base, u * 1.1))
         painter.setPen(MUTED)
         painter.drawText(
             header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._header_text
         )
         if self._empty_shown:
-            painter.setFont(pixel_font(base, u * 2.2, bold=True))
+            painter.setFont(self.empty_font())
             painter.setPen(MUTED)
             rest = self.rect().adjusted(0, self.counts.geometry().bottom(), 0, 0)
-            painter.drawText(
-                rest,
-                Qt.AlignmentFlag.AlignCenter,
-                "Nothing is at risk or breached.\nNo clock runs out in the next "
-                f"{int(BOARD_HORIZON.total_seconds() // 3600)} hours.",
-            )
+            painter.drawText(rest, Qt.AlignmentFlag.AlignCenter, self.empty_text())
         painter.restore()
+
+    def empty_font(self) -> QFont:
+        """Large, but never wider than the board: a long window name shrinks it."""
+        text, width = self.empty_text(), self.width() - round(self.unit * 2)
+        size = self.unit * 2.2
+        font = pixel_font(self.font(), size, bold=True)
+        widest = max(QFontMetrics(font).horizontalAdvance(line) for line in text.splitlines())
+        if widest > width > 0:
+            font = pixel_font(self.font(), size * width / widest, bold=True)
+        return font
+
+    def empty_text(self) -> str:
+        """What an empty board says (naming the filter, if any: people's text, drawn plain)."""
+        hours = int(BOARD_HORIZON.total_seconds() // 3600)
+        among = f" in {self.board_filter.label}" if self.board_filter.label else ""
+        return (
+            f"Nothing{among} is at risk or breached.\nNo clock runs out in the next {hours} hours."
+        )
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Q):

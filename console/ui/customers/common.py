@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-import phonenumbers
 from PySide6.QtGui import QColor
 
+from console.ui.forms import phone_text
 from console.ui.theme import current_theme
 
 
@@ -25,12 +25,8 @@ def day_text(at: datetime, zone: tzinfo) -> str:
 
 
 def pretty_phone(number: str) -> str:
-    """``+442079460040`` → ``+44 20 7946 0040``: stored numbers are E.164, people read groups."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    """The one phone format (:func:`console.ui.forms.phone_text`), under its older name."""
+    return phone_text(number)
 
 
 def title_text(text: str) -> str:

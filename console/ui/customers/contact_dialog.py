@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import qtawesome as qta
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -73,8 +74,7 @@ class ContactDialog(QDialog):
         self.setMinimumWidth(600)
 
         layout = QVBoxLayout(self)
-        self.general_error = error_label()
-        layout.addWidget(self.general_error)
+        self.general_error = error_label()  # beside the buttons: it pushes no field down
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         layout.addLayout(form)
@@ -114,7 +114,10 @@ class ContactDialog(QDialog):
         self.save_button.setDefault(True)
         buttons.accepted.connect(self._on_buttons_accepted)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.general_error, 1)
+        bottom.addWidget(buttons, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addLayout(bottom)
 
         if initial is not None:
             self.name.setText(initial.name)

@@ -28,7 +28,14 @@ from console.qt.worker import Dispatcher
 from console.services import validation
 from console.services.context import ConsoleContext
 from console.ui.customers.window_dialog import WindowEditorDialog
-from console.ui.forms import FieldErrors, error_label, hint_label, if_alive, with_error
+from console.ui.forms import (
+    FieldErrors,
+    error_label,
+    hint_label,
+    if_alive,
+    phone_text,
+    with_error,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +55,7 @@ class CustomerFields:
             customer.window_id,
             customer.csm_name,
             customer.csm_email,
-            customer.csm_phone,
+            phone_text(customer.csm_phone) if customer.csm_phone else "",  # as every screen
         )
 
 

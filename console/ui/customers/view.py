@@ -53,7 +53,15 @@ from console.ui.customers.customer_model import (
     CustomerListModel,
 )
 from console.ui.customers.support_list import SupportListEditor
-from console.ui.forms import error_label, error_text, if_alive, page_title, plain_label
+from console.ui.forms import (
+    error_label,
+    error_text,
+    hint_label,
+    if_alive,
+    page_title,
+    plain_label,
+    plural,
+)
 from console.ui.policy.editor import PolicyEditorDialog
 
 
@@ -165,6 +173,22 @@ class CustomersView(QWidget):
         self.table.setColumnHidden(Column.WINDOW, True)  # the details show it; room for names
         self.count_label = plain_label()
         self.count_label.setObjectName("hint")
+        self.empty_state = QWidget()
+        empty_layout = QVBoxLayout(self.empty_state)
+        empty_layout.setContentsMargins(8, 24, 8, 8)
+        self.empty_label = hint_label(
+            "No customers yet. Add the first one with New customer: its name, plan and support "
+            "window, then the people on its support list. Incidents are opened for a customer."
+        )
+        self.empty_button = QPushButton(qta.icon("mdi6.domain-plus"), "Add the first customer")
+        empty_layout.addWidget(self.empty_label)
+        empty_layout.addWidget(self.empty_button, 0, Qt.AlignmentFlag.AlignLeft)
+        empty_layout.addStretch(1)
+        self.empty_state.hide()
+        self.no_match_label = hint_label("")
+        self.no_match_label.hide()
+        left_layout.addWidget(self.empty_state, 1)
+        left_layout.addWidget(self.no_match_label)
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.count_label)
         splitter.addWidget(left)
@@ -198,6 +222,7 @@ class CustomersView(QWidget):
         self.stale_only.toggled.connect(self._on_stale_only_toggled)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.new_button.clicked.connect(self._on_new_button_clicked)
+        self.empty_button.clicked.connect(self._on_new_button_clicked)
         self.policy_button.clicked.connect(self.open_policy_editor)
         self.form.customer_saved.connect(self._on_form_customer_saved)
         self.form.window_saved.connect(self._on_form_window_saved)
@@ -365,10 +390,31 @@ class CustomersView(QWidget):
         total = self.model.rowCount()
         stale = sum(1 for row in range(total) if self.model.index(row, 0).data(STALE_ROLE))
         shown = self.proxy.rowCount()
-        text = f"{total} customers, {stale} with a stale support list"
+        text = f"{plural(total, 'customer')}, {stale} with a stale support list"
         if shown != total:
             text = f"Showing {shown} of {text}"
         self.count_label.setText(text)
+        empty = total == 0 and self._catalogue is not None
+        self.empty_state.setVisible(empty)
+        self.table.setVisible(not empty)
+        self.count_label.setVisible(not empty)
+        no_match = not empty and shown == 0
+        if no_match:
+            parts = ["No customer"]
+            if self.search.text():
+                parts.append(f"matches “{self.search.text()}”")
+            if self.stale_only.isChecked():
+                parts.append("has a stale support list" if len(parts) == 1 else "with a stale list")
+            self.no_match_label.setText(
+                " ".join(parts)
+                + f". Clear the search or the filter to see all {plural(total, 'customer')}."
+            )
+        self.no_match_label.setVisible(no_match)
+
+    def start_new_customer(self) -> None:
+        """Customers → New customer, as the button does (the new-incident form asks for it
+        on an empty database)."""
+        self._on_new_button_clicked()
 
     @Slot()
     def _on_new_button_clicked(self) -> None:

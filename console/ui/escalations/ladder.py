@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.escalation import Ladder, Rung
-from console.ui.forms import plain_label, plain_tip, set_plain
+from console.ui.forms import phone_text, plain_label, plain_tip, set_plain
 
 NEXT_COLOUR = "#ef6c00"
 
@@ -90,7 +90,7 @@ class RungCard(QFrame):
             row += 1
         if rung.phone:
             grid.addWidget(QLabel(pixmap=qta.icon("mdi6.phone-outline").pixmap(16, 16)), row, 0)
-            grid.addWidget(_selectable(rung.phone), row, 1)
+            grid.addWidget(_selectable(phone_text(rung.phone)), row, 1)
             grid.addWidget(self.copy_phone_button, row, 2)
             row += 1
         if not row:

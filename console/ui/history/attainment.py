@@ -10,7 +10,8 @@ draws its own copy off screen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -55,6 +56,21 @@ def month_label(month: str) -> str:
     """``2026-03`` → ``Mar 2026``."""
     year, number = month.split("-")
     return date(int(year), int(number), 1).strftime("%b %Y")
+
+
+def calendar_months(months: Sequence[str]) -> tuple[str, ...]:
+    """Every month from the first of ``months`` to the last, the empty ones too, so the
+    axis runs by calendar: ``("2025-11", "2026-02")`` → Nov, Dec, Jan, Feb."""
+    if not months:
+        return ()
+    first, last = min(months), max(months)
+    year, month = (int(part) for part in first.split("-"))
+    end = tuple(int(part) for part in last.split("-"))
+    filled = []
+    while (year, month) <= end:
+        filled.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(filled)
 
 
 def group_label(labels: Mapping[str, str], group: str) -> str:
@@ -235,14 +251,18 @@ class AttainmentPanel(QWidget):
         self._redraw()
 
     def pivot(self, by: Breakdown | None = None) -> Pivot:
+        """The rows by ``by`` and month, every calendar month between the first and the
+        last included (a month where nothing fell due reads "—")."""
         by = by or Breakdown(self.breakdown.currentData())
-        return pivot(self.rows, by, self.order.get(by, ()))
+        table = pivot(self.rows, by, self.order.get(by, ()))
+        return replace(table, months=calendar_months(table.months))
 
     def _redraw(self) -> None:
         by = Breakdown(self.breakdown.currentData())
         table = self.pivot(by)
         labels = self.labels.get(by, {})
         self.model.set_pivot(table, labels)
+        self._fit_row_titles()
         self._fit_table()
         old = self.chart_view.chart()
         dark = self.palette().window().color().lightness() < 128
@@ -261,6 +281,17 @@ class AttainmentPanel(QWidget):
             "excluded incidents are counted apart. Grouped by the priority that set the "
             "deadline and the month it fell in."
         )
+
+    def _fit_row_titles(self) -> None:
+        """Row titles (plan names, priorities) shown whole, never cut to their first letters."""
+        rows = self.table.verticalHeader()
+        metrics = rows.fontMetrics()
+        names = [
+            str(self.model.headerData(r, Qt.Orientation.Vertical) or "")
+            for r in range(self.model.rowCount())
+        ]
+        widest = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        rows.setMinimumWidth(widest + 24)
 
     def _fit_table(self) -> None:
         """Room for every row of the table; the chart takes the rest."""

@@ -1,5 +1,9 @@
 """History rows fetched a page at a time: ``canFetchMore``/``fetchMore`` ask the Dispatcher.
 
+Rows come in the service's order: newest first, or by relevance when searching. Sorting by
+a column (a click on its title) reads every remaining page first, then sorts what it holds;
+``order_text`` says which order the rows are in.
+
 The view scrolls near the end, Qt calls ``fetchMore``, one page of ``PAGE`` rows is read off
 the GUI thread and appended with ``beginInsertRows``. A new filter is a reset; results of a
 load started under an older filter are dropped (``_generation``). Nothing else is cached, so
@@ -8,7 +12,7 @@ a history of millions of incidents costs only the pages someone scrolled through
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from typing import Any
 
@@ -58,8 +62,34 @@ _OUTCOME_STATES = {
 }
 
 
+def _priority_rank(priority: str) -> tuple[int, str]:
+    digits = "".join(c for c in priority if c.isdigit())
+    return (int(digits) if digits else 99, priority)
+
+
+_OUTCOME_ORDER = {
+    Outcome.MISSED: 0,
+    Outcome.PENDING: 1,
+    Outcome.MET: 2,
+    Outcome.EXCLUDED: 3,
+    Outcome.NOT_APPLICABLE: 4,
+}
+SORT_ALL_LIMIT = 50_000  # a column sort reads every page up to this many rows
+
+
 class HistoryModel(HeaderedTableModel):
     NUMBER, OPENED, CUSTOMER, PLAN, PRIORITY, TITLE, STATUS, OUTCOME, LEVEL = range(9)
+    _TITLES = (  # the columns' names in words (the titles abbreviate some)
+        "Number",
+        "Opened",
+        "Customer",
+        "Plan",
+        "Priority",
+        "Title",
+        "Status",
+        "First response",
+        "Escalation level",
+    )
     _HEADERS = (
         "Number",
         "Opened",
@@ -75,6 +105,7 @@ class HistoryModel(HeaderedTableModel):
     loading_changed = Signal(bool)
     page_loaded = Signal(int)  # rows held after the page arrived
     load_failed = Signal(object)  # the exception
+    sorted = Signal()  # the rows were put in a column's order (or back in the service's)
 
     def __init__(
         self,
@@ -95,6 +126,8 @@ class HistoryModel(HeaderedTableModel):
         self._generation = 0
         self._fetching = False
         self._exhausted = True  # nothing to fetch until a filter is set
+        self._server: list[HistoryRow] = []  # the rows in the service's order
+        self._sort: tuple[int, Qt.SortOrder] | None = None  # a column's order, or None
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -104,6 +137,7 @@ class HistoryModel(HeaderedTableModel):
         self.beginResetModel()
         self.filter = flt
         self._rows = []
+        self._server = []
         self._exhausted = False
         self._set_fetching(False)
         self.endResetModel()
@@ -146,6 +180,17 @@ class HistoryModel(HeaderedTableModel):
 
     def _append(self, page: list[HistoryRow]) -> None:
         self._exhausted = len(page) < self.page_size
+        self._server.extend(page)
+        if len(self._server) >= SORT_ALL_LIMIT and self._sort is not None:
+            self._exhausted = True
+        if self._sort is not None:
+            self._set_fetching(False)
+            if not self._exhausted:
+                self.fetchMore(QModelIndex())  # a column sort needs every row
+                return
+            self._apply_sort()
+            self.page_loaded.emit(len(self._rows))
+            return
         if page:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
@@ -153,6 +198,76 @@ class HistoryModel(HeaderedTableModel):
             self.endInsertRows()
         self._set_fetching(False)
         self.page_loaded.emit(len(self._rows))
+
+    # -- sorting ----------------------------------------------------------------------------
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Rows by ``column`` (every page is read first); -1: the service's own order."""
+        wanted = (column, order) if 0 <= column < len(self._HEADERS) else None
+        if wanted == self._sort:
+            return
+        self._sort = wanted
+        if wanted is not None and not self._exhausted:
+            if not self._fetching:
+                self.fetchMore(QModelIndex())  # _append sorts once every page is in
+            return
+        self._apply_sort()
+
+    @property
+    def sort_column(self) -> tuple[int, Qt.SortOrder] | None:
+        return self._sort
+
+    def _apply_sort(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        old = self._rows
+        if self._sort is None:
+            rows = list(self._server)
+        else:
+            column, order = self._sort
+            rows = sorted(
+                self._server,
+                key=lambda r: self.sort_key(r, column),
+                reverse=order == Qt.SortOrder.DescendingOrder,
+            )
+        if len(old) == len(rows):
+            where = {id(r): i for i, r in enumerate(rows)}
+            for persistent in self.persistentIndexList():
+                if persistent.isValid() and persistent.row() < len(old):
+                    new_row = where[id(old[persistent.row()])]
+                    self.changePersistentIndex(persistent, self.index(new_row, persistent.column()))
+            self._rows = rows
+        else:
+            self._rows = rows
+            self.changePersistentIndexList(
+                self.persistentIndexList(), [QModelIndex()] * len(self.persistentIndexList())
+            )
+        self.layoutChanged.emit()
+        self.sorted.emit()
+
+    def sort_key(self, row: HistoryRow, column: int) -> Any:
+        """What ``column`` sorts by: absolute values (a time, a rank), text case-folded."""
+        keys: dict[int, Callable[[HistoryRow], Any]] = {
+            self.NUMBER: lambda r: r.summary.number,
+            self.OPENED: lambda r: r.summary.opened_at,
+            self.CUSTOMER: lambda r: r.customer.casefold(),
+            self.PLAN: lambda r: self.plan_names.get(r.summary.plan, r.summary.plan).casefold(),
+            self.PRIORITY: lambda r: _priority_rank(r.summary.priority),
+            self.TITLE: lambda r: r.summary.title.casefold(),
+            self.STATUS: lambda r: _STATUS.get(r.summary.status.value, "").casefold(),
+            self.OUTCOME: lambda r: _OUTCOME_ORDER[r.outcome],
+            self.LEVEL: lambda r: r.summary.escalation_level,
+        }
+        return keys[column](row)
+
+    def order_text(self) -> str:
+        """Which order the rows are in, in words."""
+        if self._sort is not None:
+            column, order = self._sort
+            way = "ascending" if order == Qt.SortOrder.AscendingOrder else "descending"
+            return f"Sorted by {self._TITLES[column]} ({way})"
+        if self.filter.text.strip():
+            return "Sorted by relevance (best match first)"
+        return "Newest first"
 
     def _set_fetching(self, fetching: bool) -> None:
         if fetching != self._fetching:

@@ -116,7 +116,7 @@ def _table_html(title: str, table: Pivot, labels: Mapping[str, str], new_page: b
         cells = "".join(f"<td>{_cell(table.cell(group, m))}</td>" for m in table.months)
         name = html.escape(group_label(labels, group))
         rows.append(
-            f"<tr><th align='left'>{name}</th>{cells}"
+            f"<tr><th align='left' nowrap>{name}</th>{cells}"
             f"<td><b>{_cell(table.group_total(group))}</b></td></tr>"
         )
     totals = "".join(f"<td><b>{_cell(table.month_total(m))}</b></td>" for m in table.months)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
     QSplitter,
     QTableView,
@@ -43,6 +44,7 @@ from console.ui.history.report import (
     report_html,
     write_pdf,
 )
+from console.ui.incident.files import FileFolder
 
 Choices = tuple[list[tuple[str, str]], tuple[str, ...], list[tuple[str, str]]]
 
@@ -82,6 +84,22 @@ class HistoryView(QWidget):
         outer.addLayout(top)
         self.filters = FilterBar(self._context.clock, self._context.agent_zone)
         outer.addWidget(self.filters)
+        # Which order the rows are in (newest first, relevance, or a column), and the way
+        # back to the service's own order after a click on a column title.
+        order = QHBoxLayout()
+        order.setContentsMargins(0, 0, 0, 0)
+        self.order_icon = QLabel()
+        self.order_label = plain_label()
+        self.order_label.setObjectName("hint")
+        self.default_order_button = QPushButton("Back to newest first")
+        self.default_order_button.setFlat(True)
+        self.default_order_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.default_order_button.hide()
+        order.addWidget(self.order_icon)
+        order.addWidget(self.order_label)
+        order.addWidget(self.default_order_button)
+        order.addStretch(1)
+        outer.addLayout(order)
         self.banner = error_label()
         outer.addWidget(self.banner)
         self.notice = plain_label()  # names the file written, as typed
@@ -91,6 +109,9 @@ class HistoryView(QWidget):
 
         self.table = QTableView()
         self.table.setModel(self.model)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
+        self.table.setSortingEnabled(True)  # a click on a column title sorts by it
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -129,6 +150,9 @@ class HistoryView(QWidget):
         self.filters.filter_changed.connect(self.set_filter)
         self.model.page_loaded.connect(self._on_model_page_loaded)
         self.model.load_failed.connect(self._show_error)
+        self.model.sorted.connect(self._show_order)
+        self.model.loading_changed.connect(self._show_order)
+        self.default_order_button.clicked.connect(self._on_default_order_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.pdf_button.clicked.connect(self._on_pdf_button_clicked)
@@ -168,6 +192,7 @@ class HistoryView(QWidget):
         self.matched = None
         self.status.setText("Searching…")
         self.model.set_filter(flt)
+        self._show_order()
 
         def job() -> tuple[int, list[AttainmentRow]]:
             return review.filtered(flt)
@@ -202,6 +227,34 @@ class HistoryView(QWidget):
         more = f" · {shown:,} loaded, scroll for more" if shown < self.matched else ""
         self.status.setText(f"{self.matched:,} {noun}{more}")
 
+    @Slot()
+    def _show_order(self) -> None:
+        model = self.model
+        sorting = model.sort_column is not None
+        text = model.order_text()
+        if sorting and model.fetching:
+            text += " — reading every matching incident to sort them…"
+        icon = (
+            "mdi6.sort"
+            if sorting
+            else (
+                "mdi6.text-search" if model.filter.text.strip() else "mdi6.sort-calendar-descending"
+            )
+        )
+        colour = self.palette().color(self.palette().ColorRole.PlaceholderText)
+        self.order_icon.setPixmap(qta.icon(icon, color=colour).pixmap(16, 16))
+        self.order_label.setText(text)
+        self.default_order_button.setText(
+            "Back to relevance order" if model.filter.text.strip() else "Back to newest first"
+        )
+        self.default_order_button.setVisible(sorting)
+
+    @Slot()
+    def _on_default_order_button_clicked(self) -> None:
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.model.sort(-1)
+        self._show_order()
+
     @Slot(object)
     def _show_error(self, error: object) -> None:
         self.banner.setText(error_text(error))
@@ -224,9 +277,13 @@ class HistoryView(QWidget):
     @Slot()
     def _on_csv_button_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export incidents to CSV", "incidents.csv", "CSV files (*.csv)"
+            self,
+            "Export incidents to CSV",
+            str(FileFolder.start() / "incidents.csv"),
+            "CSV files (*.csv)",
         )
         if path:
+            FileFolder.remember([Path(path)])
             self.export_csv(Path(path))
 
     def export_csv(self, path: Path) -> CsvExport | None:
@@ -265,9 +322,13 @@ class HistoryView(QWidget):
     @Slot()
     def _on_pdf_button_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the attainment report", "attainment-report.pdf", "PDF files (*.pdf)"
+            self,
+            "Save the attainment report",
+            str(FileFolder.start() / "attainment-report.pdf"),
+            "PDF files (*.pdf)",
         )
         if path:
+            FileFolder.remember([Path(path)])
             self.write_report(Path(path))
 
     def write_report(self, path: Path) -> None:

@@ -87,6 +87,7 @@ class ActionDialog(QDialog):
     ok_text = "Save"
     ok_icon = "mdi6.check"
     confirm_button = ""  # set for steps that cannot be undone: they ask first
+    done_text = "updated"  # what happened, for the status bar: "INC-… resolved."
 
     def __init__(
         self,
@@ -144,6 +145,11 @@ class ActionDialog(QDialog):
 
     def call(self) -> Call:
         raise NotImplementedError
+
+    def done_message(self, summary: IncidentSummary) -> str:
+        """What the status bar says once the action is saved: "INC-2026-0042 resolved."."""
+        gap = "" if self.done_text.startswith(":") else " "
+        return f"{summary.number}{gap}{self.done_text}."
 
     # -- running -----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from console.services.attachment_rules import name_problem, not_a_file, shown_name
 from console.services.validation import ATTACHMENT_LIMIT, format_size
 from console.ui.forms import error_colour, plain_tip, with_error
+from console.ui.incident.files import FileFolder
 
 
 def _look(path: Path) -> tuple[int, int, bool]:
@@ -106,8 +107,12 @@ class AttachmentPicker(QGroupBox):
 
     @Slot()
     def _on_add_button_clicked(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.window(), "Attach log files or data")
-        self.add([Path(p) for p in paths])
+        names, _ = QFileDialog.getOpenFileNames(
+            self.window(), "Attach log files or data", str(FileFolder.start())
+        )
+        paths = [Path(p) for p in names]
+        FileFolder.remember(paths)
+        self.add(paths)
 
     @Slot()
     def _on_remove_button_clicked(self) -> None:

@@ -47,6 +47,7 @@ from console.services.incidents import IncidentService
 from console.services.validation import ATTACHMENT_LIMIT, format_size
 from console.ui.forms import error_colour, error_text, plain_tip
 from console.ui.incident.files import (
+    FileFolder,
     save_copy,
     session_folder,
     with_files,
@@ -350,8 +351,12 @@ class AttachmentsTab(QWidget):
 
     @Slot()
     def add_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Attach log files or data")
-        self.add_paths([Path(p) for p in paths])
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Attach log files or data", str(FileFolder.start())
+        )
+        chosen = [Path(p) for p in paths]
+        FileFolder.remember(chosen)
+        self.add_paths(chosen)
 
     def add_paths(self, paths: list[Path]) -> None:
         """Attach files to the incident shown; a refusal names each file and what is wrong."""

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QRadioButton, QWidget
 
 from console.domain.events import Side
-from console.domain.records import Agent
+from console.domain.records import Agent, IncidentSummary
 from console.qt.worker import Dispatcher
 from console.services.incidents import IncidentDetails, IncidentService
 from console.ui.forms import hint_label, plain_tip, set_plain
@@ -26,6 +26,7 @@ class PriorityDialog(ActionDialog):
     )
     ok_text = "Change priority"
     ok_icon = "mdi6.swap-vertical"
+    done_text = ": priority changed"
 
     def _build_fields(self) -> None:
         policy, current = self.details.policy, self.details.clocks.priority
@@ -36,8 +37,8 @@ class PriorityDialog(ActionDialog):
             self.priority.setItemData(
                 self.priority.count() - 1, plain_tip(info.definition), Qt.ItemDataRole.ToolTipRole
             )
-        others = [i for i in range(self.priority.count()) if self.priority.itemData(i) != current]
-        self.priority.setCurrentIndex(others[0] if others else 0)
+        # Start from where the incident stands: the agent moves it up or down from there.
+        self.priority.setCurrentIndex(max(0, self.priority.findData(current)))
         self.definition = hint_label("")
         self.vendor = QRadioButton("The vendor classifies it (triage)")
         self.customer = QRadioButton("The customer asks for it")
@@ -75,6 +76,7 @@ class EscalateDialog(ActionDialog):
     ok_text = "Escalate…"
     ok_icon = "mdi6.arrow-up-bold-circle-outline"
     confirm_button = "Escalate"
+    done_text = "escalated"
 
     def _build_fields(self) -> None:
         policy, current = self.details.policy, self.details.clocks.escalation_level
@@ -112,6 +114,7 @@ class ExcludeDialog(ActionDialog):
     ok_text = "Exclude…"
     ok_icon = "mdi6.cancel"
     confirm_button = "Exclude"
+    done_text = "excluded from support"
 
     def _build_fields(self) -> None:
         self.reasons = QButtonGroup(self)
@@ -143,6 +146,9 @@ class ExcludeDialog(ActionDialog):
         return lambda: service.exclude(incident, code, text)
 
 
+UNASSIGNED = "Unassigned"
+
+
 class AssignDialog(ActionDialog):
     title = "Assign"
     ok_text = "Assign"
@@ -164,13 +170,21 @@ class AssignDialog(ActionDialog):
     def _build_fields(self) -> None:
         me, current = self._me, self.details.summary.assignee_id
         self.agent = QComboBox()
-        self.agent.addItem("Nobody (unassigned)", None)
+        self.agent.addItem(UNASSIGNED, None)
         for agent in self._agents:
             mark = " (me)" if agent.id == me.id else ""
             self.agent.addItem(f"{agent.name}{mark} · {agent.role.value}", agent.id)
-        preferred = me.id if current != me.id else current
-        self.agent.setCurrentIndex(max(0, self.agent.findData(preferred)))
+        # Start from who has it now ("Unassigned" when nobody does).
+        self.agent.setCurrentIndex(max(0, self.agent.findData(current)) if current else 0)
         self.add_field("agent_id", "&Agent", self.agent)
+
+    def done_message(self, summary: IncidentSummary) -> str:
+        if summary.assignee_id is None:
+            return f"{summary.number} unassigned."
+        if summary.assignee_id == self._me.id:
+            return f"{summary.number} assigned to you."
+        name = next((a.name for a in self._agents if a.id == summary.assignee_id), "")
+        return f"{summary.number} assigned to {name or 'another agent'}."
 
     def call(self) -> Call:
         service, incident = self._service, self.incident_id

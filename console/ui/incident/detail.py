@@ -36,7 +36,7 @@ from console.domain.clock_model import IncidentClocks
 from console.domain.events import REPORT_ITEMS
 from console.domain.explain import when
 from console.domain.reading import Reading, read
-from console.domain.records import Agent, Status
+from console.domain.records import Agent, IncidentSummary, Status
 from console.domain.wording import business_note, line
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
@@ -64,6 +64,7 @@ from console.ui.incident.change_dialogs import (
 from console.ui.incident.clocks_panel import ClocksPanel
 from console.ui.incident.flow_layout import FlowLayout
 from console.ui.incident.priority import priority_story
+from console.ui.incident.quick_assign import TAKE_KEYS, QuickAssign
 from console.ui.incident.report_tab import ReportTab
 from console.ui.incident.respond_dialogs import RespondDialog, StatusUpdateDialog
 from console.ui.incident.text_dialogs import (
@@ -96,6 +97,7 @@ class IncidentDetailView(QWidget):
 
     incident_changed = Signal(str)  # an action was saved on this incident
     incident_loaded = Signal(str)  # its details are shown (after show_incident or a reload)
+    notice = Signal(str)  # what an action did, in words for the status bar ("INC-… resolved.")
 
     def __init__(
         self,
@@ -117,6 +119,7 @@ class IncidentDetailView(QWidget):
         self.agents: list[Agent] = []
         self.dialog: ActionDialog | None = None
         self.blocked: dict[str, str] = {}
+        self.quick = QuickAssign(dispatcher, context.incidents, context.actor, self)
         self._build()
         self._show_empty()
         ticker.ticked.connect(self._on_ticker_ticked)
@@ -175,6 +178,11 @@ class IncidentDetailView(QWidget):
         bold.setBold(True)
         self.next_clock.setFont(bold)
         layout.addWidget(self.next_clock)
+        self.closed_note = plain_label()  # resolved or excluded: read-only until reopened
+        self.closed_note.setObjectName("hint")
+        self.closed_note.setWordWrap(True)
+        self.closed_note.hide()
+        layout.addWidget(self.closed_note)
 
         self.action_buttons: dict[str, QToolButton] = {}
         bar = QWidget()
@@ -187,6 +195,11 @@ class IncidentDetailView(QWidget):
             button.clicked.connect(getattr(self, name))
             flow.addWidget(button)
             self.action_buttons[name] = button
+            if name == "assign":  # one click (or Ctrl+T) beside the full Assign dialog
+                self.take_button = self._quick_button("Take it", "mdi6.account-arrow-left")
+                self.unassign_button = self._quick_button("Unassign", "mdi6.account-remove")
+                flow.addWidget(self.take_button)
+                flow.addWidget(self.unassign_button)
         layout.addWidget(bar)
 
         self.tabs = QTabWidget()
@@ -209,6 +222,19 @@ class IncidentDetailView(QWidget):
         self.tabs.addTab(self.attachments, qta.icon("mdi6.paperclip"), "Attachments")
         self.report_chip.clicked.connect(self._on_report_chip_clicked)
         self.attachments.files_added.connect(self._on_attachments_files_added)
+        self.take_button.clicked.connect(self.take)
+        self.unassign_button.clicked.connect(self.unassign)
+        self.quick.assigned.connect(self._on_quick_assigned)
+        self.quick.said.connect(self.notice)
+        self.quick.refused.connect(self._on_quick_refused)
+
+    @staticmethod
+    def _quick_button(text: str, icon: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setIcon(qta.icon(icon))
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        return button
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -287,6 +313,7 @@ class IncidentDetailView(QWidget):
             f"color: white; background: {colour}; border-radius: 8px; padding: 1px 8px;"
         )
         set_plain(self.title, summary.title)
+        self._show_closed_note(details)
         set_plain(self.customer, self._who_line(details))
         proposed, classified = priority_story(details)  # our markup, people's text escaped
         set_markup(self.proposed, proposed)
@@ -313,6 +340,27 @@ class IncidentDetailView(QWidget):
         self.attachments.show_attachments(summary.id, details.attachments)
         self._tab_text(self.attachments, f"Attachments ({len(details.attachments)})")
         self.refresh_clocks()
+
+    def _show_closed_note(self, details: IncidentDetails) -> None:
+        """A resolved or excluded incident says so, and what brings it back."""
+        summary = details.summary
+        if summary.status is Status.RESOLVED:
+            at = summary.resolved_at
+            since = f" {when(at, self._zone)}" if at is not None else ""
+            text = (
+                f"Resolved{since}: read-only, and no longer in the open queue. Reopen puts it "
+                "back to work; a note or an assignment can still be added."
+            )
+        elif summary.status is Status.EXCLUDED:
+            text = (
+                "Excluded from support. It has left the open queue and the attainment "
+                "figures; Reopen puts it back to work."
+            )
+        else:
+            self.closed_note.hide()
+            return
+        set_plain(self.closed_note, text)
+        self.closed_note.show()
 
     def _who_line(self, details: IncidentDetails) -> str:
         clocks, customer, contact = details.clocks, details.customer, details.contact
@@ -389,6 +437,18 @@ class IncidentDetailView(QWidget):
             button.setEnabled(not reason)
             tip = reason or (note if name == "escalate" and note else button.text())
             button.setToolTip(plain_tip(tip))
+        self._update_quick_buttons()
+
+    def _update_quick_buttons(self) -> None:
+        details, reason = self.details, self.blocked.get("assign", "")
+        assignee = details.summary.assignee_id if details is not None else None
+        me = self._context.actor.id
+        take_reason = reason or ("It is already yours." if assignee == me else "")
+        unassign_reason = reason or ("" if assignee else "Nobody has it.")
+        self.take_button.setEnabled(not take_reason)
+        self.take_button.setToolTip(plain_tip(take_reason or f"Assign it to me ({TAKE_KEYS})"))
+        self.unassign_button.setEnabled(not unassign_reason)
+        self.unassign_button.setToolTip(plain_tip(unassign_reason or "Assign it to nobody"))
 
     @Slot()
     def _on_report_chip_clicked(self) -> None:
@@ -498,8 +558,35 @@ class IncidentDetailView(QWidget):
     def reopen(self) -> ActionDialog | None:
         return self._open("reopen", self._standard(ReopenDialog))
 
+    @Slot()
+    def take(self) -> None:
+        """Take it: the shown incident becomes the signed-in agent's."""
+        self.take_incident(self._incident_id)
+
+    @Slot()
+    def unassign(self) -> None:
+        self.unassign_incident(self._incident_id)
+
+    def take_incident(self, incident_id: str) -> None:
+        """Take any incident (the queue's or History's selection), shown here or not."""
+        self.quick.take(incident_id)
+
+    def unassign_incident(self, incident_id: str) -> None:
+        self.quick.unassign(incident_id)
+
+    @Slot(object)
+    def _on_quick_assigned(self, summary: object) -> None:
+        self._changed(summary)
+
+    @Slot(str)
+    def _on_quick_refused(self, reason: str) -> None:
+        self.notice.emit(reason)
+
     @Slot(object)
     def _on_dialog_completed(self, summary: object) -> None:
+        dialog = self.dialog
+        if dialog is not None and isinstance(summary, IncidentSummary):
+            self.notice.emit(dialog.done_message(summary))
         self._changed(summary)
 
     @Slot(object)

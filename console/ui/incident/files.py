@@ -241,3 +241,27 @@ def _intact(path: Path, content: bytes) -> bool:
     except OSError:  # gone, or not a regular file any more: written again
         return False
     return size == len(content) and data == content
+
+
+class FileFolder:
+    """Where the next file dialog opens: the folder last used, else the home folder (never
+    the console's working directory). One per process, shared by every attach button."""
+
+    _last: Path | None = None
+
+    @classmethod
+    def start(cls) -> Path:
+        last = cls._last
+        if last is not None and last.is_dir():
+            return last
+        return Path.home()
+
+    @classmethod
+    def remember(cls, chosen: Sequence[Path]) -> None:
+        """A dialog returned ``chosen``: its folder is where the next one opens."""
+        if chosen:
+            cls._last = chosen[0].parent
+
+    @classmethod
+    def forget(cls) -> None:
+        cls._last = None

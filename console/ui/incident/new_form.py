@@ -4,6 +4,10 @@ The customers, their support lists and the policy are read off the GUI thread wh
 opens; submitting reads the attached files and calls ``open_incident`` off the GUI thread
 too. The service validates everything at once: each message appears under its field and
 nothing is saved until the whole form is valid.
+
+On an empty database the form says there are no customers yet and offers to add one
+(``add_customer_requested``). Esc or Cancel on a form with typed text asks before throwing
+it away; an untouched form just closes.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -42,6 +48,7 @@ from console.ui.forms import (
     esc,
     hint_label,
     if_alive,
+    phone_text,
     plain_tip,
     set_markup,
     set_plain,
@@ -92,6 +99,7 @@ class NewIncidentDialog(QDialog):
 
     incident_opened = Signal(object)  # IncidentSummary
     data_loaded = Signal()  # the customers and the policy are in; the form is usable
+    add_customer_requested = Signal()  # no customers yet: take me to Customers → New customer
 
     def __init__(
         self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
@@ -103,6 +111,7 @@ class NewIncidentDialog(QDialog):
         self._priority_chosen = False  # the user picked a priority: channels leave it alone
         self._shown_customer_id: str | None = None
         self.busy = False
+        self.discard_box: QMessageBox | None = None
         self.setWindowTitle("New incident")
         self.resize(1080, 700)
         self._build()
@@ -113,8 +122,7 @@ class NewIncidentDialog(QDialog):
 
     def _build(self) -> None:
         outer = QVBoxLayout(self)
-        self.general_error = error_label()
-        outer.addWidget(self.general_error)
+        self.general_error = error_label()  # beside the buttons: it pushes no field down
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -138,6 +146,9 @@ class NewIncidentDialog(QDialog):
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.customer.setCompleter(completer)
         self.customer_info = hint_label("")
+        self.add_customer_button = QPushButton(qta.icon("mdi6.domain-plus"), "Add a customer…")
+        self.add_customer_button.setToolTip("Open Customers → New customer")
+        self.add_customer_button.clicked.connect(self._on_add_customer_button_clicked)
         self.contact = QComboBox()
         self.channel = QComboBox()
         for channel, label in _CHANNELS:
@@ -147,6 +158,8 @@ class NewIncidentDialog(QDialog):
         self.priority_help = hint_label("")
         self.priority_rule = hint_label("")
         self._row(who_form, "customer_id", "&Customer", self.customer, hint=self.customer_info)
+        who_form.addRow("", self.add_customer_button)
+        who_form.setRowVisible(self.add_customer_button, False)
         self._row(who_form, "contact_id", "Reporting c&ontact", self.contact)
         self._row(who_form, "channel", "C&hannel", self.channel)
         self._row(who_form, "proposed_priority", "Customer's &priority", self.proposed)
@@ -198,7 +211,10 @@ class NewIncidentDialog(QDialog):
         self.submit_button.setIcon(qta.icon("mdi6.check"))
         self.submit_button.setDefault(True)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        outer.addWidget(self.buttons)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.general_error, 1)
+        bottom.addWidget(self.buttons, 0, Qt.AlignmentFlag.AlignBottom)
+        outer.addLayout(bottom)
 
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
@@ -253,7 +269,28 @@ class NewIncidentDialog(QDialog):
         self._set_enabled(True)
         self._on_customer_changed()
         self.customer.setFocus()
+        if not data.customers:
+            self._show_no_customers()
         self.data_loaded.emit()
+
+    def _show_no_customers(self) -> None:
+        """An empty database: say why the list is empty and offer the way to fill it."""
+        line = self.customer.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("No customers yet")
+        self.customer_info.setText(
+            "There are no customers yet. An incident belongs to a customer: add the customer "
+            "and its support list under Customers first, then open the incident."
+        )
+        self._who_form.setRowVisible(self.add_customer_button, True)
+        self.add_customer_button.setDefault(True)
+        self.submit_button.setDefault(False)
+        self.add_customer_button.setFocus()
+
+    @Slot()
+    def _on_add_customer_button_clicked(self) -> None:
+        self.add_customer_requested.emit()
+        super().reject()  # nothing was typed that a customer could belong to
 
     def _on_load_failed(self, error: Exception) -> None:
         self.errors.show_exception(error)
@@ -285,11 +322,14 @@ class NewIncidentDialog(QDialog):
         self._shown_customer_id = shown
         self.contact.clear()
         if customer is None or self._data is None:
-            self.customer_info.setText("Choose the customer to see its plan, window and contacts.")
+            if self._data is None or self._data.customers:
+                self.customer_info.setText(
+                    "Choose the customer to see its plan, window and contacts."
+                )
             self._show_plan_rules(None)
             return
         for position, contact in enumerate(customer.contacts, start=1):
-            reach = ", ".join((*contact.emails, *contact.phones))
+            reach = ", ".join((*contact.emails, *(phone_text(p) for p in contact.phones)))
             role = f" ({contact.role})" if contact.role else ""
             self.contact.addItem(f"{position}. {contact.name}{role}", contact.id)
             tip = plain_tip(reach)
@@ -425,6 +465,44 @@ class NewIncidentDialog(QDialog):
         self._set_enabled(True)
         self.errors.show_exception(error)
 
+    def touched(self) -> bool:
+        """Whether the agent typed anything or attached a file that closing would lose."""
+        texts = (
+            self.title.text(),
+            self.affected.toPlainText(),
+            self.impact.toPlainText(),
+            self.steps.toPlainText(),
+            self.error_message.toPlainText(),
+        )
+        return any(text.strip() for text in texts) or bool(self.picker.paths())
+
     def reject(self) -> None:
-        if not self.busy:  # a save under way finishes first
+        """Esc or Cancel: an untouched form closes; typed text is kept unless discarded."""
+        if self.busy:  # a save under way finishes first
+            return
+        if not self.touched():
             super().reject()
+            return
+        if self.discard_box is not None and self.discard_box.isVisible():
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard this incident?",
+            "The report you typed has not been saved. Discard it?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        keep = box.button(QMessageBox.StandardButton.Cancel)
+        keep.setText("Keep editing")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(keep)
+
+        def finished(_result: int) -> None:
+            if box.clickedButton() is box.button(QMessageBox.StandardButton.Discard):
+                QDialog.reject(self)
+
+        box.finished.connect(finished)
+        if self.discard_box is not None:
+            self.discard_box.deleteLater()
+        self.discard_box = box
+        box.open()

@@ -55,6 +55,7 @@ def response_channel_box() -> QComboBox:
 
 class RespondDialog(ActionDialog):
     title = "Respond"
+    done_text = ": response sent"
     intro = (
         "A response to the customer. The first one meets the first-response target; a "
         "response also stops the clock of the current escalation level."
@@ -80,6 +81,7 @@ class RespondDialog(ActionDialog):
 
 class StatusUpdateDialog(ActionDialog):
     title = "Post a status update"
+    done_text = ": status update posted"
     intro = (
         "Status updates go out on the status page or to one of the customer's designated "
         "email contacts; each is recorded with its channel and recipient."

@@ -43,6 +43,7 @@ class _TextDialog(ActionDialog):
 
 class WaitDialog(_TextDialog):
     use_case = IncidentService.wait_on_customer
+    done_text = "is waiting on the customer"
     title = "Wait on the customer"
     intro = (
         "The status-update clock pauses until the customer answers; the first-response "
@@ -56,6 +57,7 @@ class WaitDialog(_TextDialog):
 
 class ResumeDialog(_TextDialog):
     use_case = IncidentService.resume
+    done_text = "resumed"
     title = "Resume"
     intro = "The customer answered: the status-update clock carries on with the time it had left."
     ok_text = "Resume"
@@ -66,6 +68,7 @@ class ResumeDialog(_TextDialog):
 
 class NoteDialog(_TextDialog):
     use_case = IncidentService.note
+    done_text = ": note added"
     title = "Add an internal note"
     intro = "Notes are for the team: the customer does not see them."
     ok_text = "Add note"
@@ -83,6 +86,7 @@ class ResolveDialog(_TextDialog):
     """
 
     use_case = IncidentService.resolve
+    done_text = "resolved"
     title = "Resolve"
     intro = "Record what fixed the incident; its clocks stop."
     ok_text = "Resolve…"
@@ -188,6 +192,7 @@ class ResolveDialog(_TextDialog):
 
 class ReopenDialog(_TextDialog):
     use_case = IncidentService.reopen
+    done_text = "reopened"
     title = "Reopen"
     intro = "The incident becomes open again and a status-update clock starts from now."
     ok_text = "Reopen"

@@ -32,11 +32,20 @@ from console.domain.policy import Policy
 from console.domain.records import EscalationContact, PolicyVersion
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
+from console.services.policy import reason_of
 from console.services.validation import ValidationError
 from console.ui.customers.common import warning_colour
-from console.ui.forms import FieldErrors, error_label, error_text, hint_label, if_alive
+from console.ui.forms import (
+    FieldErrors,
+    error_label,
+    error_text,
+    hint_label,
+    if_alive,
+    set_plain,
+)
 from console.ui.policy.escalation import EscalationLadder
 from console.ui.policy.fields import PolicyFields
+from console.ui.policy.save_dialog import SavePolicyDialog
 from console.ui.policy.versions import PolicyVersionModel
 
 
@@ -73,6 +82,8 @@ class PolicyEditorDialog(QDialog):
         self.busy = False
         self.editable = context.actor.role.may_edit_policy
         self.ladders: dict[int, EscalationLadder] = {}
+        self.confirm_dialog: SavePolicyDialog | None = None  # the last save's question
+        self._pending: Policy | None = None  # the checked fields waiting for that answer
         self.setWindowTitle("Support policy")
         self.resize(1100, 620)
         self._build()
@@ -207,9 +218,12 @@ class PolicyEditorDialog(QDialog):
             ladder.set_contacts(data.contacts)
         self.versions.set_versions(data.versions)
         version = data.version
-        self.version_label.setText(
+        reason = reason_of(version)
+        set_plain(  # the author's name and reason as typed
+            self.version_label,
             f"Version {version.version}, saved by {version.author} on "
             f"{when(version.created_at, self._context.agent_zone)}"
+            + (f" · {reason}" if reason else ""),
         )
         self.errors.clear()
         self._set_dirty(False)
@@ -262,7 +276,8 @@ class PolicyEditorDialog(QDialog):
 
     @Slot()
     def save(self) -> None:
-        """Store the fields as a new policy version (the service refuses agents)."""
+        """Check the fields, then ask for confirmation and a reason before storing them as a
+        new policy version (an agent is refused by the service, without the question)."""
         if self.busy or self._data is None:
             return
         try:
@@ -271,12 +286,32 @@ class PolicyEditorDialog(QDialog):
             self.errors.show(exc.errors)
             self._reveal_first_error()
             return
+        if not self.editable or policy.to_toml() == self._data.policy.to_toml():
+            self._store(policy, "")  # refused, or "nothing changed": no question to ask
+            return
+        if self.confirm_dialog is not None:
+            self.confirm_dialog.deleteLater()
+        dialog = SavePolicyDialog(self._data.version.version + 1, self)
+        dialog.accepted.connect(self._on_confirm_dialog_accepted)
+        self.confirm_dialog = dialog
+        self._pending = policy
+        dialog.open()
+
+    @Slot()
+    def _on_confirm_dialog_accepted(self) -> None:
+        policy, self._pending = self._pending, None
+        if policy is not None and self.confirm_dialog is not None:
+            self._store(policy, self.confirm_dialog.value())
+
+    def _store(self, policy: Policy, reason: str) -> None:
+        if self.busy or self._data is None:
+            return
         service, current = self._context.policy, self._data.version.version
         self.busy = True
         self._set_dirty(self._dirty)
         self.errors.clear()
         self._dispatcher.submit(
-            lambda: service.save_policy(policy),
+            lambda: service.save_policy(policy, reason),
             if_alive(self, lambda version: self._on_saved(version, current)),
             if_alive(self, self._on_save_failed),
         )

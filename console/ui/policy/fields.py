@@ -26,9 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.countdown import format_span
 from console.domain.policy import SPAN_BOUNDS, Cadence, CadenceClock, ClockKind, Policy, Span
+from console.services.policy import at_risk_from_arrival
 from console.services.validation import Errors, ValidationError
-from console.ui.forms import FieldErrors, error_label, esc, hint_label, set_markup
+from console.ui.customers.common import warning_colour
+from console.ui.forms import (
+    FieldErrors,
+    error_label,
+    esc,
+    hint_label,
+    set_markup,
+    set_read_only,
+)
 
 _CLOCKS = ((ClockKind.WALL, "24×7"), (ClockKind.BUSINESS, "Business hours"))
 _CADENCE_CLOCKS = (
@@ -142,6 +152,20 @@ class PolicyFields(QWidget):
 
     # -- building ----------------------------------------------------------------------------
 
+    def _show_at_risk_note(self, policy: Policy) -> None:
+        """Name the targets these thresholds make at risk from an incident's arrival (the
+        queue shows them amber at once; this says why)."""
+        early = at_risk_from_arrival(policy)
+        minimum = policy.at_risk_minimum
+        self.at_risk_note.setText(
+            f"At risk from arrival: {', '.join(early)}. These targets are no longer than their "
+            f"at-risk threshold (at least {format_span(minimum)}), so their clocks turn at risk "
+            "the moment an incident arrives. Lower the minimum to give them on-track time."
+            if early
+            else ""
+        )
+        self.at_risk_note.setVisible(bool(early))
+
     def load(self, policy: Policy) -> None:
         """Fill every field from ``policy`` (rebuilding the grids if plans or priorities differ)."""
         self._loading = True
@@ -154,6 +178,7 @@ class PolicyFields(QWidget):
             for key, widget, label in self._threshold_fields:
                 self.errors.add(key, widget, label)
         self._policy = policy
+        self._show_at_risk_note(policy)
         for plan in policy.plans:
             for target in plan.targets:
                 cell = self.targets[(plan.id, target.priority)]
@@ -308,6 +333,10 @@ class PolicyFields(QWidget):
             form.addRow(label, box)
             self._threshold_fields.append((key, widget, error))
         outer.addLayout(form)
+        self.at_risk_note = hint_label()  # which targets these thresholds make at risk at once
+        self.at_risk_note.setStyleSheet(f"color: {warning_colour().name()};")
+        self.at_risk_note.hide()
+        outer.addWidget(self.at_risk_note)
         outer.addStretch(1)
         self.at_risk_percent.valueChanged.connect(self._on_any_changed)
         self.stale_days.valueChanged.connect(self._on_any_changed)
@@ -322,14 +351,9 @@ class PolicyFields(QWidget):
             self.at_risk_minimum,
         ]
         for line in lines:
-            line.setReadOnly(not editable)
+            set_read_only(line, not editable)
         for spin in (self.at_risk_percent, self.stale_days):
-            spin.setReadOnly(not editable)
-            spin.setButtonSymbols(
-                QSpinBox.ButtonSymbols.UpDownArrows
-                if editable
-                else QSpinBox.ButtonSymbols.NoButtons
-            )
+            set_read_only(spin, not editable)
         for combo in (*(c.clock for c in self.targets.values()), *self.cadence_clocks.values()):
             combo.setEnabled(editable)
         for box in self.cadence_none.values():

@@ -1,4 +1,4 @@
-"""The policy's version history, newest first: number, author, when it was saved."""
+"""The policy's version history, newest first: number, author, when it was saved, and why."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from PySide6.QtCore import Qt
 
 from console.domain.explain import when
 from console.domain.records import PolicyVersion
+from console.services.policy import reason_of
 from console.ui.customers.rows import RecordTableModel
 
 
 class PolicyVersionModel(RecordTableModel[PolicyVersion]):
-    headers = ("Version", "Author", "Saved")
+    headers = ("Version", "Author", "Saved", "Reason")
 
     def __init__(self, zone: tzinfo, parent: Any = None) -> None:
         super().__init__(parent)
@@ -45,7 +46,9 @@ class PolicyVersionModel(RecordTableModel[PolicyVersion]):
                 return f"{version.version}" + (" (current)" if current else "")
             if column == 1:
                 return version.author
-            return when(version.created_at, self._zone)
+            if column == 2:
+                return when(version.created_at, self._zone)
+            return reason_of(version) or "—"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -14,20 +14,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from console.services.open_incidents import OpenIncidentReader
+from console.domain.records import Status
+from console.services.open_incidents import OpenIncident, OpenIncidentReader
+from console.services.ports import IncidentFilter
+from console.services.review import ReviewService
 from console.ui.queue.model import QueueRow
 
 __all__ = [
     "CHUNK_ROWS",
+    "CLOSED_ROWS",
     "EAGER_ROWS",
     "QueueSnapshot",
     "evaluate_rows",
+    "load_closed",
     "load_queue",
     "load_row",
 ]
 
 EAGER_ROWS = 50  # clocks worked out before the first paint: two screenfuls
 CHUNK_ROWS = 400  # clocks per background job afterwards
+CLOSED_ROWS = 500  # resolved incidents the status filter's Resolved choice reads, newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +69,15 @@ def load_row(reader: OpenIncidentReader, incident_id: str) -> QueueRow | None:
     """One incident as the queue shows it, or None when it is not (or no longer) open."""
     incident = reader.one(incident_id)
     return QueueRow.of(incident) if incident is not None else None
+
+
+def load_closed(
+    review: ReviewService, reader: OpenIncidentReader, limit: int = CLOSED_ROWS
+) -> tuple[QueueRow, ...]:
+    """The newest ``limit`` resolved incidents as queue rows, with their (stopped) clocks:
+    what the status filter's Resolved choice shows, to find one and reopen it."""
+    page = review.history_page(IncidentFilter(statuses=(Status.RESOLVED.value,)), limit=limit)
+    incidents = [
+        OpenIncident(summary=r.summary, customer=r.customer, assignee=r.assignee) for r in page
+    ]
+    return tuple(QueueRow.of(incident) for incident in reader.evaluate(incidents))

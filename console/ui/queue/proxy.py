@@ -14,10 +14,13 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from console.domain.records import Status
+from console.domain.records import ACTIVE, Status
 from console.ui.queue.model import SORT_ROLE, Column, QueueModel, QueueRow
 
-__all__ = ["QueueFilter", "QueueProxy"]
+__all__ = ["ALL_STATUSES", "CLOSED_CHOICES", "QueueFilter", "QueueProxy"]
+
+ALL_STATUSES = "all"  # the status filter's choice for open and resolved incidents alike
+CLOSED_CHOICES = frozenset({Status.RESOLVED.value, ALL_STATUSES})  # these read resolved ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,8 @@ class QueueFilter:
     """What the toolbar narrows the queue to; empty fields mean any.
 
     ``mine`` and ``unassigned`` combine with *or*: both together are "what I may pick up".
+    ``status`` is a status's value, ``ALL_STATUSES`` for resolved incidents too, or empty
+    for the open ones (open or waiting on the customer).
     """
 
     mine: bool = False
@@ -54,7 +59,10 @@ class QueueFilter:
                 return False
         if self.priority and s.priority != self.priority:
             return False
-        if self.status and s.status.value != self.status:
+        if not self.status:
+            if s.status not in ACTIVE:
+                return False
+        elif self.status not in (ALL_STATUSES, s.status.value):
             return False
         if self.window_id and row.window_id != self.window_id:
             return False
@@ -133,7 +141,10 @@ class QueueProxy(QSortFilterProxyModel):
 
     @staticmethod
     def status_choices() -> tuple[tuple[str, str], ...]:
+        """The status filter's choices after "All open" (the empty choice)."""
         return (
             ("Open", Status.OPEN.value),
             ("Waiting on customer", Status.WAITING_ON_CUSTOMER.value),
+            ("Resolved", Status.RESOLVED.value),
+            ("All, resolved too", ALL_STATUSES),
         )

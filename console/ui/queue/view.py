@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from console.domain import wording
 from console.domain.clock_model import ClockState
+from console.qt.settings import ColumnLayout, Settings
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
@@ -60,6 +61,7 @@ from console.ui.queue.loading import (
     EAGER_ROWS,
     QueueSnapshot,
     evaluate_rows,
+    load_closed,
     load_queue,
     load_row,
 )
@@ -73,31 +75,49 @@ from console.ui.queue.model import (
     contiguous,
     row_state,
 )
-from console.ui.queue.proxy import QueueProxy
-from console.ui.queue.table import QueueTable
+from console.ui.queue.proxy import CLOSED_CHOICES, QueueProxy
+from console.ui.queue.table import TITLE_MIN, QueueTable
 
 __all__ = ["QueueView"]
 
 _ALWAYS_SHOWN = frozenset({Column.NUMBER, Column.TITLE, Column.COUNTDOWN})
+# The countdown is what the queue is for: it comes right after the priority, so it stays
+# in view however narrow the queue is.
+_DEFAULT_ORDER = (
+    Column.NUMBER,
+    Column.PRIORITY,
+    Column.COUNTDOWN,
+    Column.CUSTOMER,
+    Column.TITLE,
+    Column.STATUS,
+    Column.WINDOW,
+    Column.ESCALATION,
+    Column.ASSIGNEE,
+)
 # The widest content each column should show whole, measured in the table's font (bold where
 # the delegate paints bold); the header text and its sort arrow must fit too.
+# Longer text is elided (the whole of it is in the tooltip): at 1366×768 every column fits.
 _SAMPLES = {
     Column.NUMBER: ("INC-S1D6W-00000", False),
     Column.PRIORITY: ("P1", True),
-    Column.CUSTOMER: ("Northwind Freight Co", False),
+    Column.CUSTOMER: ("Cascade Dental Gr", False),
     Column.STATUS: ("Waiting", False),
-    Column.WINDOW: ("Australian Eastern", False),
+    Column.WINDOW: ("Australian", False),
     Column.ESCALATION: ("E1 eligible", False),
-    Column.ASSIGNEE: ("Sofia Alvarez-Ruiz", False),
+    Column.ASSIGNEE: ("Sofia Alvarez-R", False),
 }
-# The countdown's widest usual lines (main text, detail): a bold breach with business time,
-# and a paused clock. Longer details drop their trailing parts rather than widen it.
+# The countdown's usual lines (main text, detail): a breach with business time, a breach
+# under a day with its detail. Longer details shorten to the state in words (or go) rather
+# than widen it.
 _COUNTDOWN_SAMPLES = (
-    ("6 d 21 h over (4 bd 5 h 00 m business)", "breached · First response", True),
-    ("paused · resumes Wed 17:00", "paused, window closed", False),
+    ("6 d 21 h over (4 bd 5 h 00 m business)", "", True),
+    ("21 m 00 s over", "breached · First response", True),
 )
-_CELL_PADDING = 22
-_HEADER_PADDING = 34  # margins and the sort indicator
+# Beside the detail pane the countdown narrows to this: a breach in days and its state.
+_COUNTDOWN_COMPACT = ("6 d 21 h over", "breached")
+_CELL_PADDING = 20
+_HEADER_PADDING = 26  # margins and the sort indicator
+_ICON_GAPS = 16 + 6 + 12
 
 
 class _EmptyState(QWidget):
@@ -162,6 +182,7 @@ class QueueView(QWidget):
     loaded = Signal(int)  # a reload landed with this many open incidents
     clocks_ready = Signal()  # every row's clocks are worked out
     incident_refreshed = Signal(str)  # refresh_incident() applied its change
+    closed_loaded = Signal(int)  # resolved incidents read for the status filter: how many
 
     def __init__(
         self,
@@ -169,8 +190,13 @@ class QueueView(QWidget):
         dispatcher: Dispatcher,
         ticker: SlaTicker,
         parent: QWidget | None = None,
+        *,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(parent)
+        self._settings = settings
+        self._closed_generation = 0
+        self._closed_ids: set[str] = set()
         self._context = context
         self._dispatcher = dispatcher
         self._generation = 0
@@ -178,12 +204,16 @@ class QueueView(QWidget):
         self._loaded_once = False
         self._error = ""
         self._refresh_after_load: set[str] = set()
+        self._restoring = True  # no saving while the view builds
         self.model = QueueModel(context.agent_zone, self)
         self.proxy = QueueProxy(self.model, context.actor.id, self)
         self.ticker = ticker
         ticker.attach(self.model)
         self._build()
         self._connect_signals()
+        if settings is not None:
+            self.apply_column_layout(settings.queue_columns)
+        self._restoring = False
         self._update_state()
 
     # -- building ---------------------------------------------------------------------------
@@ -203,9 +233,15 @@ class QueueView(QWidget):
         )
         self.priority_filter = self._combo("Priority filter", [("All priorities", "")])
         self.status_filter = self._combo(
-            "Status filter", [("All statuses", ""), *QueueProxy.status_choices()]
+            "Status filter", [("All open", ""), *QueueProxy.status_choices()]
         )
         self.window_filter = self._combo("Window filter", [("All windows", "")])
+        self.columns_button = QPushButton(qta.icon("mdi6.table-column"), "Columns")
+        self.columns_button.setToolTip(
+            "Choose the queue's columns (also a right click on the column titles)"
+        )
+        self.columns_button.setAccessibleName("Choose columns")
+        self.columns_button.clicked.connect(self._on_columns_button_clicked)
         self.clear_filters = QPushButton(qta.icon("mdi6.filter-remove-outline"), "Clear")
         self.clear_filters.setToolTip("Show every open incident")
         self.count = plain_label()
@@ -235,6 +271,7 @@ class QueueView(QWidget):
         self._top_row.addWidget(self.search, 1)
         self._top_row.addWidget(self.filters)
         self._top_row.addStretch(0)
+        self._top_row.addWidget(self.columns_button)
         self._top_row.addWidget(self.new_incident)
         self._filter_row = QHBoxLayout()
         self._filters_inline = True
@@ -272,9 +309,8 @@ class QueueView(QWidget):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         # The countdown is what the queue is for: keep it in view when the queue is narrow
         # (beside the detail pane) by showing it right after the priority.
-        header.moveSection(
-            header.visualIndex(Column.COUNTDOWN), header.visualIndex(Column.CUSTOMER)
-        )
+        for visual, column in enumerate(_DEFAULT_ORDER):
+            header.moveSection(header.visualIndex(column), visual)
         self._size_columns()
 
         self.empty = _EmptyState()
@@ -315,20 +351,35 @@ class QueueView(QWidget):
         bold.setBold(True)
         plain_metrics, bold_metrics = QFontMetrics(font), QFontMetrics(bold)
         header = self.table.horizontalHeader()
+        widths: dict[int, int] = {}
         for column, (sample, is_bold) in _SAMPLES.items():
             metrics = bold_metrics if is_bold else plain_metrics
             content = metrics.horizontalAdvance(sample) + _CELL_PADDING
-            header.resizeSection(column, max(content, self._header_width(column)))
+            widths[column] = max(content, self._header_width(column))
         countdown = max(
             (bold_metrics if emphasised else plain_metrics).horizontalAdvance(main)
             + plain_metrics.horizontalAdvance(detail)
             for main, detail, emphasised in _COUNTDOWN_SAMPLES
         )
-        countdown += 16 + 6 + 12 + _CELL_PADDING  # icon, gaps
-        header.resizeSection(Column.COUNTDOWN, max(countdown, self._header_width(Column.COUNTDOWN)))
+        countdown += _ICON_GAPS + _CELL_PADDING
+        widths[Column.COUNTDOWN] = max(countdown, self._header_width(Column.COUNTDOWN))
+        self.default_widths = dict(widths)
+        main, detail = _COUNTDOWN_COMPACT
+        compact = (
+            bold_metrics.horizontalAdvance(main)
+            + plain_metrics.horizontalAdvance(detail)
+            + _ICON_GAPS
+            + _CELL_PADDING
+        )
+        self.table.countdown_compact = compact
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Fixed)
-        self.table.setMinimumWidth(420)
-        self.table.fit_title()
+        # Room for the columns that always stay (the countdown compact): the detail pane
+        # beside the queue never squeezes them off screen.
+        kept = sum(widths[c] for c in (Column.NUMBER, Column.PRIORITY, Column.ASSIGNEE))
+        scroll = self.table.verticalScrollBar().sizeHint().width()
+        frame = 2 * self.table.frameWidth()
+        self.table.setMinimumWidth(kept + compact + TITLE_MIN + scroll + frame)
+        self.table.set_widths(widths)
 
     def _header_width(self, column: Column) -> int:
         header = self.table.horizontalHeader()
@@ -350,6 +401,7 @@ class QueueView(QWidget):
         self.table.horizontalHeader().customContextMenuRequested.connect(
             self._on_header_menu_requested
         )
+        self.table.layout_changed_by_user.connect(self._save_columns)
         self.ticker.ticked.connect(self._on_ticker_ticked)
         self.ticker.incident_state_changed.connect(self._on_ticker_incident_state_changed)
         self.model.state_counts_changed.connect(self._update_count)
@@ -412,12 +464,102 @@ class QueueView(QWidget):
         return True
 
     def header_state(self) -> QByteArray:
-        """Column order, widths and visibility, for the settings."""
+        """Column order, widths and visibility, as Qt saves them."""
         return self.table.horizontalHeader().saveState()
 
     def restore_header_state(self, state: QByteArray) -> None:
         if not state.isEmpty():
             self.table.horizontalHeader().restoreState(state)
+
+    # -- the column layout ------------------------------------------------------------------
+
+    def column_layout(self) -> ColumnLayout:
+        """The columns as the person left them: order, the widths they chose, the ones they
+        hid (not the ones hidden for room beside the detail pane)."""
+        header = self.table.horizontalHeader()
+        names = [c.name.lower() for c in Column]
+        order = tuple(names[header.logicalIndex(v)] for v in range(header.count()))
+        widths = self.table.widths()
+        return ColumnLayout(
+            order=order,
+            widths=tuple(
+                (names[c], w)
+                for c, w in sorted(widths.items())
+                if c != Column.TITLE and w != self.default_widths.get(c)
+            ),
+            hidden=tuple(names[c] for c in sorted(self.table.chosen_hidden())),
+        )
+
+    def apply_column_layout(self, layout: ColumnLayout) -> None:
+        """Put the columns as ``layout`` says; names it does not know are ignored."""
+        by_name = {c.name.lower(): c for c in Column}
+        header = self.table.horizontalHeader()
+        self._restoring = True
+        try:
+            order = [by_name[n] for n in layout.order if n in by_name]
+            if order:
+                rest = [c for c in Column if c not in order]
+                for visual, column in enumerate(dict.fromkeys([*order, *rest])):
+                    header.moveSection(header.visualIndex(column), visual)
+            widths = dict(self.default_widths)
+            for name, width in layout.widths:
+                if name in by_name:
+                    widths[by_name[name]] = max(header.minimumSectionSize(), width)
+            self.table.set_widths(widths)
+            self.table.set_chosen_hidden(
+                {by_name[n] for n in layout.hidden if n in by_name} - _ALWAYS_SHOWN
+            )
+        finally:
+            self._restoring = False
+
+    def reset_columns(self) -> None:
+        self.apply_column_layout(ColumnLayout(order=tuple(c.name.lower() for c in _DEFAULT_ORDER)))
+        self._save_columns()
+
+    @Slot()
+    def _save_columns(self) -> None:
+        if self._settings is not None and not self._restoring:
+            self._settings.queue_columns = self.column_layout()
+
+    def columns_menu(self) -> QMenu:
+        """The column chooser: every column with a tick; the button and a right click on
+        the column titles open it."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        room = self.table.hidden_for_room()
+        for column in Column:
+            action = QAction(str(self.model.headerData(column, Qt.Orientation.Horizontal)), menu)
+            action.setCheckable(True)
+            action.setChecked(column not in self.table.chosen_hidden())
+            action.setEnabled(column not in _ALWAYS_SHOWN)
+            if column in _ALWAYS_SHOWN:
+                action.setToolTip("Always shown")
+            elif column in room:
+                action.setToolTip("Hidden for now to make room; shown again when there is room")
+            action.toggled.connect(partial(self._on_column_toggled, column))
+            menu.addAction(action)
+        if room:
+            names = ", ".join(HEADERS[c] for c in Column if c in room)
+            note = menu.addAction(f"Hidden to make room: {names}")
+            note.setEnabled(False)
+        menu.addSeparator()
+        reset = menu.addAction("Reset columns")
+        reset.triggered.connect(self.reset_columns)
+        return menu
+
+    def _on_column_toggled(self, column: Column, shown: bool) -> None:
+        hidden = set(self.table.chosen_hidden())
+        if shown:
+            hidden.discard(column)
+        else:
+            hidden.add(column)
+        self.table.set_chosen_hidden(hidden)
+        self._save_columns()
+
+    @Slot()
+    def _on_columns_button_clicked(self) -> None:
+        menu = self.columns_menu()
+        menu.popup(self.columns_button.mapToGlobal(QPoint(0, self.columns_button.height())))
 
     def visible_source_ranges(self) -> list[tuple[int, int]]:
         """The source rows on screen now, as contiguous ``(first, last)`` ranges."""
@@ -444,6 +586,9 @@ class QueueView(QWidget):
 
     def hideEvent(self, event: QHideEvent) -> None:
         self.ticker.release(self)
+        if self._settings is not None:
+            self._save_columns()
+            self._settings.sync()
         super().hideEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -457,7 +602,8 @@ class QueueView(QWidget):
             self.search.minimumWidth()
             + self.filters.sizeHint().width()
             + self.new_incident.sizeHint().width()
-            + 2 * self._top_row.spacing()
+            + self.columns_button.sizeHint().width()
+            + 3 * self._top_row.spacing()
             + margins.left()
             + margins.right()
         )
@@ -491,6 +637,9 @@ class QueueView(QWidget):
         self._fill_choices(self.window_filter, "All windows", [(n, i) for i, n in snapshot.windows])
         now = max(snapshot.loaded_at, self.ticker.now())
         self.ticker.reset(self.model.reset_rows(snapshot.rows, now))
+        self._closed_ids.clear()
+        if self._wants_closed():
+            self._load_closed()
         self._loading = False
         self._loaded_once = True
         self._error = ""
@@ -539,7 +688,11 @@ class QueueView(QWidget):
         if row is None:
             self.model.remove(incident_id)
             self.ticker.forget(incident_id)
+            self._closed_ids.discard(incident_id)
+            if self._wants_closed():
+                self._load_closed()  # it may have been resolved: it shows as such
         else:
+            self._closed_ids.discard(incident_id)
             self.model.upsert(row)
             self.ticker.schedule(incident_id, row.next_at)
         self._update_state()
@@ -592,13 +745,47 @@ class QueueView(QWidget):
         self.clear_filters.setEnabled(self.proxy.queue_filter.is_active)
         self._update_count()
 
+    # -- resolved incidents (the status filter's Resolved and All choices) ------------------
+
+    def _wants_closed(self) -> bool:
+        return str(self.status_filter.currentData() or "") in CLOSED_CHOICES
+
+    def _load_closed(self) -> None:
+        """Read the newest resolved incidents off the GUI thread; they join the model (the
+        filter shows them only for the Resolved and All choices)."""
+        self._closed_generation += 1
+        self._dispatcher.submit(
+            partial(load_closed, self._context.review, self._context.open_incidents),
+            if_alive(self, partial(self._on_closed_loaded, self._closed_generation)),
+            if_alive(self, partial(self._on_load_failed, self._generation)),
+        )
+
+    def _on_closed_loaded(self, generation: int, rows: tuple[QueueRow, ...]) -> None:
+        if generation != self._closed_generation or not self._wants_closed():
+            return
+        for row in rows:
+            known = self.model.find(row.id)
+            if known is None or row.id in self._closed_ids:
+                self.model.upsert(row)
+                self._closed_ids.add(row.id)
+        self._update_state()
+        self.closed_loaded.emit(len(rows))
+
+    def _drop_closed(self) -> None:
+        self._closed_generation += 1  # a read still on its way is no longer wanted
+        for incident_id in sorted(self._closed_ids):
+            self.model.remove(incident_id)
+        self._closed_ids.clear()
+
     @Slot()
     def _update_count(self) -> None:
-        total = self.model.rowCount()
+        closed = [row for i in self._closed_ids if (row := self.model.find(i)) is not None]
+        total = self.model.rowCount() - len(closed)
         if not self._loaded_once:
             self.count.setText("")
             return
         counts = self.model.state_counts()
+        counts.subtract(row.state for row in closed)
         parts = [f"{total} open incident{'s' if total != 1 else ''}"]
         if self.proxy.queue_filter.is_active:
             parts.append(f"{self.proxy.rowCount()} shown")
@@ -630,6 +817,11 @@ class QueueView(QWidget):
             status=str(self.status_filter.currentData() or ""),
             window_id=str(self.window_filter.currentData() or ""),
         )
+        if self._wants_closed():
+            if not self._closed_ids and self._loaded_once:
+                self._load_closed()
+        elif self._closed_ids:
+            self._drop_closed()
         self._update_state()
 
     @Slot()
@@ -646,6 +838,7 @@ class QueueView(QWidget):
         self.search.clear()
         self.search.blockSignals(False)
         self.proxy.clear_filter()
+        self._drop_closed()
         self._update_state()
 
     @Slot()
@@ -669,17 +862,7 @@ class QueueView(QWidget):
     @Slot(QPoint)
     def _on_header_menu_requested(self, pos: QPoint) -> None:
         header = self.table.horizontalHeader()
-        menu = QMenu(self)
-        for column in Column:
-            action = QAction(str(self.model.headerData(column, Qt.Orientation.Horizontal)), menu)
-            action.setCheckable(True)
-            action.setChecked(not header.isSectionHidden(column))
-            action.setEnabled(column not in _ALWAYS_SHOWN)
-            action.toggled.connect(
-                lambda shown, section=column: header.setSectionHidden(section, not shown)
-            )
-            menu.addAction(action)
-        menu.popup(header.mapToGlobal(pos))
+        self.columns_menu().popup(header.mapToGlobal(pos))
 
     @Slot(object)
     def _on_ticker_ticked(self, now: datetime) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import ClassVar
 
 import qtawesome as qta
-from PySide6.QtCore import QMetaMethod, QProcess, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QMetaMethod, QProcess, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -36,7 +37,11 @@ from console.ui.forms import error_text, show_full_screen
 from console.ui.history.view import HistoryView
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.new_form import NewIncidentDialog
+from console.ui.incident.quick_assign import TAKE_KEYS
 from console.ui.queue.view import QueueView
+from console.ui.shell.handover import WindowState, capture, restore
+from console.ui.shell.palette import install_palette
+from console.ui.shell.shortcuts import keyboard_shortcuts_dialog
 from console.ui.shell.statusbar import ConsoleStatusBar
 from console.ui.theme import apply_theme
 
@@ -49,7 +54,10 @@ PAGES = (
 
 
 class MainWindow(QMainWindow):
-    theme_changed = Signal(str)  # the composition root rebuilds the window in the new theme
+    # The composition root rebuilds the window in the new theme; the new window takes over
+    # the old one's state (page, open incident, queue search, filters, sort): see handover.
+    theme_changed = Signal(str)
+    _handover: ClassVar[WindowState | None] = None  # set only while theme_changed is emitted
     # Sign out / Switch agent: the remembered agent is forgotten; the composition root asks
     # who is here and opens the console for them (without a receiver the console restarts).
     agent_switch_requested = Signal()
@@ -71,7 +79,7 @@ class MainWindow(QMainWindow):
         self.ticker = SlaTicker(context.clock, self)  # the one scheduler of live time
         self.wallboard: Wallboard | None = None  # View → Wallboard, held while it is open
         self.agents_dialog: AgentsDialog | None = None  # Settings → Agents, once opened
-        self.queue = QueueView(context, dispatcher, self.ticker)
+        self.queue = QueueView(context, dispatcher, self.ticker, settings=settings)
         self.detail = IncidentDetailView(context, dispatcher, self.ticker)
         self.banner = NotificationBanner()
         self.notifier = Notifier(context.actor.id, self.banner, self)
@@ -114,6 +122,8 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._connect_signals()
         self._restore_layout()
+        if MainWindow._handover is not None:  # built to replace a window (theme switch)
+            restore(self, MainWindow._handover)
 
     def _queue_page(self) -> QWidget:
         """The queue fills the page; an opened incident's detail slides in beside it."""
@@ -144,7 +154,8 @@ class MainWindow(QMainWindow):
         return self.work_splitter
 
     def open_incident(self, incident_id: str) -> None:
-        """Show an incident's detail beside the queue."""
+        """Show an incident's detail beside the queue; the queue highlights it, or nothing
+        when it is not in the queue (resolved, filtered out), never another incident."""
         if not incident_id:
             return
         self.nav.setCurrentRow(0)
@@ -152,7 +163,20 @@ class MainWindow(QMainWindow):
             self.detail_pane.show()
             total = self.work_splitter.width()
             self.work_splitter.setSizes([total - total * 9 // 20, total * 9 // 20])
+        if self.queue.selected_incident_id() != incident_id and not self.queue.select_incident(
+            incident_id
+        ):
+            self.queue.table.selectionModel().clear()
         self.detail.show_incident(incident_id)
+
+    def selected_incident_id(self) -> str:
+        """The incident the agent is looking at on the current screen ("" for none):
+        History's selection on History, else the open detail's, else the queue's."""
+        if self.pages.currentWidget() is self.history:
+            return self.history.detail.incident_id()
+        if self.pages.currentWidget() is self.work_splitter and self.detail_pane.isVisible():
+            return self.detail.incident_id()
+        return self.queue.selected_incident_id() or ""
 
     def _create_actions(self) -> None:
         def action(text: str, icon: str, shortcut: str | QKeySequence.StandardKey) -> QAction:
@@ -165,6 +189,10 @@ class MainWindow(QMainWindow):
         self.new_action = action("New incident…", "mdi6.plus-circle", "Ctrl+N")
         self.search_action = action("Search the queue", "mdi6.magnify", "Ctrl+F")
         self.open_action = action("Open selected incident", "mdi6.open-in-app", "Ctrl+O")
+        self.take_action = action("Take it (assign to me)", "mdi6.account-arrow-left", TAKE_KEYS)
+        self.take_action.setToolTip(f"Assign the selected incident to me ({TAKE_KEYS})")
+        self.unassign_action = action("Unassign", "mdi6.account-remove", "Ctrl+Shift+U")
+        self.reopen_action = action("Reopen…", "mdi6.restore", "Ctrl+Shift+O")
         self.respond_action = action("Respond…", "mdi6.reply", "Ctrl+R")
         self.update_action = action("Post status update…", "mdi6.bullhorn", "Ctrl+U")
         self.escalate_action = action("Escalate…", "mdi6.stairs-up", "Ctrl+E")
@@ -186,6 +214,9 @@ class MainWindow(QMainWindow):
         incident_menu.addAction(self.update_action)
         incident_menu.addAction(self.escalate_action)
         incident_menu.addSeparator()
+        for act in (self.take_action, self.unassign_action, self.reopen_action):
+            incident_menu.addAction(act)
+        incident_menu.addSeparator()
         incident_menu.addAction(self.switch_agent_action)
         incident_menu.addAction(self.quit_action)
         view_menu = menu.addMenu("&View")
@@ -195,6 +226,10 @@ class MainWindow(QMainWindow):
         self.settings_menu = menu.addMenu("&Settings")
         self.settings_menu.addAction(self.policy_action)
         self.settings_menu.addAction(self.agents_action)
+        self.command_palette = install_palette(self)  # Ctrl+K: every action of the window, by name
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.command_palette.open_action)
+        self.shortcuts_action = help_menu.addAction("Keyboard shortcuts…")
 
     def _connect_signals(self) -> None:
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -220,6 +255,15 @@ class MainWindow(QMainWindow):
         self.queue.new_incident_requested.connect(self._on_new_action_triggered)
         self.queue.incident_state_changed.connect(self.notifier.on_state_changed)
         self.detail.incident_changed.connect(self.queue.refresh_incident)
+        self.detail.incident_changed.connect(self.history.detail.reload)
+        self.history.detail.incident_changed.connect(self.queue.refresh_incident)
+        self.history.detail.incident_changed.connect(self._on_history_incident_changed)
+        self.detail.notice.connect(self._on_notice)
+        self.history.detail.notice.connect(self._on_notice)
+        self.take_action.triggered.connect(self._on_take_action_triggered)
+        self.shortcuts_action.triggered.connect(self._on_shortcuts_action_triggered)
+        self.unassign_action.triggered.connect(self._on_unassign_action_triggered)
+        self.reopen_action.triggered.connect(self._on_reopen_action_triggered)
         self._dispatcher.job_failed.connect(self._on_dispatcher_job_failed)
 
     def add_settings_action(self, text: str, icon: str, slot: Callable[[], None]) -> QAction:
@@ -247,6 +291,18 @@ class MainWindow(QMainWindow):
         dialog = NewIncidentDialog(self._context, self._dispatcher, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.incident_opened.connect(self._on_new_incident_opened)
+        dialog.add_customer_requested.connect(self._on_new_incident_add_customer_requested)
+        dialog.open()
+
+    @Slot()
+    def _on_new_incident_add_customer_requested(self) -> None:
+        self.nav.setCurrentRow(self.pages.indexOf(self.customers))
+        self.customers.start_new_customer()
+
+    @Slot()
+    def _on_shortcuts_action_triggered(self) -> None:
+        dialog = keyboard_shortcuts_dialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     @Slot(object)
@@ -257,8 +313,62 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_queue_current_incident_changed(self, incident_id: str) -> None:
-        if incident_id and self.detail_pane.isVisible():
+        """The detail follows the agent's selection, not a row that slid under the cursor
+        because the incident shown left the queue (resolved, filtered out): that one stays
+        on show and the queue highlights nothing. Which of the two happened is known once
+        the queue has finished changing, so the decision waits for the event loop."""
+        if not incident_id or not self.detail_pane.isVisible():
+            return
+        shown = self.detail.incident_id()
+        was_listed = bool(shown) and self.queue.proxy.proxy_row(shown) is not None
+        QTimer.singleShot(0, self, lambda: self._follow_queue_selection(shown, was_listed))
+
+    def _follow_queue_selection(self, shown: str, was_listed: bool) -> None:
+        if shown != self.detail.incident_id():
+            return  # something else was opened meanwhile
+        left = was_listed and self.queue.proxy.proxy_row(shown) is None
+        if left:
+            self.queue.table.selectionModel().clear()
+            return
+        selected = self.queue.selected_incident_id()
+        if selected and selected != shown:
+            self.detail.show_incident(selected)
+
+    @Slot(str)
+    def _on_notice(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15_000)
+
+    @Slot(str)
+    def _on_history_incident_changed(self, incident_id: str) -> None:
+        if incident_id == self.detail.incident_id():
             self.detail.show_incident(incident_id)
+
+    @Slot()
+    def _on_take_action_triggered(self) -> None:
+        self.detail.take_incident(self.selected_incident_id())
+
+    @Slot()
+    def _on_unassign_action_triggered(self) -> None:
+        self.detail.unassign_incident(self.selected_incident_id())
+
+    @Slot()
+    def _on_reopen_action_triggered(self) -> None:
+        chosen = self.selected_incident_id()
+        if not chosen:
+            self._on_notice("Choose an incident to reopen first.")
+        elif self.pages.currentWidget() is self.history:
+            self.history.detail.reopen()
+        elif chosen == self.detail.incident_id() and self.detail.details is not None:
+            self.detail.reopen()
+        else:  # a queue row whose detail is not open yet: open it, then ask for the reason
+            self.open_incident(chosen)
+            self.detail.incident_loaded.connect(
+                self._reopen_once_loaded, Qt.ConnectionType.SingleShotConnection
+            )
+
+    @Slot(str)
+    def _reopen_once_loaded(self, _incident_id: str) -> None:
+        self.detail.reopen()
 
     @Slot()
     def _on_board_action_triggered(self) -> None:
@@ -292,7 +402,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_open_action_triggered(self) -> None:
-        self.open_incident(self.queue.selected_incident_id() or "")
+        """Ctrl+O opens the current screen's selection: History's on History."""
+        if self.pages.currentWidget() is self.history:
+            self.open_incident(self.history.detail.incident_id())
+        else:
+            self.open_incident(self.queue.selected_incident_id() or "")
 
     @Slot(bool)
     def _on_theme_action_toggled(self, dark: bool) -> None:
@@ -301,7 +415,11 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, name)
-        self.theme_changed.emit(name)
+        MainWindow._handover = capture(self)
+        try:
+            self.theme_changed.emit(name)  # the window built now takes this one's state
+        finally:
+            MainWindow._handover = None
 
     @Slot()
     def _on_agents_action_triggered(self) -> None:
