@@ -7,8 +7,6 @@ assign it — through the very dialogs the queue's detail uses. Working it happe
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import qtawesome as qta
 import shiboken6
 from PySide6.QtCore import Qt, Signal, Slot
@@ -39,7 +37,7 @@ from console.ui.forms import (
     set_plain,
     text_label,
 )
-from console.ui.incident.action_dialog import ACTIONS, ActionDialog
+from console.ui.incident.action_dialog import ACTIONS, ActionDialog, ActionDialogHost
 from console.ui.incident.change_dialogs import AssignDialog
 from console.ui.incident.clocks_panel import ClocksPanel
 from console.ui.incident.priority import priority_story
@@ -51,7 +49,7 @@ from console.ui.incident.timeline import STATUS_TEXT, TimelineModel, TimelineVie
 HISTORY_ACTIONS = (Action.REOPEN, Action.NOTE, Action.ASSIGN)
 
 
-class HistoryDetail(QWidget):
+class HistoryDetail(ActionDialogHost, QWidget):
     loaded = Signal(str)  # incident id
     incident_changed = Signal(str)  # an action was saved on this incident
     notice = Signal(str)  # what the action did, for the status bar ("INC-… reopened.")
@@ -186,26 +184,6 @@ class HistoryDetail(QWidget):
 
     # -- actions -----------------------------------------------------------------------------
 
-    def _open(
-        self, name: str, make: Callable[[IncidentDetails], ActionDialog]
-    ) -> ActionDialog | None:
-        details = self.details
-        if details is None or self.blocked.get(name):
-            if details is not None:
-                self.banner.setText(self.blocked[name])
-                self.banner.show()
-            return None
-        if self.dialog is not None:
-            self.dialog.raise_()
-            self.dialog.activateWindow()
-            return self.dialog
-        dialog = make(details)
-        dialog.completed.connect(self._on_dialog_completed)
-        dialog.finished.connect(self._on_dialog_finished)
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
     @Slot()
     def reopen(self) -> ActionDialog | None:
         """Reopen…: the queue detail's own dialog, asking for the reason."""
@@ -247,9 +225,3 @@ class HistoryDetail(QWidget):
         """Read ``incident_id`` again if it is the one shown (changed here or elsewhere)."""
         if incident_id and incident_id == self._incident_id:
             self.show_incident(incident_id)
-
-    @Slot()
-    def _on_dialog_finished(self) -> None:
-        if self.dialog is not None:
-            self.dialog.deleteLater()
-        self.dialog = None

@@ -219,3 +219,48 @@ class ActionDialog(QDialog):
             event.ignore()
         else:
             super().closeEvent(event)
+
+
+class ActionDialogHost:
+    """What a screen showing one incident needs to run its action dialogs, one at a time:
+    the queue's detail and History's detail both mix it in before their QWidget base.
+
+    The host keeps ``details`` (the incident shown), ``blocked`` (action → the reason it is
+    refused now), ``banner`` (a label for that reason) and ``dialog`` (the one open, if
+    any), and answers a finished action in ``_on_dialog_completed``.
+    """
+
+    details: IncidentDetails | None
+    blocked: dict[str, str]
+    banner: QLabel
+    dialog: ActionDialog | None
+
+    def _on_dialog_completed(self, summary: object) -> None:
+        raise NotImplementedError
+
+    def _open(
+        self, name: str, make: Callable[[IncidentDetails], ActionDialog]
+    ) -> ActionDialog | None:
+        """Open ``make``'s dialog for action ``name``: the reason instead when the action is
+        refused now, the dialog already open instead of a second one."""
+        details = self.details
+        if details is None or self.blocked.get(name):
+            if details is not None:
+                self.banner.setText(self.blocked[name])
+                self.banner.show()
+            return None
+        if self.dialog is not None:
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return self.dialog
+        dialog = make(details)
+        dialog.completed.connect(self._on_dialog_completed)
+        dialog.finished.connect(self._on_dialog_finished)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_dialog_finished(self) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = None

@@ -53,7 +53,7 @@ from console.ui.forms import (
     set_plain,
     text_label,
 )
-from console.ui.incident.action_dialog import ACTIONS, ActionDialog
+from console.ui.incident.action_dialog import ACTIONS, ActionDialog, ActionDialogHost
 from console.ui.incident.attachments import AttachmentsTab
 from console.ui.incident.change_dialogs import (
     AssignDialog,
@@ -92,7 +92,7 @@ _STATUS_COLOURS = {
 }
 
 
-class IncidentDetailView(QWidget):
+class IncidentDetailView(ActionDialogHost, QWidget):
     """Everything about one incident, and the actions an agent takes on it."""
 
     incident_changed = Signal(str)  # an action was saved on this incident
@@ -481,26 +481,6 @@ class IncidentDetailView(QWidget):
 
     # -- actions -----------------------------------------------------------------------------
 
-    def _open(
-        self, name: str, make: Callable[[IncidentDetails], ActionDialog]
-    ) -> ActionDialog | None:
-        details = self.details
-        if details is None or self.blocked.get(name):
-            if details is not None:
-                self.banner.setText(self.blocked[name])
-                self.banner.show()
-            return None
-        if self.dialog is not None:
-            self.dialog.raise_()
-            self.dialog.activateWindow()
-            return self.dialog
-        dialog = make(details)
-        dialog.completed.connect(self._on_dialog_completed)
-        dialog.finished.connect(self._on_dialog_finished)
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
     def _standard(self, kind: type[ActionDialog]) -> Callable[[IncidentDetails], ActionDialog]:
         return lambda details: kind(self._dispatcher, self._context.incidents, details, self)
 
@@ -600,9 +580,3 @@ class IncidentDetailView(QWidget):
         self.incident_changed.emit(incident_id)
         if incident_id == self._incident_id:
             self.show_incident(incident_id)
-
-    @Slot()
-    def _on_dialog_finished(self) -> None:
-        if self.dialog is not None:
-            self.dialog.deleteLater()
-        self.dialog = None
