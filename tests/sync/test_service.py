@@ -207,7 +207,11 @@ def test_a_change_reaches_the_other_workstation_through_listen_notify(
     incident = a.incidents.open_incident(report(customer))
     watch_b.wait_for(lambda: any(incident.id in r.incident_ids for r in watch_b.pulled))
     assert b.incidents.summary(incident.id) == a.incidents.summary(incident.id)
-    watch_a.wait_for(lambda: watch_a.statuses[-1].pending == 0)
+    # A's own round (push, then pull its change back) may report after B has pulled: wait
+    # for that report, not the one before it (which had nothing to send or pull yet).
+    watch_a.wait_for(
+        lambda: watch_a.statuses[-1].pending == 0 and watch_a.statuses[-1].last_sync is not None
+    )
     status = watch_a.statuses[-1]
     assert status.online and status.last_sync is not None and status.last_error == ""
 
