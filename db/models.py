@@ -142,6 +142,17 @@ class EscalationContactRow(Synced, Base):
     rank: Mapped[str] = mapped_column(String(64))
 
 
+class SavedViewRow(Synced, Base):
+    """A named set of queue filters: an agent's own, or shared with the team (``shared``)."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    owner_id: Mapped[str] = mapped_column(String(36), default="")  # the agent who made it
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    filter: Mapped[str] = mapped_column(Text, default="{}")  # ViewFilter.to_json()
+
+
 class PolicyVersionRow(Base):
     """Policy versions are never edited: each save adds one."""
 
@@ -179,6 +190,8 @@ class IncidentRow(Base):
         Index("ix_incidents_status_deadline", "status", "next_deadline"),
         Index("ix_incidents_opened", "opened_at"),
         Index("ix_incidents_customer", "customer_id", "opened_at"),
+        # A customer's past incidents, most recently resolved first (migration 0007).
+        Index("ix_incidents_customer_resolved", "customer_id", "resolved_at"),
         # Covers the attainment report in its group order, so it never touches the table
         # itself nor sorts (migration 0003).
         Index(

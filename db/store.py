@@ -18,6 +18,7 @@ from db.repositories.records import (
     SqlPolicyRepository,
     SqlWindowRepository,
 )
+from db.repositories.views import SqlSavedViewRepository
 
 
 class SqlTransaction:
@@ -32,6 +33,7 @@ class SqlTransaction:
         self.agents = SqlAgentRepository(session)
         self.escalation_contacts = SqlEscalationContactRepository(session)
         self.attachments = SqlAttachmentRepository(session)
+        self.saved_views = SqlSavedViewRepository(session)
         self.meta = SqlMetaRepository(session)
 
 

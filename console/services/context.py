@@ -16,6 +16,7 @@ from console.services.open_incidents import OpenIncidentReader
 from console.services.policy import PolicyService
 from console.services.ports import Clock, Store
 from console.services.review import ReviewService
+from console.services.views import SavedViewService
 
 
 class SystemClock:
@@ -42,6 +43,7 @@ class ConsoleContext:
     open_incidents: OpenIncidentReader  # the queue, wallboard, escalations, detail, notifier
     review: ReviewService  # history, attainment, reports
     escalations: EscalationService  # the escalation panel
+    views: SavedViewService  # the queue's saved views
 
     @classmethod
     def build(
@@ -69,4 +71,5 @@ class ConsoleContext:
             open_incidents=open_incidents,
             review=ReviewService(store, clock),
             escalations=EscalationService(store, open_incidents),
+            views=SavedViewService(store, hlc, actor),
         )

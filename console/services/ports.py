@@ -20,6 +20,7 @@ from console.domain.records import (
     PolicyVersion,
     SupportWindow,
 )
+from console.domain.views import SavedView
 
 
 class Clock(Protocol):
@@ -76,6 +77,13 @@ class IncidentRepository(Protocol):
     def summary(self, incident_id: str) -> IncidentSummary | None: ...
     def by_number(self, number: str) -> IncidentSummary | None: ...
     def open_incidents(self) -> list[IncidentSummary]: ...
+    def for_customer(
+        self, customer_id: str, *, active: bool, limit: int, offset: int = 0
+    ) -> list[IncidentSummary]:
+        """A page of one customer's incidents: open ones (``active``) newest opened first,
+        past ones (resolved or excluded) most recently resolved first."""
+        ...
+
     def find(
         self,
         flt: IncidentFilter,
@@ -177,6 +185,19 @@ class EscalationContactRepository(Protocol):
     def delete(self, contact_id: str, hlc: str) -> None: ...
 
 
+class SavedViewRepository(Protocol):
+    def list(self) -> list[SavedView]:
+        """Every saved view not deleted, whoever made it and whether shared or not."""
+        ...
+
+    def get(self, view_id: str) -> SavedView | None:
+        """A saved view by id; None when there is none or it was deleted."""
+        ...
+
+    def save(self, view: SavedView, hlc: str) -> None: ...
+    def delete(self, view_id: str, hlc: str) -> None: ...
+
+
 class AttachmentRepository(Protocol):
     def add(self, attachment: Attachment, content: bytes) -> None: ...
     def list(self, incident_id: str) -> list[Attachment]: ...
@@ -218,6 +239,8 @@ class Transaction(Protocol):
     def escalation_contacts(self) -> EscalationContactRepository: ...
     @property
     def attachments(self) -> AttachmentRepository: ...
+    @property
+    def saved_views(self) -> SavedViewRepository: ...
     @property
     def meta(self) -> MetaRepository: ...
 

@@ -217,6 +217,26 @@ class SqlIncidentRepository:
         )
         return [summary_from_row(r) for r in self._s.scalars(stmt)]
 
+    def for_customer(
+        self, customer_id: str, *, active: bool, limit: int, offset: int = 0
+    ) -> list[IncidentSummary]:
+        """A page of one customer's incidents: open ones (``active``) newest opened first,
+        past ones (resolved or excluded) most recently resolved first."""
+        open_statuses = [Status.OPEN.value, Status.WAITING_ON_CUSTOMER.value]
+        stmt = select(IncidentRow).where(IncidentRow.customer_id == customer_id)
+        if active:
+            stmt = stmt.where(IncidentRow.status.in_(open_statuses)).order_by(
+                IncidentRow.opened_at.desc(), IncidentRow.id.desc()
+            )
+        else:
+            # DESC puts a missing resolved date (NULL) last; the row id breaks ties, so an
+            # index on (customer_id, resolved_at) gives this order without a sort.
+            stmt = stmt.where(IncidentRow.status.not_in(open_statuses)).order_by(
+                IncidentRow.resolved_at.desc(), IncidentRow.pk.desc()
+            )
+        stmt = stmt.limit(limit).offset(offset)
+        return [summary_from_row(r) for r in self._s.scalars(stmt)]
+
     def _filtered(
         self, stmt: _S, flt: IncidentFilter, now: datetime | None, *, text_too: bool = True
     ) -> _S:

@@ -49,8 +49,9 @@ def written_by(stamp: str, author: str, member: str) -> str:
     return f"{declared} (signed in to the server as {member})" if member else declared
 
 
-#: The server schema this console needs: v2 records who pushed, enforces roles, validates.
-SERVER_VERSION = 2
+#: The server schema this console needs: v2 records who pushed, enforces roles, validates;
+#: v3 accepts saved views.
+SERVER_VERSION = 3
 
 
 class SqlSyncSession:

@@ -1,8 +1,8 @@
 """What is synced, and how a stored value travels: the tables, their fields, their clocks.
 
-Records (agents, windows, customers, contacts, vendor escalation contacts) merge field by
-field, last writer wins by hybrid logical clock; the workstation id, the last part of every
-stamp, breaks ties. Append-only tables (policy versions, attachments, incident events) merge
+Records (agents, windows, saved views, customers, contacts, vendor escalation contacts) merge
+field by field, last writer wins by hybrid logical clock; the workstation id, the last part of
+every stamp, breaks ties. Append-only tables (policy versions, attachments, incident events) merge
 as grow-only sets. Values travel exactly as SQLite stores them (dates as text, booleans as
 0/1, JSON columns as their text); only bytes are wrapped, as ``{"$b64": …}``.
 """
@@ -21,6 +21,7 @@ from db.models import Base
 ENTITY_ORDER = (
     "support_windows",
     "agents",
+    "saved_views",
     "policy_versions",
     "customers",
     "contacts",
@@ -28,18 +29,27 @@ ENTITY_ORDER = (
     "attachments",
     "incident_events",
 )
-RECORD_TABLES = ("support_windows", "agents", "customers", "contacts", "escalation_contacts")
+RECORD_TABLES = (
+    "support_windows",
+    "agents",
+    "saved_views",
+    "customers",
+    "contacts",
+    "escalation_contacts",
+)
 APPEND_ONLY_TABLES = ("policy_versions", "attachments", "incident_events")
 NOT_FIELDS = ("id", "hlc")
 
 #: Kinds of record only a team lead or an admin may change (DESIGN §6): the server refuses
-#: them from an agent at push, and a replica refuses to merge them from one at pull.
+#: them from an agent at push, and a replica refuses to merge them from one at pull. Saved
+#: views are not: agents share views too.
 LEAD_ONLY = frozenset({"support_windows", "agents", "policy_versions", "escalation_contacts"})
 
 #: Each kind of record in words, plural: "only a team lead or admin may change support windows".
 PLURALS = {
     "support_windows": "support windows",
     "agents": "agents and their roles",
+    "saved_views": "saved views",
     "policy_versions": "the policy",
     "customers": "customers",
     "contacts": "contacts",
@@ -55,6 +65,7 @@ HLC_PATTERN = re.compile(r"^[0-9]{13}-[0-9]{5,9}-[0-9A-Za-z_-]{1,64}$")
 LABELS = {
     "support_windows": ("support window", "name"),
     "agents": ("agent", "name"),
+    "saved_views": ("saved view", "name"),
     "customers": ("customer", "name"),
     "contacts": ("contact", "name"),
     "escalation_contacts": ("escalation contact", "name"),

@@ -184,7 +184,12 @@ def test_push_is_idempotent_and_pull_reads_in_order(transport: PgTransport) -> N
     assert [r.seq for r in transport.pull("team_a", 1, 1)] == [2]
     assert transport.pull("team_a", 3, 100) == []
     hello = transport.hello("team_a")
-    assert (hello.last_seq, hello.version, hello.role, hello.member) == (3, 2, "admin", "postgres")
+    assert (hello.last_seq, hello.version, hello.role, hello.member) == (
+        3,
+        latest_version(),
+        "admin",
+        "postgres",
+    )
     assert [(r.member, r.member_role) for r in rows] == [("postgres", "admin")] * 3
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,6 +22,9 @@ import pytest
 from psycopg import sql
 
 from console.services.sync import SyncRefused
+from db.sync import server as server_schema
+from db.sync.backend import SERVER_VERSION
+from db.sync.cli import sync_command
 from db.sync.server import init_server, list_members, migrations
 from db.sync.transport import PgTransport
 from tests.sync.conftest import Login, Server
@@ -470,7 +475,11 @@ def test_a_version_1_server_upgrades_with_its_log_readable(
         )
 
     result = init_server(info)
-    assert (result.before, result.after, result.applied) == (1, 2, ("0002_hardening",))
+    assert (result.before, result.after, result.applied) == (
+        1,
+        3,
+        ("0002_hardening", "0003_saved_views"),
+    )
     with psycopg.connect(info, autocommit=True) as connection:
         rows = pull(connection, "team_a")
         owner = connection.execute(
@@ -502,3 +511,71 @@ def test_a_version_1_server_upgrades_with_its_log_readable(
     as_veteran = veteran.conninfo.replace(f"dbname={veteran.dbname}", f"dbname={name}")
     with pytest.raises(SyncRefused, match='only an admin of sync team "team_a"'):
         list_members(as_veteran, "team_a")  # an agent now, until the administrator says more
+
+
+def test_a_version_2_server_upgrades_to_3_and_then_takes_saved_views_from_an_agent(
+    pg_cluster: PgCluster,
+    login: LoginMaker,
+    db_admin: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    name = pg_cluster.create_database()
+    info = pg_cluster.admin_conninfo(name)
+    shipped = tmp_path / "v2"  # init-server as version 2 did: its two migrations only
+    shipped.mkdir()
+    for migration in migrations()[:2]:
+        shutil.copy(migration.path, shipped / migration.path.name)
+    with monkeypatch.context() as patch:
+        patch.setattr(server_schema, "MIGRATIONS", shipped)
+        assert init_server(info).after == 2
+    viewer = login("atk_viewer")
+    with psycopg.connect(info, autocommit=True) as connection:
+        connection.execute("SELECT console_sync.set_member('team_a', 'atk_viewer', 'agent')")
+    view = change(
+        "view_1",
+        "saved_views",
+        "v1",
+        name="Unassigned P1",
+        owner_id="a1",
+        shared=1,
+        filter='{"unassigned":true}',
+        deleted=0,
+    )
+    member = PgTransport(
+        f"host=127.0.0.1 port={pg_cluster.port} dbname={name} user={viewer.name}"
+        f" password={viewer.password}"
+    )
+    try:
+        assert member.hello("team_a").version == 2
+        before = member.push("team_a", "ws_view", "Vera", [view])
+        assert [r.reason for r in before.refused] == ['unknown kind of record "saved_views"']
+        user, password = db_admin
+        monkeypatch.setenv("PGPASSWORD", password)
+        url = f"postgresql://{user}@127.0.0.1:{pg_cluster.port}/{name}"
+        assert sync_command(["upgrade-server", "--url", url, "--tls", "disable"]) == 0
+        assert member.hello("team_a").version == 3 == SERVER_VERSION
+        after = member.push("team_a", "ws_view", "Vera", [view])
+        assert (after.inserted, after.refused) == (1, ())
+        assert [(r.entity, r.row_id, r.member_role) for r in member.pull("team_a", 0, 10)] == [
+            ("saved_views", "v1", "agent")
+        ]
+        lead_only = member.push("team_a", "ws_view", "Vera", [change("win_1", "support_windows")])
+        assert [r.reason for r in lead_only.refused] == [
+            "only a team lead or admin may change support windows"
+        ]
+    finally:
+        member.close()
+    with psycopg.connect(info, autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT p.proowner::regrole::text, p.prosecdef, p.proconfig, p.provolatile,"
+            " l.lanname, has_function_privilege('atk_viewer', p.oid, 'EXECUTE')"
+            " FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+            " WHERE p.oid = 'console_sync.change_problem(jsonb, text)'::regprocedure"
+        ).fetchone()
+        versions = connection.execute(
+            "SELECT version, name FROM console_sync.schema_version ORDER BY version"
+        ).fetchall()
+    # Still inlinable into push: plain SQL, STABLE, no SET clause, not SECURITY DEFINER.
+    assert found == ("console_sync_owner", False, None, "s", "sql", False)
+    assert versions == [(1, "init"), (2, "hardening"), (3, "saved_views")]
