@@ -8,13 +8,21 @@ strip that floats over the bottom of the window it is placed in: it is never lai
 the pages, so showing or dismissing it moves nothing under the pointer. A notice is worded
 from the incident's live reading by :mod:`console.domain.wording`, so a breach reads the
 same as in the queue; the states compared are :class:`ClockState` values.
+
+What is said follows Settings → Notifications… (:class:`NotifyPreferences`), read at each
+transition so a change takes effect at once: at risk, breached, a sound, and whether only my
+incidents and unassigned ones count. Every notice said is kept in a bounded history (the
+Recent notifications dialog); the transitions already said are forgotten after a few days,
+and never more than a fixed number are kept, so a long shift does not grow the process.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
 import qtawesome as qta
@@ -34,10 +42,15 @@ from PySide6.QtWidgets import (
 from console.domain import wording
 from console.domain.clock_model import ClockState, ClockType
 from console.domain.reading import Reading
+from console.qt.settings import NotifyPreferences, Settings
 
 __all__ = [
+    "HISTORY_SIZE",
+    "MAX_REMEMBERED",
     "NOTIFIED_STATES",
+    "REMEMBER_FOR",
     "Notice",
+    "NoticeRecord",
     "NotificationBanner",
     "Notifier",
     "body",
@@ -57,6 +70,11 @@ _DARK = {AT_RISK: ("#fbbf24", "#3a2f17", "#fde68a"), BREACHED: ("#ff6b6b", "#3f2
 _MARGIN = 12  # between the floating banner and its host's sides
 _BOTTOM = 34  # above the host's bottom: clear of a page's one-line summary (the queue counts)
 _MAX_WIDTH = 900
+HISTORY_SIZE = 200  # notices kept for Recent notifications, newest first
+# A transition said is not said again while it is remembered: long enough for a clock paused
+# over a weekend, and never more than MAX_REMEMBERED (the oldest are forgotten first).
+REMEMBER_FOR = timedelta(days=4)
+MAX_REMEMBERED = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +96,23 @@ class Notice:
     @property
     def clock(self) -> ClockType | None:
         return self.reading.kind if self.reading is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """One notice as it was said: when, about which incident, and what happened."""
+
+    at: datetime  # the instant of the transition (the reading's)
+    incident_id: str
+    number: str
+    state: ClockState
+    what: str  # ``First response · breached``
+    about: str  # ``Northwind Freight: Checkout returns 502``
+    zone: tzinfo = UTC
+
+    @property
+    def local_time(self) -> datetime:
+        return self.at.astimezone(self.zone)
 
 
 def title(notice: Notice) -> str:
@@ -254,9 +289,12 @@ class Notifier(QObject):
     :meth:`on_state_changed`. Notices are deduplicated by (incident, state, clock, deadline):
     the same at-risk clock paused overnight and at risk again next morning is said once,
     while a later clock of the same incident (the next status update) is a new transition.
+    ``settings`` (Settings → Notifications…) is read at every transition; without it the
+    defaults apply. ``beep`` makes the sound (``QApplication.beep`` unless a test passes one).
     """
 
     notified = Signal(str, str, str)  # incident id, state, message
+    history_changed = Signal()
 
     def __init__(
         self,
@@ -266,9 +304,16 @@ class Notifier(QObject):
         *,
         tray: QSystemTrayIcon | None = None,
         use_tray: bool | None = None,
+        settings: Settings | None = None,
+        beep: Callable[[], None] | None = None,
+        history_size: int = HISTORY_SIZE,
+        remember_for: timedelta = REMEMBER_FOR,
+        max_remembered: int = MAX_REMEMBERED,
     ) -> None:
         super().__init__(parent)
         self._actor_id = actor_id
+        self._settings = settings
+        self._beep = beep if beep is not None else QApplication.beep
         self.banner = banner if banner is not None else NotificationBanner()
         if use_tray is None:
             use_tray = tray is not None or QSystemTrayIcon.isSystemTrayAvailable()
@@ -279,14 +324,44 @@ class Notifier(QObject):
             self._tray = QSystemTrayIcon(qta.icon("mdi6.lifebuoy"), self)
             self._tray.setToolTip("Support Console")
             self._tray.show()
-        self._seen: set[tuple[str, ClockState, ClockType | None, datetime | None]] = set()
+        # Transition -> the instant it was said, oldest first.
+        self._seen: OrderedDict[
+            tuple[str, ClockState, ClockType | None, datetime | None], datetime
+        ] = OrderedDict()
+        self._remember_for = remember_for
+        self._max_remembered = max(1, max_remembered)
+        self._history: deque[NoticeRecord] = deque(maxlen=max(1, history_size))
 
     @property
     def uses_tray(self) -> bool:
         return self._tray is not None
 
-    def concerns_me(self, notice: Notice) -> bool:
+    @property
+    def preferences(self) -> NotifyPreferences:
+        return self._settings.notifications if self._settings is not None else NotifyPreferences()
+
+    @property
+    def history(self) -> tuple[NoticeRecord, ...]:
+        """The notices said, newest first (at most ``history_size``)."""
+        return tuple(reversed(self._history))
+
+    @property
+    def remembered(self) -> int:
+        """How many transitions already said are remembered (so not said again)."""
+        return len(self._seen)
+
+    def clear_history(self) -> None:
+        self._history.clear()
+        self.history_changed.emit()
+
+    def concerns_me(self, notice: Notice, prefs: NotifyPreferences | None = None) -> bool:
+        if not (prefs or self.preferences).only_mine:
+            return True
         return notice.assignee_id is None or notice.assignee_id == self._actor_id
+
+    def wants(self, state: ClockState, prefs: NotifyPreferences | None = None) -> bool:
+        prefs = prefs or self.preferences
+        return (state is AT_RISK and prefs.at_risk) or (state is BREACHED and prefs.breached)
 
     @Slot(str, object, object, object)
     def on_state_changed(
@@ -299,12 +374,19 @@ class Notifier(QObject):
             return
         if not isinstance(notice, Notice) or notice.reading is None:
             return
-        if notice.reading.state is not new or not self.concerns_me(notice):
+        if notice.reading.state is not new:
             return  # the words would not match the transition
+        prefs = self.preferences  # read now: a change in Settings → Notifications… counts at once
+        if not self.wants(new, prefs) or not self.concerns_me(notice, prefs):
+            return
+        now = notice.reading.now
+        self._forget_before(now - self._remember_for)
         key = (incident_id, new, notice.clock, notice.deadline)
         if key in self._seen:
             return
-        self._seen.add(key)
+        self._seen[key] = now
+        while len(self._seen) > self._max_remembered:
+            self._seen.popitem(last=False)
         if self._tray is not None:
             icon = (
                 QSystemTrayIcon.MessageIcon.Critical
@@ -314,4 +396,27 @@ class Notifier(QObject):
             self._tray.showMessage(title(notice), tray_body(body(notice)), icon, 10_000)
         else:
             self.banner.show_notice(notice, new)
+        if prefs.sound:
+            self._beep()
+        self._history.append(
+            NoticeRecord(
+                at=now,
+                incident_id=incident_id,
+                number=notice.number,
+                state=new,
+                what=wording.headline(notice.reading),
+                about=f"{notice.customer}: {notice.title}",
+                zone=notice.zone,
+            )
+        )
         self.notified.emit(incident_id, new.value, message(notice))
+        self.history_changed.emit()
+
+    def _forget_before(self, limit: datetime) -> None:
+        """Forget the transitions said before ``limit`` (the oldest come first; a clock set
+        back leaves later ones for the size limit)."""
+        while self._seen:
+            key, said = next(iter(self._seen.items()))
+            if said >= limit:
+                return
+            del self._seen[key]

@@ -21,6 +21,11 @@ class Settings:
         "ui/page": "queue",
         "agent/id": "",
         "queue/columns": "",  # a ColumnLayout as JSON
+        # Settings → Notifications…: what the notifier says, and whether it beeps.
+        "notify/sound": False,
+        "notify/at_risk": True,
+        "notify/breached": True,
+        "notify/only_mine": True,  # my incidents and unassigned ones; off: everyone's
     }
     # Old key -> new key, applied once when the stored settings are older than VERSION.
     MIGRATIONS: ClassVar[dict[int, dict[str, str]]] = {}
@@ -89,6 +94,35 @@ class Settings:
     @queue_columns.setter
     def queue_columns(self, layout: ColumnLayout) -> None:
         self.set_value("queue/columns", layout.to_text())
+
+    @property
+    def notifications(self) -> NotifyPreferences:
+        """What Settings → Notifications… chose (the defaults where nothing was chosen)."""
+        return NotifyPreferences(
+            sound=bool(self.value("notify/sound")),
+            at_risk=bool(self.value("notify/at_risk")),
+            breached=bool(self.value("notify/breached")),
+            only_mine=bool(self.value("notify/only_mine")),
+        )
+
+    @notifications.setter
+    def notifications(self, prefs: NotifyPreferences) -> None:
+        self.set_value("notify/sound", prefs.sound)
+        self.set_value("notify/at_risk", prefs.at_risk)
+        self.set_value("notify/breached", prefs.breached)
+        self.set_value("notify/only_mine", prefs.only_mine)
+        self.sync()
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyPreferences:
+    """Which notices the agent wants: a sound with each, at risk, breached, and whether only
+    incidents assigned to them (or to no one) count."""
+
+    sound: bool = False
+    at_risk: bool = True
+    breached: bool = True
+    only_mine: bool = True
 
 
 @dataclass(frozen=True, slots=True)

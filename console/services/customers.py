@@ -15,6 +15,13 @@ from console.domain.ids import HybridLogicalClock, new_id
 from console.domain.policy import Policy
 from console.domain.records import Agent, Contact, Customer, SupportWindow
 from console.services import validation as v
+from console.services.customer_incidents import (
+    PAST_PAGE,
+    CustomerIncident,
+    CustomerIncidents,
+    past_page,
+    read_customer_incidents,
+)
 from console.services.policy import latest_policy, require_policy_editor
 from console.services.ports import Clock, Store, Transaction
 from console.services.ranking import key_at_end, ordered_by_rank, place
@@ -44,6 +51,20 @@ class CustomerService:
     def customer(self, customer_id: str) -> Customer:
         with self._store.read() as tx:
             return self._customer(tx, customer_id)
+
+    def incidents(self, customer_id: str, past_limit: int = PAST_PAGE) -> CustomerIncidents:
+        """The customer's open incidents (with their live state) and its latest past ones."""
+        now = self._clock.now()
+        with self._store.read() as tx:
+            return read_customer_incidents(tx, customer_id, now, past_limit)
+
+    def past_incidents(
+        self, customer_id: str, offset: int, limit: int = PAST_PAGE
+    ) -> tuple[CustomerIncident, ...]:
+        """The next page of the customer's past incidents ("Show more")."""
+        now = self._clock.now()
+        with self._store.read() as tx:
+            return past_page(tx, customer_id, now, offset=offset, limit=limit)
 
     def windows(self) -> list[SupportWindow]:
         with self._store.read() as tx:

@@ -178,6 +178,13 @@ class ReviewService:
             page = tx.incidents.find(flt, limit=limit, offset=offset, now=now)
             return _rows(page, *_names(tx), now)
 
+    def history_row(self, incident_id: str) -> HistoryRow | None:
+        """One incident as a History row reads it now (None: no such incident)."""
+        now = self._clock.now()
+        with self._store.read() as tx:
+            summary = tx.incidents.summary(incident_id)
+            return _rows([summary], *_names(tx), now)[0] if summary is not None else None
+
     def history_count(self, flt: IncidentFilter) -> int:
         with self._store.read() as tx:
             return tx.incidents.count(flt, self._clock.now())

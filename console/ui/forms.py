@@ -24,7 +24,7 @@ from typing import Any
 import phonenumbers
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -94,10 +94,11 @@ def error_label(parent: QWidget | None = None) -> QLabel:
     return label
 
 
-def reserve_line(label: QLabel) -> QLabel:
-    """Keep one line of room for ``label`` while it is hidden, so showing a message (or
-    hiding it once fixed) does not move the fields under the pointer."""
-    label.setMinimumHeight(label.fontMetrics().lineSpacing())
+def reserve_line(label: QLabel, lines: int = 1) -> QLabel:
+    """Keep ``lines`` lines of room for ``label`` while it is hidden, so showing a message
+    (or hiding it once fixed) does not move the fields under the pointer."""
+    label.setMinimumHeight(lines * label.fontMetrics().lineSpacing())
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     policy = label.sizePolicy()
     policy.setRetainSizeWhenHidden(True)
     label.setSizePolicy(policy)
@@ -324,3 +325,16 @@ def show_full_screen(window: QWidget) -> None:
     if screen is not None:
         window.setGeometry(screen.geometry())
     window.showFullScreen()
+
+
+SUBMIT_KEYS = ("Ctrl+Return", "Ctrl+Enter")  # Enter alone starts a new line in a text box
+
+
+def submit_on_ctrl_enter(dialog: QWidget, button: QAbstractButton) -> None:
+    """Ctrl+Enter presses ``button`` from anywhere in ``dialog``, a text box included."""
+    for keys in SUBMIT_KEYS:
+        shortcut = QShortcut(QKeySequence(keys), dialog)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(button.click)
+    tip = button.toolTip()
+    button.setToolTip(f"{tip} (Ctrl+Enter)" if tip else "Ctrl+Enter")

@@ -481,3 +481,43 @@ def test_the_main_windows_new_incident_on_an_empty_database_leads_to_a_new_custo
     assert window.nav.currentItem().text() == "Customers"
     assert window.customers.form.isVisible()  # the blank customer form, ready to type in
     qtbot.waitUntil(lambda: not dispatcher.busy)
+
+
+def test_new_incident_from_a_customers_screen_is_for_that_customer(
+    qtbot: Any, empty_world: EmptyWorld, dispatcher: Dispatcher, tmp_path: Path
+) -> None:
+    """Just added a customer and its contact: Ctrl+N there opens the incident for them, with
+    the cursor in the title, not an empty customer box to search again."""
+    from console.ui.shell.main_window import MainWindow
+
+    empty_world.customers.create_customer("Other Ltd", "standard", builtin_window_id("gmt"))
+    harbor = empty_world.customers.create_customer(
+        "Harbor Logistics", "standard", builtin_window_id("gmt")
+    )
+    window = MainWindow(empty_world.context, dispatcher, Settings(tmp_path / "settings.ini"))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.nav.setCurrentRow(window.pages.indexOf(window.customers))
+    window.customers.select_customer(harbor.id)
+    qtbot.waitUntil(lambda: window.customers.selected_customer_id() == harbor.id)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    form = window.findChild(NewIncidentDialog)
+    assert form is not None
+    qtbot.waitUntil(lambda: form.customer.currentData() == harbor.id)
+    assert form.customer.currentText() == "Harbor Logistics"
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.title)
+    form.reject()
+    qtbot.waitUntil(lambda: window.findChild(NewIncidentDialog) is None)
+
+    # From the queue nothing is assumed.
+    window.nav.setCurrentRow(0)
+    window.new_action.trigger()
+    queue_form = window.findChild(NewIncidentDialog)
+    assert queue_form is not None
+    qtbot.waitUntil(lambda: queue_form.customer.count() == 2)
+    assert queue_form.customer.currentIndex() == -1
+    queue_form.reject()
+    qtbot.waitUntil(lambda: not dispatcher.busy)

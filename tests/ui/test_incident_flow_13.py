@@ -145,6 +145,11 @@ def test_historys_detail_reopens_a_resolved_incident_with_the_queues_reopen_dial
     assert status_text(window) == f"{summary.number} reopened."
     assert window.queue.proxy.proxy_row(resolved) is not None  # back in the queue
     assert not buttons["Reopen"].isEnabled()  # open now: nothing to reopen
+    model = window.history.model
+    row = next(r for r in range(model.rowCount()) if model.row(r).summary.id == resolved)
+    status = model.index(row, model.STATUS)
+    qtbot.waitUntil(lambda: model.data(status) != "Resolved")  # the list row, not only the pane
+    assert model.row(row).summary.status is Status.OPEN
 
 
 def test_ctrl_o_in_history_opens_historys_selection_never_the_queues(
@@ -192,7 +197,11 @@ def test_the_reopen_keys_beside_the_queue_reopen_the_detail_shown(
     dialog = window.detail.dialog
     assert isinstance(dialog, ReopenDialog)
     assert dialog.incident_id == desk.resolved_id
-    dialog.reject()
+    dialog.text.setPlainText("The printer queue is stuck again.")
+    dialog.ok_button.click()
+    # Back in the open queue, and highlighted there: the row and the detail agree again.
+    qtbot.waitUntil(lambda: window.queue.selected_incident_id() == desk.resolved_id)
+    assert window.detail.incident_id() == desk.resolved_id
 
 
 # -- 2. Resolve and stay on it ---------------------------------------------------------------

@@ -222,6 +222,9 @@ def test_the_palette_on_the_real_main_window_runs_view_wallboard(
     assert palette is window.command_palette  # Ctrl+K is the one the main window installed
     rows = {r.label: r for r in palette.rows}
     assert "Keyboard shortcuts…" in rows and rows["Keyboard shortcuts…"].group == "Help"
+    assert rows["Notifications…"].group == "Settings"  # the console's own menus hold them
+    assert rows["Recent notifications…"].group == "View"
+    assert rows["Recent notifications…"].keys == "Ctrl+Shift+M"
     assert rows["New incident…"].keys == "Ctrl+N" and rows["New incident…"].group == "Incident"
     assert rows["Wallboard"].keys == "Ctrl+Shift+B" and rows["Wallboard"].group == "View"
     assert "Agents…" in rows and "Support policy…" in rows

@@ -112,7 +112,7 @@ def test_the_queue_holds_every_open_incident_in_deadline_order(
 def test_model_and_proxy_pass_the_model_tester(qtmodeltester: Any, view: QueueView) -> None:
     qtmodeltester.check(view.model)
     qtmodeltester.check(view.proxy)
-    view.proxy.update_filter(priority="P1")
+    view.proxy.update_filter(priorities=frozenset({"P1"}))
     view.ticker.tick()
     view.proxy.clear_filter()
     view.table.sortByColumn(Column.CUSTOMER, Qt.SortOrder.DescendingOrder)

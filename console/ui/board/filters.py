@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
 from console.services.board import BoardFilter
@@ -19,6 +19,32 @@ from console.ui.board.tile import MUTED, PANEL, TEXT, pixel_font
 __all__ = ["BoardFilterBar"]
 
 Windows = tuple[tuple[str, str], ...]
+
+
+class _BoardCombo(QComboBox):
+    """A combo whose arrow is painted at the board's scale (``arrow``: half its width, and
+    the width of the drop-down button it sits in)."""
+
+    arrow = (5, 16)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        half, drop = self.arrow
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(TEXT, max(1.5, half / 3))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        centre = QPointF(self.width() - drop / 2, self.height() / 2 + half / 4)
+        painter.drawPolyline(
+            [
+                centre + QPointF(-half, -half / 2),
+                centre + QPointF(0, half / 2),
+                centre + QPointF(half, -half / 2),
+            ]
+        )
+        painter.end()
 
 
 class BoardFilterBar(QWidget):
@@ -43,8 +69,8 @@ class BoardFilterBar(QWidget):
         self.priority_choice.activated.connect(self._on_choice_activated)
         self.set_unit(16.0)
 
-    def _combo(self, tip: str) -> QComboBox:
-        combo = QComboBox(self)
+    def _combo(self, tip: str) -> _BoardCombo:
+        combo = _BoardCombo(self)
         combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         combo.setToolTip(tip)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -58,14 +84,25 @@ class BoardFilterBar(QWidget):
         """Scale with the board: the combos read across a room like the header does."""
         font: QFont = pixel_font(self.font(), unit * 1.05)
         pad = max(2, round(unit * 0.25))
+        # The arrow is drawn by the sheet too, at the board's scale: the style's own arrow
+        # stays a few pixels wide and is clipped by the border on a large board.
+        half = max(4, round(unit * 0.35))  # half the arrow's width
+        drop = half * 2 + pad * 3  # the drop-down button's width
         sheet = (
             f"QComboBox {{ color: {TEXT.name()}; background: {PANEL.name()};"
             f" border: 1px solid {MUTED.name()}; border-radius: {pad}px;"
-            f" padding: {pad // 2}px {pad * 2}px; }}"
+            f" padding: {pad // 2}px {drop}px {pad // 2}px {pad * 2}px; }}"
+            f" QComboBox::drop-down {{ subcontrol-origin: padding;"
+            f" subcontrol-position: center right; width: {drop}px; border: none; }}"
+            " QComboBox::down-arrow { image: none; }"
         )
         for combo in (self.window_choice, self.priority_choice):
             combo.setFont(font)
             combo.setStyleSheet(sheet)
+            combo.arrow = (half, drop)
+        layout = self.layout()
+        if layout is not None:
+            layout.setSpacing(pad * 2)
 
     def set_choices(self, windows: Windows, priorities: Sequence[str]) -> None:
         """What can be chosen: the database's windows and the policy's priorities."""

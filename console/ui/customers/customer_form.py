@@ -34,6 +34,7 @@ from console.ui.forms import (
     hint_label,
     if_alive,
     phone_text,
+    reserve_line,
     with_error,
 )
 
@@ -104,7 +105,9 @@ class CustomerForm(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("Customer name")
         self.plan = QComboBox()
-        self.plan_info = hint_label()
+        # The hints change with the plan and window chosen: room is kept for them, so the
+        # rows and the buttons below never move while the agent picks.
+        self.plan_info = reserve_line(hint_label(), 2)
         self.window_combo = QComboBox()
         self.window_combo.setMinimumContentsLength(24)
         self.new_window = QPushButton(qta.icon("mdi6.calendar-plus"), "New…")
@@ -113,7 +116,7 @@ class CustomerForm(QWidget):
         self.edit_window.setToolTip(
             "Edit the chosen window (changes apply to every customer on it)"
         )
-        self.window_info = hint_label()
+        self.window_info = reserve_line(hint_label())
         window_row = QHBoxLayout()
         window_row.setContentsMargins(0, 0, 0, 0)
         window_row.addWidget(self.window_combo, 1)
@@ -130,7 +133,7 @@ class CustomerForm(QWidget):
         self.csm_email = QLineEdit()
         self.csm_email.setPlaceholderText("name@vendor.example")
         self.csm_phone = QLineEdit()
-        self.csm_phone_hint = hint_label()
+        self.csm_phone_hint = reserve_line(hint_label(), 2)
 
         for key, label, widget, focus, hint in (
             ("name", "Name", self.name, self.name, None),

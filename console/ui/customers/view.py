@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +53,7 @@ from console.ui.customers.customer_model import (
     Column,
     CustomerListModel,
 )
+from console.ui.customers.incidents_panel import CustomerIncidentsPanel
 from console.ui.customers.support_list import SupportListEditor
 from console.ui.forms import (
     error_label,
@@ -103,6 +105,7 @@ class CustomersView(QWidget):
     loaded = Signal()  # customers, windows and policy are in (after every reload)
     customer_changed = Signal(object)  # Customer: saved details, list edits, confirmation
     policy_saved = Signal(object)  # PolicyVersion saved from the policy editor
+    incident_activated = Signal(str)  # an incident's id: open it (Enter or double-click)
 
     def __init__(
         self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
@@ -210,7 +213,14 @@ class CustomersView(QWidget):
         right_layout.addWidget(self.details_group)
         right_layout.addWidget(self.list_group, 1)
         right_scroll.setWidget(right)
-        splitter.addWidget(right_scroll)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(right_scroll, "Details && support list")
+        self.incidents = CustomerIncidentsPanel(
+            self._context.customers, self._dispatcher, self._context.agent_zone
+        )
+        self.tabs.addTab(self.incidents, "Incidents")
+        splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([540, 660])
@@ -227,6 +237,8 @@ class CustomersView(QWidget):
         self.form.customer_saved.connect(self._on_form_customer_saved)
         self.form.window_saved.connect(self._on_form_window_saved)
         self.support_list.customer_changed.connect(self._on_support_list_customer_changed)
+        self.incidents.incident_activated.connect(self.incident_activated)
+        self.incidents.counts_changed.connect(self._on_incidents_counts_changed)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.modelReset.connect(self._update_count)
@@ -261,10 +273,13 @@ class CustomersView(QWidget):
         self.form.set_catalogue(catalogue.policy, catalogue.windows)
         target = self._pending_select or selected
         self._pending_select = None
+        listed = self.incidents.customer_id
         if target is not None and self.model.row_of(target) is not None:
             self.select_customer(target)
         elif self.proxy.rowCount() and self.form.customer is None and not self.form.dirty:
             self.table.selectRow(0)
+        if listed is not None and self.incidents.customer_id == listed:
+            self.incidents.reload()  # back on the page: incidents moved on meanwhile
         self._update_count()
         self.loaded.emit()
 
@@ -334,6 +349,7 @@ class CustomersView(QWidget):
     def _show(self, customer: Customer | None) -> None:
         self.form.show_customer(customer)
         self._show_list(customer)
+        self.incidents.show_customer(customer.id if customer else None)
         self.details_group.setTitle(
             title_text(f"Customer: {customer.name}") if customer else "New customer"
         )
@@ -429,10 +445,21 @@ class CustomersView(QWidget):
     def _on_form_customer_saved(self, customer: Customer) -> None:
         self.model.update_customer(customer)
         self.select_customer(customer.id)
+        if self.incidents.customer_id != customer.id:
+            self.incidents.show_customer(customer.id)  # a new customer: none yet
         self.details_group.setTitle(title_text(f"Customer: {customer.name}"))
         self._show_list(self.model.customer_at(self.model.row_of(customer.id) or 0))
         self._update_count()
         self.customer_changed.emit(customer)
+
+    @Slot(str)
+    def _on_incidents_counts_changed(self, counts: str) -> None:
+        index = self.tabs.indexOf(self.incidents)
+        self.tabs.setTabText(index, f"Incidents · {counts}" if counts else "Incidents")
+
+    def show_incidents(self) -> None:
+        """Bring the selected customer's incidents to the front."""
+        self.tabs.setCurrentWidget(self.incidents)
 
     @Slot(object)
     def _on_form_window_saved(self, window: SupportWindow) -> None:

@@ -199,6 +199,19 @@ class HistoryModel(HeaderedTableModel):
         self._set_fetching(False)
         self.page_loaded.emit(len(self._rows))
 
+    def replace_row(self, fresh: HistoryRow) -> bool:
+        """Show ``fresh`` in place of the row of the same incident (reopened, reassigned…);
+        False if that incident is not among the rows held."""
+        incident_id = fresh.summary.id
+        self._server = [fresh if r.summary.id == incident_id else r for r in self._server]
+        for index, held in enumerate(self._rows):
+            if held.summary.id == incident_id:
+                self._rows[index] = fresh
+                last = self.columnCount() - 1
+                self.dataChanged.emit(self.index(index, 0), self.index(index, last))
+                return True
+        return False
+
     # -- sorting ----------------------------------------------------------------------------
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

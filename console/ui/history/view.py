@@ -183,6 +183,18 @@ class HistoryView(QWidget):
         self.attainment.set_labels(Breakdown.PRIORITY, {p: p for p in priorities})
         self.set_filter(self.filters.current())
 
+    @Slot(str)
+    def refresh_incident(self, incident_id: str) -> None:
+        """An incident changed (reopened here, resolved in the queue…): its row, if shown,
+        reads as it stands now, without starting the search over."""
+        review = self._review
+
+        def done(row: HistoryRow | None) -> None:
+            if row is not None:
+                self.model.replace_row(row)
+
+        self._dispatcher.submit(lambda: review.history_row(incident_id), if_alive(self, done))
+
     @Slot(object)
     def set_filter(self, flt: IncidentFilter) -> None:
         """Show ``flt``'s incidents (first page now, more on scrolling), count and attainment."""

@@ -38,6 +38,7 @@ from console.ui.forms import (
     hint_label,
     if_alive,
     set_markup,
+    submit_on_ctrl_enter,
     with_error,
 )
 
@@ -128,6 +129,7 @@ class ActionDialog(QDialog):
         layout.addWidget(self.buttons)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        submit_on_ctrl_enter(self, self.ok_button)
         self._build_fields()
 
     def _build_fields(self) -> None:

@@ -72,14 +72,17 @@ class ClockCard(QFrame):
         fixed.setPointSizeF(max(fixed.pointSizeF(), self.font().pointSizeF()) * 1.25)
         fixed.setBold(True)
         self.countdown.setFont(fixed)
-        self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.countdown.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.countdown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.countdown.setWordWrap(True)
         top.addWidget(self.icon)
         top.addWidget(self.name)
         top.addSpacing(8)
         top.addWidget(self.state, 1)
-        top.addWidget(self.countdown)
         layout.addLayout(top)
+        # The countdown on a line of its own: beside the name it held the card wider than
+        # the detail pane, and the explanation was cut off at the right.
+        layout.addWidget(self.countdown)
         self.explanation = QLabel()
         self.explanation.setTextFormat(Qt.TextFormat.PlainText)
         self.explanation.setWordWrap(True)
@@ -121,7 +124,9 @@ class ClockCard(QFrame):
         # and the explanation how much will be left when the customer answers.
         reading = self.reading
         shown = reading is not None and reading.pause_reason is not PauseReason.WAITING
-        _set(self.countdown, countdown(reading, self._zone) if shown and reading else "")
+        text = countdown(reading, self._zone) if shown and reading else ""
+        _set(self.countdown, text)
+        self.countdown.setVisible(bool(text))  # no empty line where a countdown would be
 
 
 def _set(label: QLabel, text: str) -> None:

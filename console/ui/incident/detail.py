@@ -166,6 +166,10 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
         self.customer = text_label()
+        # Two lines kept for it: a longer assignee's name wrapping the line onto a second
+        # one must not push the action buttons from under the pointer.
+        self.customer.setMinimumHeight(2 * self.customer.fontMetrics().lineSpacing())
+        self.customer.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.customer)
         priorities = QHBoxLayout()
         self.proposed = text_label()
@@ -210,6 +214,8 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         self.clocks_panel = ClocksPanel(self._zone)
         self.clocks_scroll = QScrollArea()
         self.clocks_scroll.setWidgetResizable(True)
+        # The cards wrap to the pane's width; they never scroll sideways.
+        self.clocks_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.clocks_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.clocks_scroll.setWidget(self.clocks_panel)
         self.tabs.addTab(self.clocks_scroll, qta.icon("mdi6.timer-outline"), "Clocks")

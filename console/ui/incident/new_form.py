@@ -52,6 +52,7 @@ from console.ui.forms import (
     plain_tip,
     set_markup,
     set_plain,
+    submit_on_ctrl_enter,
     with_error,
 )
 from console.ui.incident.attachment_picker import AttachmentPicker
@@ -102,11 +103,17 @@ class NewIncidentDialog(QDialog):
     add_customer_requested = Signal()  # no customers yet: take me to Customers → New customer
 
     def __init__(
-        self, context: ConsoleContext, dispatcher: Dispatcher, parent: QWidget | None = None
+        self,
+        context: ConsoleContext,
+        dispatcher: Dispatcher,
+        parent: QWidget | None = None,
+        *,
+        customer_id: str = "",  # chosen already (opened from that customer's screen)
     ) -> None:
         super().__init__(parent)
         self._context = context
         self._dispatcher = dispatcher
+        self._preset_customer = customer_id
         self._data: _FormData | None = None
         self._priority_chosen = False  # the user picked a priority: channels leave it alone
         self._shown_customer_id: str | None = None
@@ -168,6 +175,17 @@ class NewIncidentDialog(QDialog):
         )
         who_form.addRow(self.priority_rule)
         who_form.addRow(self.priority_help)
+        # The labels keep the width of the longest one, "Vendor's classification", shown or
+        # not: choosing a customer that the vendor classifies must not shift every field.
+        labels: list[QWidget] = []
+        for row in range(who_form.rowCount()):
+            item = who_form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                labels.append(widget)
+        widest = max(widget.sizeHint().width() for widget in labels)
+        for widget in labels:
+            widget.setMinimumWidth(widest)
 
         self.picker = AttachmentPicker("Relevant log files or data")
         self.attachments = self.picker.list  # focused when the service refuses a file
@@ -218,6 +236,7 @@ class NewIncidentDialog(QDialog):
 
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        submit_on_ctrl_enter(self, self.submit_button)
         self.customer.currentIndexChanged.connect(self._on_customer_changed)
         self.customer.editTextChanged.connect(self._on_customer_changed)
         self.channel.currentIndexChanged.connect(self._on_channel_changed)
@@ -262,13 +281,16 @@ class NewIncidentDialog(QDialog):
         self.customer.blockSignals(True)
         for customer in data.customers:
             self.customer.addItem(customer.name, customer.id)
-        self.customer.setCurrentIndex(-1)
+        self.customer.setCurrentIndex(self.customer.findData(self._preset_customer))
         self.customer.blockSignals(False)
         self.started_field.fill_zones(sorted({w.zone for w in data.windows.values()}))
         self.started_field.reset_time()
         self._set_enabled(True)
         self._on_customer_changed()
-        self.customer.setFocus()
+        if self.customer.currentIndex() >= 0:
+            self.title.setFocus()  # the customer is known: the report comes next
+        else:
+            self.customer.setFocus()
         if not data.customers:
             self._show_no_customers()
         self.data_loaded.emit()

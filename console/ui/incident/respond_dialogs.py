@@ -55,12 +55,13 @@ def response_channel_box() -> QComboBox:
 
 class RespondDialog(ActionDialog):
     title = "Respond"
-    done_text = ": response sent"
+    done_text = ": response recorded"
     intro = (
-        "A response to the customer. The first one meets the first-response target; a "
-        "response also stops the clock of the current escalation level."
+        "Record the response you gave the customer (by phone, or by mail from your own mail "
+        "program: the console does not send it). The first one meets the first-response "
+        "target; a response also stops the clock of the current escalation level."
     )
-    ok_text = "Send response"
+    ok_text = "Record response"
     ok_icon = "mdi6.reply"
 
     def _build_fields(self) -> None:
@@ -81,12 +82,13 @@ class RespondDialog(ActionDialog):
 
 class StatusUpdateDialog(ActionDialog):
     title = "Post a status update"
-    done_text = ": status update posted"
+    done_text = ": status update recorded"
     intro = (
-        "Status updates go out on the status page or to one of the customer's designated "
-        "email contacts; each is recorded with its channel and recipient."
+        "Record a status update you posted on the status page or sent to one of the "
+        "customer's designated email contacts (the console does not send it); each is "
+        "recorded with its channel and recipient."
     )
-    ok_text = "Post update"
+    ok_text = "Record update"
     ok_icon = "mdi6.bullhorn-outline"
 
     def _build_fields(self) -> None:

@@ -34,9 +34,10 @@ class QueueFilter:
 
     mine: bool = False
     unassigned: bool = False
-    priority: str = ""
+    priorities: frozenset[str] = frozenset()  # any of these (empty: any priority)
     status: str = ""
     window_id: str = ""
+    states: frozenset[str] = frozenset()  # clock states (``ClockState`` values), any of these
     text: str = ""
 
     @property
@@ -44,8 +45,9 @@ class QueueFilter:
         return bool(
             self.mine
             or self.unassigned
-            or self.priority
+            or self.priorities
             or self.status
+            or self.states
             or self.window_id
             or self.text.strip()
         )
@@ -57,7 +59,9 @@ class QueueFilter:
             free = self.unassigned and not s.assignee_id
             if not (mine or free):
                 return False
-        if self.priority and s.priority != self.priority:
+        if self.priorities and s.priority not in self.priorities:
+            return False
+        if self.states and row.state.value not in self.states:
             return False
         if not self.status:
             if s.status not in ACTIVE:

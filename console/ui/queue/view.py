@@ -11,7 +11,7 @@ states (:class:`ClockState`, or ``PENDING``) and the notice to give.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -19,6 +19,7 @@ import qtawesome as qta
 from PySide6.QtCore import (
     QByteArray,
     QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QPoint,
     QSize,
@@ -37,6 +38,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -50,11 +52,22 @@ from PySide6.QtWidgets import (
 
 from console.domain import wording
 from console.domain.clock_model import ClockState
+from console.domain.records import Agent
+from console.domain.views import SavedView, ViewFilter
 from console.qt.settings import ColumnLayout, Settings
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
+from console.services.bulk import BulkKind, BulkRequest
 from console.services.context import ConsoleContext
-from console.ui.forms import if_alive, plain_label
+from console.ui.forms import error_text, if_alive, plain_label, plain_tip
+from console.ui.queue.bulk import (
+    AgentChoiceDialog,
+    BulkBar,
+    BulkRunner,
+    BulkTextDialog,
+    PriorityChoiceDialog,
+    ResultStrip,
+)
 from console.ui.queue.delegate import QueueDelegate
 from console.ui.queue.loading import (
     CHUNK_ROWS,
@@ -77,6 +90,7 @@ from console.ui.queue.model import (
 )
 from console.ui.queue.proxy import CLOSED_CHOICES, QueueProxy
 from console.ui.queue.table import TITLE_MIN, QueueTable
+from console.ui.queue.views import ManageViewsDialog, SaveViewDialog, view_label
 
 __all__ = ["QueueView"]
 
@@ -94,6 +108,17 @@ _DEFAULT_ORDER = (
     Column.ESCALATION,
     Column.ASSIGNEE,
 )
+#: How much of an applied view's name the Views button shows (longer names are elided).
+VIEW_NAME_SAMPLE = "Unassigned P1–P2 at r"
+
+#: The clock filter's choices: a clock state's value, or several joined by ",".
+CLOCK_CHOICES = (
+    ("Any clock", ""),
+    ("Breached", ClockState.BREACHED.value),
+    ("At risk", ClockState.AT_RISK.value),
+    ("Breached or at risk", f"{ClockState.BREACHED.value},{ClockState.AT_RISK.value}"),
+)
+
 # The widest content each column should show whole, measured in the table's font (bold where
 # the delegate paints bold); the header text and its sort arrow must fit too.
 # Longer text is elided (the whole of it is in the tooltip): at 1366×768 every column fits.
@@ -183,6 +208,10 @@ class QueueView(QWidget):
     clocks_ready = Signal()  # every row's clocks are worked out
     incident_refreshed = Signal(str)  # refresh_incident() applied its change
     closed_loaded = Signal(int)  # resolved incidents read for the status filter: how many
+    bulk_changed = Signal(str)  # a bulk action (or its undo) changed this incident
+    bulk_finished = Signal(str)  # a bulk action (or its undo) is done: what happened
+    views_loaded = Signal()  # the saved views were read again (``saved_views``)
+    view_notice = Signal(str)  # something about saved views, for the status bar
 
     def __init__(
         self,
@@ -209,6 +238,12 @@ class QueueView(QWidget):
         self.proxy = QueueProxy(self.model, context.actor.id, self)
         self.ticker = ticker
         ticker.attach(self.model)
+        self.bulk = BulkRunner(dispatcher, context.incidents, self)
+        self.bulk_dialog: QDialog | None = None  # the bulk action's dialog while it is open
+        self._chosen = ""  # the incident last told by current_incident_changed
+        self.saved_views: list[SavedView] = []
+        self._view: SavedView | None = None  # the view last applied, while its filters hold
+        self.views_dialog: QDialog | None = None  # Save view or Saved views, while open
         self._build()
         self._connect_signals()
         if settings is not None:
@@ -236,6 +271,19 @@ class QueueView(QWidget):
             "Status filter", [("All open", ""), *QueueProxy.status_choices()]
         )
         self.window_filter = self._combo("Window filter", [("All windows", "")])
+        self.clock_filter = self._combo("Clock filter", CLOCK_CHOICES)
+        self.clock_filter.setToolTip("Only incidents whose clock is breached or at risk")
+        self.views_button = QPushButton(qta.icon("mdi6.bookmark-multiple-outline"), "Views")
+        self.views_button.setAccessibleName("Saved views")
+        self.views_button.setToolTip("Saved filters: yours and the team's")
+        self.views_menu = QMenu(self.views_button)
+        self.views_menu.setToolTipsVisible(True)  # each view's filters, in words
+        self.views_menu.aboutToShow.connect(self._fill_views_menu)
+        self.views_button.setMenu(self.views_menu)
+        # One width whatever view is applied, so naming one never reflows the toolbar.
+        self.views_button.setText(f"Views: {VIEW_NAME_SAMPLE}")
+        self.views_button.setFixedWidth(self.views_button.sizeHint().width())
+        self.views_button.setText("Views")
         self.columns_button = QPushButton(qta.icon("mdi6.table-column"), "Columns")
         self.columns_button.setToolTip(
             "Choose the queue's columns (also a right click on the column titles)"
@@ -261,6 +309,7 @@ class QueueView(QWidget):
             self.unassigned,
             self.priority_filter,
             self.status_filter,
+            self.clock_filter,
             self.window_filter,
             self.clear_filters,
         ):
@@ -268,6 +317,7 @@ class QueueView(QWidget):
         filters.addStretch(1)
         self._top_row = QHBoxLayout()
         self._top_row.setSpacing(8)
+        self._top_row.addWidget(self.views_button)
         self._top_row.addWidget(self.search, 1)
         self._top_row.addWidget(self.filters)
         self._top_row.addStretch(0)
@@ -285,7 +335,9 @@ class QueueView(QWidget):
         self.table.sortByColumn(Column.COUNTDOWN, Qt.SortOrder.AscendingOrder)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Ctrl/Shift-click and Ctrl+A select several: the bulk bar acts on them all.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
@@ -318,6 +370,11 @@ class QueueView(QWidget):
         self.pages.addWidget(self.table)
         self.pages.addWidget(self.empty)
 
+        # Below the table: showing them moves no row from under the pointer.
+        self.bulk_bar = BulkBar()
+        self.bulk_bar.hide()
+        self.result_strip = ResultStrip()
+
         summary = QHBoxLayout()
         summary.addWidget(self.count)
         summary.addStretch(1)
@@ -328,6 +385,8 @@ class QueueView(QWidget):
         layout.addLayout(self._top_row)
         layout.addLayout(self._filter_row)
         layout.addWidget(self.pages, 1)
+        layout.addWidget(self.bulk_bar)
+        layout.addWidget(self.result_strip)
         layout.addLayout(summary)
 
     def _toggle(self, text: str, icon: str, tip: str) -> QPushButton:
@@ -390,7 +449,7 @@ class QueueView(QWidget):
         self.search.returnPressed.connect(self._on_search_return_pressed)
         self.mine.toggled.connect(self._on_filter_changed)
         self.unassigned.toggled.connect(self._on_filter_changed)
-        for combo in (self.priority_filter, self.status_filter, self.window_filter):
+        for combo in self.filter_combos():
             combo.currentIndexChanged.connect(self._on_filter_changed)
         self.clear_filters.clicked.connect(self._on_clear_filters_clicked)
         self.new_incident.clicked.connect(self.new_incident_requested)
@@ -402,6 +461,22 @@ class QueueView(QWidget):
             self._on_header_menu_requested
         )
         self.table.layout_changed_by_user.connect(self._save_columns)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._show_view_name)
+        self.table.selectionModel().selectionChanged.connect(self._update_bulk_bar)
+        self.table.selectionModel().selectionChanged.connect(self._on_current_row_changed)
+        self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
+        bar = self.bulk_bar
+        bar.take.clicked.connect(self.bulk_take)
+        bar.assign.clicked.connect(self.bulk_assign)
+        bar.unassign.clicked.connect(self.bulk_unassign)
+        bar.priority.clicked.connect(self.bulk_priority)
+        bar.wait.clicked.connect(self.bulk_wait)
+        bar.note.clicked.connect(self.bulk_note)
+        bar.clear.clicked.connect(self._on_clear_selection_clicked)
+        self.result_strip.undo_clicked.connect(self.bulk_undo)
+        self.bulk.progressed.connect(self._on_bulk_progressed)
+        self.bulk.changed.connect(self._on_bulk_changed)
+        self.bulk.finished.connect(self._on_bulk_finished)
         self.ticker.ticked.connect(self._on_ticker_ticked)
         self.ticker.incident_state_changed.connect(self._on_ticker_incident_state_changed)
         self.model.state_counts_changed.connect(self._update_count)
@@ -416,7 +491,9 @@ class QueueView(QWidget):
     # -- public API -------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read every open incident again, off the GUI thread; the model resets when it lands."""
+        """Read every open incident again, off the GUI thread; the model resets when it lands.
+        The saved views are read again too (a sync may have brought a teammate's)."""
+        self.load_views()
         self._generation += 1
         generation = self._generation
         self._loading = True
@@ -451,10 +528,21 @@ class QueueView(QWidget):
             return None
         return str(index.data(ID_ROLE))
 
+    def selected_incident_ids(self) -> list[str]:
+        """Every selected incident, top to bottom as the queue shows them."""
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return [str(self.proxy.index(r, Column.NUMBER).data(ID_ROLE)) for r in rows]
+
     def select_row(self, row: int) -> None:
+        """Highlight this one row alone. Not ``QTableView.selectRow``: under extended
+        selection that reads the keyboard, and a Ctrl still held from a shortcut would
+        toggle the row off instead."""
         if 0 <= row < self.proxy.rowCount():
-            self.table.selectRow(row)
-            self.table.setCurrentIndex(self.proxy.index(row, Column.NUMBER))
+            flags = (
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.table.selectionModel().setCurrentIndex(self.proxy.index(row, Column.NUMBER), flags)
 
     def select_incident(self, incident_id: str) -> bool:
         row = self.proxy.proxy_row(incident_id)
@@ -600,6 +688,8 @@ class QueueView(QWidget):
         margins = self._layout.contentsMargins()
         needed = (
             self.search.minimumWidth()
+            + self.views_button.sizeHint().width()
+            + self._top_row.spacing()
             + self.filters.sizeHint().width()
             + self.new_incident.sizeHint().width()
             + self.columns_button.sizeHint().width()
@@ -613,7 +703,7 @@ class QueueView(QWidget):
         self._filters_inline = inline
         if inline:
             self._filter_row.removeWidget(self.filters)
-            self._top_row.insertWidget(1, self.filters)
+            self._top_row.insertWidget(2, self.filters)
             self.filters.setMinimumWidth(1)
         else:
             self._top_row.removeWidget(self.filters)
@@ -632,7 +722,7 @@ class QueueView(QWidget):
         generation = self._generation
         selected = self.selected_incident_id()
         self._fill_choices(
-            self.priority_filter, "All priorities", [(p, p) for p in snapshot.priorities]
+            self.priority_filter, "All priorities", _priority_choices(snapshot.priorities)
         )
         self._fill_choices(self.window_filter, "All windows", [(n, i) for i, n in snapshot.windows])
         now = max(snapshot.loaded_at, self.ticker.now())
@@ -707,6 +797,8 @@ class QueueView(QWidget):
             combo.addItem(everything, "")
             for text, value in items:
                 combo.addItem(text, value)
+            if combo.findData(current) < 0 and "," in str(current or ""):
+                combo.addItem(str(current).replace(",", ", "), current)  # a view's several
             combo.setCurrentIndex(max(0, combo.findData(current)))
         finally:
             combo.blockSignals(False)
@@ -795,12 +887,351 @@ class QueueView(QWidget):
             parts.append(f"clocks of {counts[PENDING]} still being worked out")
         self.count.setText("  ·  ".join(parts))
 
+    # -- saved views ------------------------------------------------------------------------
+
+    def filter_combos(self) -> tuple[QComboBox, ...]:
+        return (self.priority_filter, self.status_filter, self.clock_filter, self.window_filter)
+
+    def window_names(self) -> dict[str, str]:
+        """Support window id → name, as the window filter offers them."""
+        combo = self.window_filter
+        return {str(combo.itemData(i)): combo.itemText(i) for i in range(1, combo.count())}
+
+    def current_view_filter(self) -> ViewFilter:
+        """The queue's filters, search and sort as a view would save them."""
+        column, order = self.proxy.sorted_by
+        default = column in (-1, Column.COUNTDOWN) and order == Qt.SortOrder.AscendingOrder
+        return ViewFilter(
+            mine=self.mine.isChecked(),
+            unassigned=self.unassigned.isChecked(),
+            priorities=tuple(sorted(_choices(self.priority_filter))),
+            status=str(self.status_filter.currentData() or ""),
+            window_id=str(self.window_filter.currentData() or ""),
+            states=tuple(sorted(_choices(self.clock_filter))),
+            text=self.search.text().strip(),
+            sort_column="" if default or column < 0 else Column(column).name.lower(),
+            sort_descending=not default and order == Qt.SortOrder.DescendingOrder,
+        )
+
+    def set_choice(self, combo: QComboBox, data: object) -> bool:
+        """Choose ``data`` in a filter combo; several priorities or states joined by "," get
+        an entry of their own ("P1, P2") when the combo has none. False when the combo cannot
+        offer it (a support window deleted since the view was saved)."""
+        value = str(data or "")
+        wanted = _parts(value)
+        index = next(
+            (i for i in range(combo.count()) if _parts(str(combo.itemData(i) or "")) == wanted),
+            -1,
+        )
+        if index < 0 and "," in value and combo is not self.window_filter:
+            combo.addItem(value.replace(",", ", "), value)
+            index = combo.count() - 1
+        if index < 0:
+            return False
+        combo.setCurrentIndex(index)
+        return True
+
+    def apply_view(self, view: SavedView) -> None:
+        """Show the queue as ``view`` says: its filters, its search, its order."""
+        missing = self.apply_view_filter(view.filter)
+        self._view = view
+        self._show_view_name()
+        if missing:
+            self.view_notice.emit(
+                f"The view “{view.name}” names a support window that no longer exists: "
+                "showing every window."
+            )
+
+    def apply_view_filter(self, flt: ViewFilter) -> bool:
+        """Set every filter at once (one refilter); True when the view's window is gone."""
+        widgets = (self.mine, self.unassigned, self.search, *self.filter_combos())
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self.mine.setChecked(flt.mine)
+            self.unassigned.setChecked(flt.unassigned)
+            self.set_choice(self.priority_filter, ",".join(flt.priorities))
+            self.set_choice(self.status_filter, flt.status)
+            self.set_choice(self.clock_filter, ",".join(flt.states))
+            missing = not self.set_choice(self.window_filter, flt.window_id)
+            if missing:
+                self.window_filter.setCurrentIndex(0)
+            self.search.setText(flt.text)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self.proxy.update_filter(text=flt.text)
+        self._on_filter_changed()
+        column = Column[flt.sort_column.upper()] if flt.sort_column else Column.COUNTDOWN
+        order = Qt.SortOrder.DescendingOrder if flt.sort_descending else Qt.SortOrder.AscendingOrder
+        self.table.sortByColumn(column, order)
+        return missing and bool(flt.window_id)
+
+    def load_views(self) -> None:
+        self._dispatcher.submit(
+            self._context.views.views,
+            if_alive(self, self._on_views_loaded),
+            if_alive(self, self._on_views_failed),
+        )
+
+    def _on_views_loaded(self, views: list[SavedView]) -> None:
+        self.saved_views = views
+        if self._view is not None:
+            self._view = next((v for v in views if v.id == self._view.id), None)
+        self._show_view_name()
+        self.views_loaded.emit()
+
+    def _on_views_failed(self, error: Exception) -> None:
+        self.view_notice.emit(f"The saved views could not be read: {error_text(error)}")
+
+    @Slot()
+    def _show_view_name(self) -> None:
+        """ "Views: <name>" while the filters are still the applied view's, else "Views"."""
+        view = self._view
+        if view is not None and view.filter != self.current_view_filter():
+            self._view = view = None
+        if view is None:
+            self.views_button.setText("Views")
+        else:
+            metrics = self.views_button.fontMetrics()
+            room = metrics.horizontalAdvance(VIEW_NAME_SAMPLE)
+            name = metrics.elidedText(view.name, Qt.TextElideMode.ElideRight, room)
+            self.views_button.setText(f"Views: {name}".replace("&", "&&"))
+        self.views_button.setToolTip(
+            plain_tip(f"{view.name}: {view.filter.describe(self.window_names())}")
+            if view
+            else "Saved filters: yours and the team's"
+        )
+
+    @Slot()
+    def _fill_views_menu(self) -> None:
+        menu = self.views_menu
+        menu.clear()
+        if not self.saved_views:
+            hint = menu.addAction("No saved views yet")
+            hint.setEnabled(False)
+        for view in self.saved_views:
+            icon = "mdi6.account-group-outline" if view.shared else "mdi6.bookmark-outline"
+            action = menu.addAction(qta.icon(icon), view_label(view).replace("&", "&&"))
+            action.setToolTip(plain_tip(view.filter.describe(self.window_names())))
+            action.setCheckable(True)
+            action.setChecked(self._view is not None and self._view.id == view.id)
+            action.triggered.connect(partial(self.apply_view, view))
+        menu.addSeparator()
+        menu.addAction(
+            qta.icon("mdi6.bookmark-plus-outline"), "Save current filters…", self.save_view
+        )
+        manage = menu.addAction(qta.icon("mdi6.cog-outline"), "Manage views…", self.manage_views)
+        manage.setEnabled(bool(self.saved_views))
+
+    @Slot()
+    def save_view(self) -> None:
+        dialog = SaveViewDialog(
+            self._context.views,
+            self._dispatcher,
+            self.current_view_filter(),
+            self,
+            windows=self.window_names(),
+        )
+        dialog.saved.connect(self._on_view_saved)
+        self._open_views_dialog(dialog)
+
+    def _on_view_saved(self, view: SavedView) -> None:
+        self._view = view
+        self.view_notice.emit(
+            f"Saved the view “{view.name}”"
+            + (", shared with the team." if view.shared else ", for you alone.")
+        )
+        self.load_views()
+
+    @Slot()
+    def manage_views(self) -> None:
+        dialog = ManageViewsDialog(self._context.views, self._dispatcher, self._context.actor, self)
+        dialog.changed.connect(self.load_views)
+        dialog.show_views(self.saved_views)
+        self._open_views_dialog(dialog)
+
+    def _open_views_dialog(self, dialog: QDialog) -> None:
+        self.views_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(partial(self._forget_views_dialog, dialog))
+        dialog.open()
+
+    def _forget_views_dialog(self, dialog: QDialog, _result: int) -> None:
+        if self.views_dialog is dialog:
+            self.views_dialog = None
+
+    # -- acting on several at once ---------------------------------------------------------
+
+    @Slot()
+    def _update_bulk_bar(self) -> None:
+        count = len(self.table.selectionModel().selectedRows())
+        self.bulk_bar.set_count(count)
+        self.bulk_bar.setVisible(count >= 2)
+        for button in self.bulk_bar.buttons():
+            button.setEnabled(not self.bulk.running)
+
+    def bulk_menu(self) -> QMenu:
+        """The table's right-click menu: the bulk actions on the selected incidents."""
+        menu = QMenu(self)
+        count = len(self.selected_incident_ids())
+        for button in self.bulk_bar.buttons():
+            action = menu.addAction(button.icon(), button.text())
+            action.setEnabled(count >= 2 and not self.bulk.running)
+            action.triggered.connect(button.click)
+        if count < 2:
+            menu.addSeparator()
+            hint = menu.addAction("Select two or more (Ctrl/Shift-click, Ctrl+A) to act on all")
+            hint.setEnabled(False)
+        return menu
+
+    @Slot(QPoint)
+    def _on_table_menu_requested(self, pos: QPoint) -> None:
+        self.bulk_menu().popup(self.table.viewport().mapToGlobal(pos))
+
+    @Slot()
+    def _on_clear_selection_clicked(self) -> None:
+        current = self.table.currentIndex()
+        self.table.clearSelection()
+        if current.isValid():
+            self.table.selectRow(current.row())
+
+    def _run_bulk(self, request: BulkRequest, ids: Sequence[str]) -> None:
+        if len(ids) < 1 or self.bulk.running:
+            return
+        self.bulk.run(request, ids)
+        self._update_bulk_bar()
+
+    def _open_bulk_dialog(self, dialog: QDialog, on_accepted: Callable[[], None]) -> None:
+        self.bulk_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(on_accepted)
+        dialog.finished.connect(partial(self._forget_dialog, dialog))
+        dialog.open()
+
+    def _forget_dialog(self, dialog: QDialog, _result: int) -> None:
+        if self.bulk_dialog is dialog:
+            self.bulk_dialog = None
+
+    def _bulk_failed(self, error: Exception) -> None:
+        self.result_strip.show_result(error_text(error), False)
+
+    @Slot()
+    def bulk_take(self) -> None:
+        """Take them: every selected incident becomes the signed-in agent's."""
+        me = self._context.actor
+        request = BulkRequest(BulkKind.ASSIGN, agent_id=me.id, agent_name="you")
+        self._run_bulk(request, self.selected_incident_ids())
+
+    @Slot()
+    def bulk_unassign(self) -> None:
+        self._run_bulk(BulkRequest(BulkKind.UNASSIGN), self.selected_incident_ids())
+
+    @Slot()
+    def bulk_assign(self) -> None:
+        ids = self.selected_incident_ids()
+        agents = self._context.agents
+        self._dispatcher.submit(
+            agents.agents,
+            if_alive(self, partial(self._ask_agent, ids)),
+            if_alive(self, self._bulk_failed),
+        )
+
+    def _ask_agent(self, ids: list[str], agents: Sequence[Agent]) -> None:
+        dialog = AgentChoiceDialog(len(ids), agents, self._context.actor, self)
+
+        def accepted() -> None:
+            agent_id, name = dialog.chosen()
+            self._run_bulk(BulkRequest(BulkKind.ASSIGN, agent_id=agent_id, agent_name=name), ids)
+
+        self._open_bulk_dialog(dialog, accepted)
+
+    @Slot()
+    def bulk_priority(self) -> None:
+        """One dialog asks the priority and the reason once, for every selected incident."""
+        ids = self.selected_incident_ids()
+        policy = self._context.policy
+        self._dispatcher.submit(
+            lambda: [(p.id, p.label, p.definition) for p in policy.current()[1].priorities],
+            if_alive(self, partial(self._ask_priority, ids)),
+            if_alive(self, self._bulk_failed),
+        )
+
+    def _ask_priority(self, ids: list[str], priorities: Sequence[tuple[str, str, str]]) -> None:
+        dialog = PriorityChoiceDialog(len(ids), priorities, self)
+
+        def accepted() -> None:
+            request = BulkRequest(
+                BulkKind.PRIORITY,
+                priority=str(dialog.priority.currentData()),
+                reason=dialog.reason.toPlainText(),
+            )
+            self._run_bulk(request, ids)
+
+        self._open_bulk_dialog(dialog, accepted)
+
+    @Slot()
+    def bulk_wait(self) -> None:
+        ids = self.selected_incident_ids()
+        dialog = BulkTextDialog(
+            f"Wait on the customer for {len(ids)} incidents",
+            "Their clocks pause until each is resumed. The note goes on each.",
+            "Wait on customer",
+            required=False,
+            parent=self,
+        )
+
+        def accepted() -> None:
+            request = BulkRequest(BulkKind.WAIT, text=dialog.text.toPlainText())
+            self._run_bulk(request, ids)
+
+        self._open_bulk_dialog(dialog, accepted)
+
+    @Slot()
+    def bulk_note(self) -> None:
+        ids = self.selected_incident_ids()
+        dialog = BulkTextDialog(
+            f"Add a note to {len(ids)} incidents",
+            "The same internal note goes on each. Notes cannot be undone.",
+            "Add note",
+            required=True,
+            parent=self,
+        )
+
+        def accepted() -> None:
+            self._run_bulk(BulkRequest(BulkKind.NOTE, text=dialog.text.toPlainText()), ids)
+
+        self._open_bulk_dialog(dialog, accepted)
+
+    @Slot()
+    def bulk_undo(self) -> None:
+        if self.bulk.can_undo:
+            self.bulk.undo()
+            self._update_bulk_bar()
+
+    @Slot(int, int)
+    def _on_bulk_progressed(self, done: int, total: int) -> None:
+        if done < total:
+            self.result_strip.show_progress(f"Working on {done + 1} of {total}…")
+
+    @Slot(str)
+    def _on_bulk_changed(self, incident_id: str) -> None:
+        self.refresh_incident(incident_id)
+        self.bulk_changed.emit(incident_id)
+
+    @Slot(str)
+    def _on_bulk_finished(self, words: str) -> None:
+        self.result_strip.show_result(words, self.bulk.can_undo)
+        self._update_bulk_bar()
+        self.bulk_finished.emit(words)
+
     # -- slots ------------------------------------------------------------------------------
 
     @Slot(str)
     def _on_search_text_changed(self, text: str) -> None:
         self.proxy.update_filter(text=text)
         self._update_state()
+        self._show_view_name()
 
     @Slot()
     def _on_search_return_pressed(self) -> None:
@@ -813,9 +1244,10 @@ class QueueView(QWidget):
         self.proxy.update_filter(
             mine=self.mine.isChecked(),
             unassigned=self.unassigned.isChecked(),
-            priority=str(self.priority_filter.currentData() or ""),
+            priorities=_choices(self.priority_filter),
             status=str(self.status_filter.currentData() or ""),
             window_id=str(self.window_filter.currentData() or ""),
+            states=_choices(self.clock_filter),
         )
         if self._wants_closed():
             if not self._closed_ids and self._loaded_once:
@@ -823,6 +1255,7 @@ class QueueView(QWidget):
         elif self._closed_ids:
             self._drop_closed()
         self._update_state()
+        self._show_view_name()
 
     @Slot()
     def _on_clear_filters_clicked(self) -> None:
@@ -830,7 +1263,7 @@ class QueueView(QWidget):
             button.blockSignals(True)
             button.setChecked(False)
             button.blockSignals(False)
-        for combo in (self.priority_filter, self.status_filter, self.window_filter):
+        for combo in self.filter_combos():
             combo.blockSignals(True)
             combo.setCurrentIndex(0)
             combo.blockSignals(False)
@@ -840,6 +1273,7 @@ class QueueView(QWidget):
         self.proxy.clear_filter()
         self._drop_closed()
         self._update_state()
+        self._show_view_name()
 
     @Slot()
     def _on_empty_action_clicked(self) -> None:
@@ -855,9 +1289,15 @@ class QueueView(QWidget):
         if index.isValid():
             self.incident_activated.emit(str(index.data(ID_ROLE)))
 
-    @Slot(QModelIndex, QModelIndex)
-    def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        self.current_incident_changed.emit(str(current.data(ID_ROLE)) if current.isValid() else "")
+    @Slot()
+    def _on_current_row_changed(self) -> None:
+        """The incident under the agent's selection, told once each time it changes: a
+        current row that is not selected (the row that slid up under a resolved one, or
+        one of several selected) is not a choice."""
+        chosen = self.selected_incident_id() or ""
+        if chosen != self._chosen:
+            self._chosen = chosen
+            self.current_incident_changed.emit(chosen)
 
     @Slot(QPoint)
     def _on_header_menu_requested(self, pos: QPoint) -> None:
@@ -873,3 +1313,22 @@ class QueueView(QWidget):
         """The ticker's ``str`` signal, relayed with typed states and the notice to give."""
         notice = self.model.notice_for(incident_id)
         self.incident_state_changed.emit(incident_id, row_state(old), row_state(new), notice)
+
+
+def _choices(combo: QComboBox) -> frozenset[str]:
+    """A filter combo's choice as a set: "" is any, "P1,P2" is either."""
+    return _parts(str(combo.currentData() or ""))
+
+
+def _parts(value: str) -> frozenset[str]:
+    return frozenset(part for part in value.split(",") if part)
+
+
+def _priority_choices(priorities: Sequence[str]) -> list[tuple[str, str]]:
+    """Each priority, then the most urgent ones together ("P1–P2", "P1–P3"): what triage
+    asks for. The data of several is their ids joined by ","."""
+    choices = [(p, p) for p in priorities]
+    for last in range(1, len(priorities) - 1):
+        chosen = priorities[: last + 1]
+        choices.append((f"{chosen[0]}–{chosen[-1]}", ",".join(chosen)))
+    return choices

@@ -36,7 +36,7 @@ class WindowState:
     sort_order: Qt.SortOrder
 
 
-_COMBOS = ("priority_filter", "status_filter", "window_filter")
+_COMBOS = ("priority_filter", "status_filter", "window_filter", "clock_filter")
 
 
 def _combos(window: MainWindow) -> dict[str, QComboBox]:
@@ -94,9 +94,8 @@ def _restore_combos(window: MainWindow, saved: WindowState) -> None:
     combos = _combos(window)
     for name, data in saved.combos:
         combo = combos.get(name)
-        index = combo.findData(data) if combo is not None else -1
-        if combo is not None and index >= 0 and combo.currentIndex() != index:
-            combo.setCurrentIndex(index)
+        if combo is not None and combo.currentData() != data:
+            window.queue.set_choice(combo, data)
 
 
 def _unmatched(window: MainWindow, saved: WindowState) -> list[str]:

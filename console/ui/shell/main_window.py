@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 import qtawesome as qta
 from PySide6.QtCore import QMetaMethod, QProcess, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.views import SavedView
 from console.qt.notifier import NotificationBanner, Notifier
 from console.qt.settings import Settings
 from console.qt.ticker import SlaTicker
@@ -39,11 +41,16 @@ from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.new_form import NewIncidentDialog
 from console.ui.incident.quick_assign import TAKE_KEYS
 from console.ui.queue.view import QueueView
+from console.ui.queue.views import view_label
 from console.ui.shell.handover import WindowState, capture, restore
+from console.ui.shell.notifications import NotificationsMenu, install_notifications
 from console.ui.shell.palette import install_palette
 from console.ui.shell.shortcuts import keyboard_shortcuts_dialog
 from console.ui.shell.statusbar import ConsoleStatusBar
 from console.ui.theme import apply_theme
+
+FIRST_SIZE = QSize(1366, 768)  # the console's size on first start, where it fits
+FRAME_ALLOWANCE = QSize(16, 64)  # a window manager's frame and title bar, and a panel
 
 PAGES = (
     ("queue", "Queue", "mdi6.format-list-checks"),
@@ -82,7 +89,7 @@ class MainWindow(QMainWindow):
         self.queue = QueueView(context, dispatcher, self.ticker, settings=settings)
         self.detail = IncidentDetailView(context, dispatcher, self.ticker)
         self.banner = NotificationBanner()
-        self.notifier = Notifier(context.actor.id, self.banner, self)
+        self.notifier = Notifier(context.actor.id, self.banner, self, settings=settings)
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -223,9 +230,22 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.search_action)
         view_menu.addAction(self.board_action)
         view_menu.addAction(self.theme_action)
+        # Each saved view by name (so the command palette finds them too), refilled whenever
+        # the queue reads them again.
+        self.saved_views_menu = view_menu.addMenu(
+            qta.icon("mdi6.bookmark-multiple-outline"), "Saved views"
+        )
+        self._fill_saved_views_menu()
         self.settings_menu = menu.addMenu("&Settings")
         self.settings_menu.addAction(self.policy_action)
         self.settings_menu.addAction(self.agents_action)
+        self.notifications: NotificationsMenu = install_notifications(
+            self,
+            self._settings,
+            self.notifier,
+            settings_menu=self.settings_menu,
+            view_menu=view_menu,
+        )
         self.command_palette = install_palette(self)  # Ctrl+K: every action of the window, by name
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.command_palette.open_action)
@@ -249,15 +269,24 @@ class MainWindow(QMainWindow):
         self.escalations.incident_changed.connect(self.queue.refresh_incident)
         self.customers.customer_changed.connect(self._on_customers_customer_changed)
         self.queue.incident_activated.connect(self.open_incident)
+        self.customers.incident_activated.connect(self.open_incident)
+        self.queue.bulk_changed.connect(self._on_queue_bulk_changed)
+        self.queue.bulk_finished.connect(self._on_notice)
+        self.queue.view_notice.connect(self._on_notice)
+        self.queue.views_loaded.connect(self._fill_saved_views_menu)
         self.close_detail_button.clicked.connect(self.detail_pane.hide)
         self.queue.current_incident_changed.connect(self._on_queue_current_incident_changed)
         self.banner.open_requested.connect(self._on_banner_open_requested)
+        self.notifications.open_requested.connect(self._on_banner_open_requested)
         self.queue.new_incident_requested.connect(self._on_new_action_triggered)
         self.queue.incident_state_changed.connect(self.notifier.on_state_changed)
         self.detail.incident_changed.connect(self.queue.refresh_incident)
+        self.queue.incident_refreshed.connect(self._on_queue_incident_refreshed)
         self.detail.incident_changed.connect(self.history.detail.reload)
         self.history.detail.incident_changed.connect(self.queue.refresh_incident)
         self.history.detail.incident_changed.connect(self._on_history_incident_changed)
+        self.history.detail.incident_changed.connect(self.history.refresh_incident)
+        self.detail.incident_changed.connect(self.history.refresh_incident)
         self.detail.notice.connect(self._on_notice)
         self.history.detail.notice.connect(self._on_notice)
         self.take_action.triggered.connect(self._on_take_action_triggered)
@@ -273,12 +302,22 @@ class MainWindow(QMainWindow):
         self.settings_menu.addAction(act)
         return act
 
+    def _first_size(self) -> None:
+        """1366×768, or less where that would not fit with the window's frame (a 1366×768
+        laptop), so the status bar is never below the screen's edge."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        size = FIRST_SIZE
+        if screen is not None:
+            room = screen.availableGeometry().size() - FRAME_ALLOWANCE
+            size = size.boundedTo(room.expandedTo(self.minimumSize()))
+        self.resize(size)
+
     def _restore_layout(self) -> None:
         geometry = self._settings.value("ui/geometry")
         if not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1366, 768)
+            self._first_size()
         state = self._settings.value("ui/state")
         if not state.isEmpty():
             self.restoreState(state)
@@ -288,7 +327,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_new_action_triggered(self) -> None:
-        dialog = NewIncidentDialog(self._context, self._dispatcher, self)
+        # From a customer's screen the incident is that customer's, unless the agent says not.
+        on_customers = self.pages.currentWidget() is self.customers
+        chosen = (self.customers.selected_customer_id() or "") if on_customers else ""
+        dialog = NewIncidentDialog(self._context, self._dispatcher, self, customer_id=chosen)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.incident_opened.connect(self._on_new_incident_opened)
         dialog.add_customer_requested.connect(self._on_new_incident_add_customer_requested)
@@ -337,6 +379,44 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_notice(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
+
+    @Slot(str)
+    def _on_queue_incident_refreshed(self, incident_id: str) -> None:
+        """The incident on show came (back) into the queue, reopened say: highlight it."""
+        if (
+            incident_id == self.detail.incident_id()
+            and self.detail_pane.isVisible()
+            and self.queue.selected_incident_id() is None
+        ):
+            self.queue.select_incident(incident_id)
+
+    @Slot()
+    def _fill_saved_views_menu(self) -> None:
+        menu = self.saved_views_menu
+        menu.clear()
+        for view in self.queue.saved_views:
+            act = menu.addAction(f"View: {view_label(view)}".replace("&", "&&"))
+            act.triggered.connect(partial(self._on_saved_view_chosen, view))
+        if self.queue.saved_views:
+            menu.addSeparator()
+        menu.addAction("Save queue filters as a view…", self._on_save_view_chosen)
+        manage = menu.addAction("Manage saved views…", self.queue.manage_views)
+        manage.setEnabled(bool(self.queue.saved_views))
+
+    def _on_saved_view_chosen(self, view: SavedView) -> None:
+        self.nav.setCurrentRow(0)
+        self.queue.apply_view(view)
+
+    def _on_save_view_chosen(self) -> None:
+        self.nav.setCurrentRow(0)
+        self.queue.save_view()
+
+    @Slot(str)
+    def _on_queue_bulk_changed(self, incident_id: str) -> None:
+        if incident_id == self.detail.incident_id():
+            self.detail.show_incident(incident_id)
+        self.history.detail.reload(incident_id)
+        self.history.refresh_incident(incident_id)
 
     @Slot(str)
     def _on_history_incident_changed(self, incident_id: str) -> None:
