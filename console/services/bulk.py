@@ -119,12 +119,30 @@ def apply_one(service: IncidentService, request: BulkRequest, incident_id: str) 
     return Outcome(incident_id, before.number, True, "", before)
 
 
-def undo_one(service: IncidentService, kind: BulkKind, done: Outcome) -> Outcome:
-    """Put back what ``done`` changed: the previous assignee or priority, or resume."""
+def _changed_since(request: BulkRequest, now: IncidentSummary) -> bool:
+    """Whether someone changed the incident again after the bulk action did: undo then
+    leaves it alone rather than overwrite their change."""
+    kind = request.kind
+    if kind is BulkKind.ASSIGN:
+        return now.assignee_id != request.agent_id
+    if kind is BulkKind.UNASSIGN:
+        return now.assignee_id is not None
+    if kind is BulkKind.PRIORITY:
+        return now.priority != request.priority
+    return now.status is not Status.WAITING_ON_CUSTOMER
+
+
+def undo_one(service: IncidentService, request: BulkRequest, done: Outcome) -> Outcome:
+    """Put back what ``done`` changed: the previous assignee or priority, or resume; unless
+    the incident was changed again since, by someone else or on another workstation."""
+    kind = request.kind
     before = done.before
     if not done.changed or before is None or not kind.undoable:
         return Outcome(done.incident_id, done.number, False, f"{done.number} was not changed")
     try:
+        if _changed_since(request, service.summary(done.incident_id)):
+            why = f"{done.number} was changed again since"
+            return Outcome(done.incident_id, done.number, False, why)
         if kind in (BulkKind.ASSIGN, BulkKind.UNASSIGN):
             service.assign(done.incident_id, before.assignee_id)
         elif kind is BulkKind.PRIORITY:

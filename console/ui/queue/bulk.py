@@ -109,7 +109,7 @@ class BulkRunner(QObject):
             return
         incident_id = self._ids[index]
         if self._undoing:
-            job = partial(undo_one, self._service, request.kind, self._undo_from[index])
+            job = partial(undo_one, self._service, request, self._undo_from[index])
         else:
             job = partial(apply_one, self._service, request, incident_id)
         self._dispatcher.submit(
