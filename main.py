@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,8 +15,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.domain.ids import HybridLogicalClock
+from console.domain.mail import Mailbox
 from console.domain.records import Agent, Role
 from console.qt.gc import GuiThreadCollector
+from console.qt.mail_worker import MailWorker
 from console.qt.settings import Settings
 from console.qt.sync_worker import SyncWorker
 from console.qt.ticker import SlaTicker
@@ -25,6 +27,9 @@ from console.services.agents import AgentService
 from console.services.board import BoardFilter, BoardFilterError, resolve_board_filter
 from console.services.context import ConsoleContext, SystemClock
 from console.services.demo import build_demo
+from console.services.incidents import IncidentService
+from console.services.mail_intake import MailIntake
+from console.services.mailboxes import MailboxService
 from console.services.reports import (
     Format,
     ReportService,
@@ -44,6 +49,7 @@ from console.services.workstation import (
 )
 from console.ui.board.view import Wallboard
 from console.ui.forms import show_full_screen
+from console.ui.mail import InboxView, MailSettingsDialog, MailStatusWidget
 from console.ui.shell.main_window import MainWindow
 from console.ui.shell.sign_in import SignInDialog
 from console.ui.sync import SyncSettingsDialog, SyncStatusWidget
@@ -53,6 +59,11 @@ from db.errors import StoreError
 from db.store import SqliteStore
 from db.sync.backend import SqlSyncBackend
 from db.sync.cli import sync_command
+from mail.cli import INTAKE_AGENT, import_messages, mail_command
+from mail.imap import MailboxError, check_connection
+from mail.parse import parse
+from mail.passwords import password_for, store_password
+from mail.watch import MailboxStatus, MailWatcher, imap_settings
 
 APP_NAME = "Support Console"
 APP_ID = "support-console"
@@ -76,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "reports: report attainment [--db PATH] [--from DATE] [--to DATE] "
             "[--format json|csv]; report incidents [--db PATH] [--from DATE] [--to DATE] "
-            "[--format csv|json]. See 'report attainment --help' and 'report incidents --help'."
+            "[--format csv|json]. See 'report attainment --help' and 'report incidents --help'. "
+            "Email: mail import [--db PATH] FILE.eml... (see 'mail import --help'). "
+            "Team sync: sync init-server | upgrade-server | member add|list|remove."
         ),
     )
     parser.add_argument(
@@ -295,6 +308,68 @@ def wire_sync(
     window.add_settings_action("Team sync…", "mdi6.cloud-sync", open_settings)
 
 
+def wire_mail(
+    window: MainWindow,
+    context: ConsoleContext,
+    dispatcher: Dispatcher,
+    worker: MailWorker,
+) -> None:
+    """Settings → Mail… for everyone (read-only for agents), the Inbox page, each mailbox's
+    last check in the status bar; the reader starts when an enabled mailbox exists."""
+    mailboxes = MailboxService(context.store, context.actor)
+    intake = MailIntake(context.store, context.clock, context.incidents, parse=parse)
+    inbox = InboxView(intake, context.customers, context.actor.name, dispatcher, context.agent_zone)
+    item = window.add_page("inbox", "Inbox", "mdi6.inbox-arrow-down", inbox)
+    inbox.count_changed.connect(lambda n: item.setText(f"Inbox ({n})" if n else "Inbox"))
+    inbox.notice.connect(lambda text: window.statusBar().showMessage(text, 15_000))
+    inbox.incident_opened.connect(window.queue.refresh_incident)
+    status = MailStatusWidget(context.agent_zone)
+    window.statusBar().addPermanentWidget(status)
+    worker.mailbox_checked.connect(status.show_status)
+    worker.incidents_changed.connect(lambda ids: [window.queue.refresh_incident(i) for i in ids])
+    worker.mail_arrived.connect(inbox.reload)
+
+    def test(mailbox: Mailbox, password: str) -> str:
+        secret = password or password_for(mailbox)
+        if secret is None:
+            raise MailboxError("No password is stored for this mailbox yet: enter it above.")
+        return check_connection(imap_settings(mailbox), secret)
+
+    def changed() -> None:
+        status.forget()
+        worker.restart()
+
+    def open_settings() -> None:
+        may_edit = context.actor.role.may_edit_policy
+        dialog = MailSettingsDialog(mailboxes, may_edit, store_password, test, dispatcher, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.mailboxes_changed.connect(changed)
+        dialog.open()
+
+    def dropped(files: list[str]) -> None:
+        """.eml files dropped on the queue: imported as 'mail import' does, said in words."""
+
+        def done(answer: tuple[list[str], list[str]]) -> None:
+            lines, refused = answer
+            said = "; ".join([*lines, *refused])
+            window.statusBar().showMessage(f"Mail imported: {said}", 30_000)
+            window.queue.reload()
+            inbox.reload()
+
+        dispatcher.submit(
+            lambda: import_messages(intake, [Path(f) for f in files]),
+            done,
+            lambda error: window.statusBar().showMessage(
+                f"The mail could not be imported: {error}", 30_000
+            ),
+        )
+
+    window.queue.mail_files_dropped.connect(dropped)
+    status.clicked.connect(open_settings)
+    window.add_settings_action("Mail…", "mdi6.email-sync-outline", open_settings)
+    worker.start()
+
+
 def open_main_window(
     context: ConsoleContext,
     dispatcher: Dispatcher,
@@ -302,6 +377,7 @@ def open_main_window(
     sync_service: SyncService,
     sync_worker: SyncWorker,
     previous: MainWindow | None = None,
+    mail_worker: MailWorker | None = None,
 ) -> MainWindow:
     """Show the console; a theme switch builds it anew so every icon takes the new colours."""
     window = MainWindow(context, dispatcher, settings)
@@ -309,10 +385,22 @@ def open_main_window(
         for signal in (sync_worker.status_changed, sync_worker.changes_pulled):
             signal.disconnect()
         sync_worker.records_pulled.disconnect()
+        if mail_worker is not None:
+            for mail_signal in (mail_worker.mailbox_checked, mail_worker.incidents_changed):
+                mail_signal.disconnect()
+            mail_worker.mail_arrived.disconnect()
     wire_sync(window, context, dispatcher, sync_service, sync_worker)
+    if mail_worker is not None:
+        wire_mail(window, context, dispatcher, mail_worker)
     window.theme_changed.connect(
         lambda _name: open_main_window(
-            context, dispatcher, settings, sync_service, sync_worker, previous=window
+            context,
+            dispatcher,
+            settings,
+            sync_service,
+            sync_worker,
+            previous=window,
+            mail_worker=mail_worker,
         )
     )
     window.show()
@@ -390,6 +478,18 @@ def run(
         )
     )
     sync_worker = SyncWorker(sync_service)
+    watch_intake = MailIntake(
+        store,
+        clock,
+        IncidentService(store, clock, INTAKE_AGENT, station.id, station.hlc),
+        parse=parse,
+    )
+
+    def watcher(said: Callable[[MailboxStatus], None]) -> MailWatcher:
+        locks = Path(f"{db_path}.mail-locks")  # the same locks as 'mail watch'
+        return MailWatcher(store, watch_intake, clock, password_for, locks, on_status=said)
+
+    mail_worker = MailWorker(watcher, lambda: bool(watcher(lambda _s: None).mailboxes()))
     if board:
         board_window = Wallboard(
             context, dispatcher, SlaTicker(context.clock, app), board_filter=board_filter
@@ -398,11 +498,14 @@ def run(
         sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
         show_full_screen(board_window)
     else:
-        open_main_window(context, dispatcher, settings, sync_service, sync_worker)
+        open_main_window(
+            context, dispatcher, settings, sync_service, sync_worker, mail_worker=mail_worker
+        )
     if sync_service.settings() is not None:
         sync_worker.start()
     code = app.exec()
     sync_worker.stop()
+    mail_worker.stop()
     dispatcher.wait_for_done()
     remember_clock(store, station.hlc)
     store.close()
@@ -487,6 +590,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["sync"]:
         return sync_command(arguments[1:])
+    if arguments[:1] == ["mail"]:
+        return mail_command(arguments[1:], default_db_path)
     args = build_parser().parse_args(arguments)
     if args.command == "report":
         return report(args)

@@ -358,3 +358,99 @@ class SyncEventMemberRow(Base):
     __tablename__ = "sync_event_members"
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member: Mapped[str] = mapped_column(String(64))
+
+
+# -- email intake (DESIGN §11): local to this database, not synced ------------------------
+
+
+class MailLedgerRow(Base):
+    """Every message intake looked at, once per mailbox: what it was and what it became.
+
+    ``ledger_id`` is the Message-ID, else ``sha256:<hash of the raw bytes>``; ``uid`` and
+    ``uidvalidity`` are the IMAP server's (0 for a file), so a mailbox is read on from its
+    last UID and a message seen again under a new UIDVALIDITY is still not imported twice."""
+
+    __tablename__ = "mail_ledger"
+    __table_args__ = (
+        Index("ix_mail_ledger_message", "mailbox", "ledger_id", unique=True),
+        Index("ix_mail_ledger_uid", "mailbox", "uidvalidity", "uid"),
+        Index("ix_mail_ledger_sender", "sender", "received_at"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    ledger_id: Mapped[str] = mapped_column(String(1000))
+    uidvalidity: Mapped[int] = mapped_column(Integer, default=0)
+    uid: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(32))
+    incident_id: Mapped[str] = mapped_column(String(36), default="")
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class MailRawRow(Base):
+    """The raw bytes of every message intake kept, by their hash (DESIGN §11)."""
+
+    __tablename__ = "mail_raw"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MailMessageIdRow(Base):
+    """A Message-ID the console recorded (received, or later sent) and its incident: what
+    replies are threaded by."""
+
+    __tablename__ = "mail_message_ids"
+    message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(36))
+    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MailHeldRow(Base):
+    """A message waiting in the Inbox for an agent: an unknown or ambiguous sender, or one
+    held by the rate limit. ``status``: held, accepted or rejected."""
+
+    __tablename__ = "mail_held"
+    __table_args__ = (
+        Index("ix_mail_held_message", "mailbox", "ledger_id", unique=True),
+        Index("ix_mail_held_status", "status", "received_at"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    ledger_id: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    sender_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    verdict: Mapped[str] = mapped_column(String(32))
+    why: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="held")
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class MailboxRow(Base):
+    """An IMAP mailbox intake reads; its password lives in the keyring."""
+
+    __tablename__ = "mail_mailboxes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer, default=993)
+    username: Mapped[str] = mapped_column(String(320), default="")
+    folder: Mapped[str] = mapped_column(String(200), default="INBOX")
+    after: Mapped[str] = mapped_column(String(8), default="seen")
+    move_to: Mapped[str] = mapped_column(String(200), default="")
+    ca_file: Mapped[str] = mapped_column(Text, default="")
+    starttls: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How far intake has read: the highest UID handled under this UIDVALIDITY (a new
+    # UIDVALIDITY starts again from 0; the ledger still knows every message by its id).
+    uidvalidity: Mapped[int] = mapped_column(Integer, default=0)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)

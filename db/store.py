@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.repositories.incidents import SqlIncidentRepository
+from db.repositories.mail import SqlMailRepository
 from db.repositories.records import (
     SqlAgentRepository,
     SqlAttachmentRepository,
@@ -34,6 +35,7 @@ class SqlTransaction:
         self.escalation_contacts = SqlEscalationContactRepository(session)
         self.attachments = SqlAttachmentRepository(session)
         self.saved_views = SqlSavedViewRepository(session)
+        self.mail = SqlMailRepository(session)
         self.meta = SqlMetaRepository(session)
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages Qt (and, for sync tests, PostgreSQL) need, when they are missing.
+# Install the Debian packages Qt (and, for the sync and mail tests, PostgreSQL and dovecot)
+# need, when they are missing.
 # Does nothing on non-Debian systems or when everything is already present.
 set -euo pipefail
 
@@ -7,7 +8,7 @@ PACKAGES=(
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
     xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
     libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1
-    fonts-dejavu-core postgresql
+    fonts-dejavu-core postgresql dovecot-imapd
 )
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0

@@ -31,6 +31,13 @@ class EventKind(StrEnum):
     NOTE = "note"  # data: text
     RESOLVED = "resolved"  # data: text
     REOPENED = "reopened"  # data: reason
+    # A message from the customer's side (an email reply): data: text, subject, sender,
+    # message_id, mailbox, attachments. It moves no clock by itself; a reply that answers
+    # a wait is followed by RESUMED, one to a resolved incident by REOPENED.
+    CUSTOMER_MESSAGE = "customer_message"
+    # Mail about our mail (a bounce, an out-of-office): data: sender, subject, recipients,
+    # message_id, mailbox, verdict ("bounce" | "auto-reply"). Moves no clock.
+    DELIVERY = "delivery"
 
 
 class Channel(StrEnum):

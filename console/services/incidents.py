@@ -30,6 +30,7 @@ from typing import Any
 from console.domain.clocks import IncidentClocks, Terms, evaluate
 from console.domain.events import Channel, EventKind, IncidentEvent, Side, UpdateChannel
 from console.domain.ids import HybridLogicalClock, incident_number, latest_stamp, new_id
+from console.domain.mail import mail_event_id, mail_incident_id, mail_incident_number
 from console.domain.policy import Policy
 from console.domain.projection import (
     REPORT_TEXT_FIELDS,
@@ -159,6 +160,24 @@ class _Context:
 
 Draft = tuple[EventKind, dict[str, Any]]
 
+#: Called inside the transaction that wrote a mail's incident or event, before it commits:
+#: the intake records the message in its ledger there, so both land or neither does.
+AfterWrite = Callable[[Transaction, "IncidentSummary"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class MailOrigin:
+    """Where a mail came from, and so the ids of what it writes: the same on every
+    workstation that imports it from the same mailbox (DESIGN §5)."""
+
+    mailbox: str  # the mailbox's name, e.g. "support@vendor.example"
+    ledger_id: str  # the Message-ID, else "sha256:<hash of the raw bytes>"
+    received_at: datetime  # the server's INTERNALDATE (a file's Date:, never after import)
+    mailbox_code: str  # five letters or digits for the incident number ("INC-<code>-…")
+
+    def event_id(self, what: str) -> str:
+        return mail_event_id(self.mailbox, self.ledger_id, what)
+
 
 class IncidentService:
     def __init__(
@@ -186,7 +205,49 @@ class IncidentService:
     # -- opening ----------------------------------------------------------------------------
 
     def open_incident(self, report: NewIncident) -> IncidentSummary:
-        now = self._clock.now()
+        return self._open(report)
+
+    def open_from_mail(
+        self,
+        report: NewIncident,
+        origin: MailOrigin,
+        after: AfterWrite,
+        *,
+        mail: Mapping[str, Any],
+        text: str = "",
+    ) -> IncidentSummary:
+        """Open the incident a mail reports, received at ``origin.received_at``, with the
+        incident id, number and event ids derived from the mailbox and the message; ``mail``
+        (sender, subject, message_id, mailbox) goes on its opened event, and ``text`` (the
+        body, searched like a note). An attachment the
+        size and name rules refuse is left out and named on the event, never the whole mail.
+        ``after`` runs in the same transaction (the ledger)."""
+        incident_id = mail_incident_id(origin.mailbox, origin.ledger_id)
+        return self._open(
+            report,
+            incident_id=incident_id,
+            number=mail_incident_number(incident_id, origin.mailbox_code),
+            event_id=origin.event_id("opened"),
+            at=origin.received_at,
+            extra={"mail": dict(mail), **({"text": text} if text else {})},
+            file_id=lambda index: origin.event_id(f"attachment-{index}"),
+            after=after,
+        )
+
+    def _open(
+        self,
+        report: NewIncident,
+        *,
+        incident_id: str | None = None,
+        number: str | None = None,
+        event_id: str | None = None,
+        at: datetime | None = None,
+        extra: Mapping[str, Any] | None = None,
+        file_id: Callable[[int], str] | None = None,
+        after: AfterWrite | None = None,
+    ) -> IncidentSummary:
+        now = self._clock.now() if at is None else at
+        lenient = file_id is not None  # mail: a refused attachment leaves the rest
         with self._store.transaction() as tx:
             errors = Errors()
             pv, policy = latest_policy(tx)
@@ -201,7 +262,8 @@ class IncidentService:
             channel = self._channel(report.channel, errors)
             plan_priority = self._opening_priority(report, customer, channel, policy, errors)
             fields = v.report_fields(_report_values(report), errors, now=now)
-            files = self._files(report.attachments, errors)
+            file_errors = Errors() if lenient else errors
+            files = self._files(report.attachments, file_errors)
             window = tx.windows.get(customer.window_id) if customer else None
             if customer is not None and window is None:
                 errors.add("customer_id", "This customer's support window no longer exists.")
@@ -209,8 +271,9 @@ class IncidentService:
             assert customer and contact and title and channel and plan_priority and window
             priority, proposed = plan_priority
 
-            incident_id = new_id()
-            number = incident_number(self._workstation, tx.meta.next_sequence("incident"))
+            incident_id = incident_id or new_id()
+            if number is None:
+                number = incident_number(self._workstation, tx.meta.next_sequence("incident"))
             data: dict[str, Any] = {
                 "number": number,
                 "vendor_ref": number,
@@ -227,12 +290,17 @@ class IncidentService:
                 # here concurrently with another, and the deadlines must not move with it.
                 "policy_version_id": pv.id,
                 **fields,
-                "attachments": self._store_files(tx, incident_id, files, now),
+                "attachments": self._store_files(tx, incident_id, files, now, file_id),
+                **(extra or {}),
             }
-            event = self._event(incident_id, EventKind.OPENED, data, now)
+            if lenient and file_errors.errors:
+                data["attachments_refused"] = list(file_errors.errors.values())
+            event = self._event(incident_id, EventKind.OPENED, data, now, event_id)
             terms = Terms.of(customer.plan, window_spec(window))
             summary = project([event], terms, policy, number, pv.version)
             tx.incidents.append([event], summary, search_text([event]))
+            if after is not None:
+                after(tx, summary)
             return summary
 
     def _reporting_contact(
@@ -335,12 +403,17 @@ class IncidentService:
         return kept
 
     def _store_files(
-        self, tx: Transaction, incident_id: str, files: Sequence[tuple[str, bytes]], now: datetime
+        self,
+        tx: Transaction,
+        incident_id: str,
+        files: Sequence[tuple[str, bytes]],
+        now: datetime,
+        file_id: Callable[[int], str] | None = None,
     ) -> list[dict[str, Any]]:
         refs = []
-        for name, content in files:
+        for index, (name, content) in enumerate(files):
             attachment = Attachment(
-                id=new_id(),
+                id=file_id(index) if file_id is not None else new_id(),
                 incident_id=incident_id,
                 filename=name,
                 size=len(content),
@@ -597,6 +670,40 @@ class IncidentService:
 
         return self._change(incident_id, build)
 
+    def add_from_mail(
+        self,
+        incident_id: str,
+        kind: EventKind,
+        data: Mapping[str, Any],
+        origin: MailOrigin,
+        after: AfterWrite,
+    ) -> IncidentSummary:
+        """Add a mail to an incident's timeline: a customer's message, or mail about our
+        mail (``DELIVERY``). A customer's message to an incident waiting on them resumes it;
+        one to a resolved incident reopens it (the intake decides when that is still so).
+        Received at ``origin.received_at``, never before the incident's own last event."""
+        if kind not in (EventKind.CUSTOMER_MESSAGE, EventKind.DELIVERY):
+            raise ValueError(f"a mail adds a customer message or a delivery event, not {kind}")
+
+        def build(ctx: _Context) -> list[Draft]:
+            drafts: list[Draft] = [(kind, dict(data))]
+            if kind is not EventKind.CUSTOMER_MESSAGE:
+                return drafts
+            status = ctx.clocks.status
+            if status is Status.WAITING_ON_CUSTOMER:
+                drafts.append((EventKind.RESUMED, {"text": "The customer answered by email."}))
+            elif status is Status.RESOLVED:
+                drafts.append((EventKind.REOPENED, {"reason": "The customer replied by email."}))
+            return drafts
+
+        return self._change(
+            incident_id,
+            build,
+            at=origin.received_at,
+            event_ids=lambda k: origin.event_id(k.value),
+            after=after,
+        )
+
     def update_report(self, incident_id: str, fields: Mapping[str, Any]) -> IncidentSummary:
         """Fill in or correct report items; ``attachments`` adds files (name, bytes)."""
 
@@ -690,6 +797,12 @@ class IncidentService:
             )
         return attachment, content
 
+    def changed_since(self, mark: int) -> tuple[int, list[str]]:
+        """Incidents another program wrote since ``mark`` (this service's own writes are
+        known already; see the repository); -1 starts."""
+        with self._store.read() as tx:
+            return tx.incidents.changed_since(mark, besides=self._workstation)
+
     def summary(self, incident_id: str) -> IncidentSummary:
         with self._store.read() as tx:
             summary = tx.incidents.summary(incident_id)
@@ -722,20 +835,34 @@ class IncidentService:
     # -- machinery --------------------------------------------------------------------------
 
     def _change(
-        self, incident_id: str, build: Callable[[_Context], list[Draft]]
+        self,
+        incident_id: str,
+        build: Callable[[_Context], list[Draft]],
+        *,
+        at: datetime | None = None,
+        event_ids: Callable[[EventKind], str] | None = None,
+        after: AfterWrite | None = None,
     ) -> IncidentSummary:
         with self._store.transaction() as tx:
-            ctx = self._load(tx, incident_id, now=self._clock.now(), clamp=True)
+            now = self._clock.now() if at is None else at
+            ctx = self._load(tx, incident_id, now=now, clamp=True)
             drafts = build(ctx)
             # Stamp after every event this writer holds (a peer's, whose clock ran ahead, too),
             # so the new event replays after what its author saw, whatever the wall clock says.
             held = latest_stamp(e.hlc for e in ctx.events)
             if held:
                 self._hlc.observe(held)
-            new = [self._event(incident_id, kind, data, ctx.now) for kind, data in drafts]
+            new = [
+                self._event(
+                    incident_id, kind, data, ctx.now, event_ids(kind) if event_ids else None
+                )
+                for kind, data in drafts
+            ]
             events = [*ctx.events, *new]
             summary = project(events, ctx.terms, ctx.policy, ctx.number, ctx.policy_version)
             tx.incidents.append(new, summary, search_text(events))
+            if after is not None:
+                after(tx, summary)
             return summary
 
     def _load(self, tx: Transaction, incident_id: str, *, now: datetime, clamp: bool) -> _Context:
@@ -762,10 +889,15 @@ class IncidentService:
         return _Context(tx, events, number, policy_version, policy, terms, customer_id, now, clocks)
 
     def _event(
-        self, incident_id: str, kind: EventKind, data: Mapping[str, Any], at: datetime
+        self,
+        incident_id: str,
+        kind: EventKind,
+        data: Mapping[str, Any],
+        at: datetime,
+        event_id: str | None = None,
     ) -> IncidentEvent:
         return IncidentEvent(
-            id=new_id(),
+            id=event_id or new_id(),
             incident_id=incident_id,
             kind=kind,
             at=at,

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from console.domain.events import IncidentEvent
+from console.domain.mail import Mailbox
 from console.domain.outcomes import Outcome
 from console.domain.records import (
     Agent,
@@ -77,6 +78,14 @@ class IncidentRepository(Protocol):
     def summary(self, incident_id: str) -> IncidentSummary | None: ...
     def by_number(self, number: str) -> IncidentSummary | None: ...
     def open_incidents(self) -> list[IncidentSummary]: ...
+    def changed_since(
+        self, mark: int, limit: int = 500, *, besides: str = ""
+    ) -> tuple[int, list[str]]:
+        """Incidents with events written after ``mark`` by a workstation other than
+        ``besides`` (the mail reader writes as its own), and the mark to ask from next
+        time; ``mark`` -1 only gives the current mark."""
+        ...
+
     def for_customer(
         self, customer_id: str, *, active: bool, limit: int, offset: int = 0
     ) -> list[IncidentSummary]:
@@ -185,6 +194,92 @@ class EscalationContactRepository(Protocol):
     def delete(self, contact_id: str, hlc: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One message intake looked at (DESIGN §11): where from, what it was, what it became."""
+
+    mailbox: str
+    ledger_id: str  # the Message-ID, else "sha256:<hash>"
+    uidvalidity: int  # the IMAP server's; 0 for a file
+    uid: int
+    sha256: str
+    verdict: str  # a ``Verdict`` value
+    incident_id: str  # "" when it became none
+    sender: str
+    received_at: datetime
+    imported_at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMail:
+    """A message waiting in the Inbox for an agent to accept or reject."""
+
+    id: int
+    mailbox: str
+    ledger_id: str
+    sha256: str
+    sender: str
+    sender_name: str
+    subject: str
+    received_at: datetime
+    verdict: str
+    why: str
+    status: str  # held | accepted | rejected
+
+
+class MailRepository(Protocol):
+    def seen(self, mailbox: str, ledger_id: str) -> bool:
+        """Whether this message was already looked at from this mailbox."""
+        ...
+
+    def last_uid(self, mailbox: str, uidvalidity: int) -> int:
+        """The highest UID recorded for the mailbox under this UIDVALIDITY (0: none)."""
+        ...
+
+    def record(self, entry: LedgerEntry, raw: bytes) -> None:
+        """Add the ledger row and keep the raw bytes (once per hash)."""
+        ...
+
+    def raw(self, sha256: str) -> bytes | None: ...
+    def incident_of(self, message_ids: Sequence[str]) -> str | None:
+        """The incident of the first of ``message_ids`` the console recorded, if any."""
+        ...
+
+    def remember(self, message_id: str, incident_id: str, direction: str, at: datetime) -> None:
+        """Record a Message-ID (received "in" or sent "out") as its incident's."""
+        ...
+
+    def received_from(self, sender: str, since: datetime) -> int:
+        """How many messages from ``sender`` the ledger recorded since ``since``."""
+        ...
+
+    def contacts_with_email(self, address: str) -> list[tuple[str, str]]:
+        """(customer id, contact id) of every support-list contact with this address."""
+        ...
+
+    def hold(self, held: HeldMail) -> None: ...
+    def held(self, status: str = "held") -> list[HeldMail]: ...
+    def held_one(self, held_id: int) -> HeldMail | None: ...
+    def decide(self, held_id: int, status: str, by: str, at: datetime) -> None: ...
+    def settle(self, mailbox: str, ledger_id: str, verdict: str, incident_id: str) -> None:
+        """What a held message finally became (an agent accepted it)."""
+        ...
+
+    def mailboxes(self) -> list[Mailbox]: ...
+    def mailbox(self, mailbox_id: str) -> Mailbox | None: ...
+    def save_mailbox(self, mailbox: Mailbox) -> None:
+        """Add or replace (by id); how far it was read is kept unless the server changed."""
+        ...
+
+    def delete_mailbox(self, mailbox_id: str) -> None: ...
+    def read_mark(self, mailbox_id: str) -> tuple[int, int]:
+        """(UIDVALIDITY, last UID) intake has read the mailbox to; (0, 0) at first."""
+        ...
+
+    def set_read_mark(self, mailbox_id: str, uidvalidity: int, uid: int) -> None: ...
+
+
 class SavedViewRepository(Protocol):
     def list(self) -> list[SavedView]:
         """Every saved view not deleted, whoever made it and whether shared or not."""
@@ -241,6 +336,8 @@ class Transaction(Protocol):
     def attachments(self) -> AttachmentRepository: ...
     @property
     def saved_views(self) -> SavedViewRepository: ...
+    @property
+    def mail(self) -> MailRepository: ...
     @property
     def meta(self) -> MetaRepository: ...
 

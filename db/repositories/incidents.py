@@ -209,6 +209,26 @@ class SqlIncidentRepository:
         row = self._s.scalar(select(IncidentRow).where(IncidentRow.number == number))
         return summary_from_row(row) if row else None
 
+    def changed_since(
+        self, mark: int, limit: int = 500, *, besides: str = ""
+    ) -> tuple[int, list[str]]:
+        # Events are only ever inserted (0004's triggers refuse the rest): their rowids only
+        # grow, so "after the mark" is a range of the table's own key.
+        if mark < 0:
+            top = self._s.execute(text("SELECT max(rowid) FROM incident_events")).scalar()
+            return int(top or 0), []
+        rows = self._s.execute(
+            text(
+                "SELECT rowid, incident_id, origin FROM incident_events WHERE rowid > :mark "
+                "ORDER BY rowid LIMIT :limit"
+            ),
+            {"mark": mark, "limit": limit},
+        ).all()
+        if not rows:
+            return mark, []
+        ids = dict.fromkeys(str(r[1]) for r in rows if not besides or r[2] != besides)
+        return int(rows[-1][0]), list(ids)
+
     def open_incidents(self) -> list[IncidentSummary]:
         stmt = (
             select(IncidentRow)

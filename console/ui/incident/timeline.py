@@ -51,6 +51,8 @@ _ICONS = {
     EventKind.NOTE: "mdi6.note-text-outline",
     EventKind.RESOLVED: "mdi6.check-circle-outline",
     EventKind.REOPENED: "mdi6.restore",
+    EventKind.CUSTOMER_MESSAGE: "mdi6.email-receive-outline",
+    EventKind.DELIVERY: "mdi6.email-alert-outline",
 }
 
 CHANNEL_WORDS = {"email": "email", "web": "the web form", "phone": "phone"}  # "via …"
@@ -77,6 +79,11 @@ def describe(event: IncidentEvent, exclusions: Mapping[str, str] | None = None) 
     if kind is EventKind.OPENED:
         how = CHANNEL_WORDS.get(str(data.get("channel")), str(data.get("channel") or "?"))
         text = f"Received by {how} as {data.get('priority') or '?'}"
+        mail = data.get("mail")
+        if isinstance(mail, Mapping) and mail.get("sender"):
+            text += f" from {mail['sender']}"
+            if mail.get("received_from") == "date-header":
+                text += " (imported from a file: received time from its Date header)"
         proposed = data.get("proposed_priority")
         if proposed and proposed != data.get("priority"):
             text += f" (customer proposed {proposed})"
@@ -113,6 +120,14 @@ def describe(event: IncidentEvent, exclusions: Mapping[str, str] | None = None) 
         return "Resolved"
     if kind is EventKind.REOPENED:
         return "Reopened"
+    if kind is EventKind.CUSTOMER_MESSAGE:
+        sender = data.get("sender")
+        return f"Customer wrote by email (from {sender})" if sender else "Customer wrote"
+    if kind is EventKind.DELIVERY:
+        failed = ", ".join(str(r) for r in data.get("recipients") or ())
+        if data.get("verdict") == "bounce":
+            return f"Not delivered to {failed}" if failed else "A mail was not delivered"
+        return f"Automatic reply from {data.get('sender') or '?'}"
     return str(kind.value)
 
 
@@ -120,7 +135,9 @@ def details(event: IncidentEvent) -> str:
     """The free text the event carries (message, reason, note), if any."""
     data = event.data
     if event.kind is EventKind.OPENED:
-        return str(data.get("title") or "")
+        title = str(data.get("title") or "")
+        body = str(data.get("text") or "").strip()  # a mail's body
+        return f"{title}\n\n{body}" if body else title
     parts = [str(data[key]) for key in ("text", "reason") if data.get(key)]
     if event.kind is EventKind.EXCLUDED:
         parts = [str(data.get("text") or "")]

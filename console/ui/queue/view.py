@@ -29,6 +29,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFont,
     QFontMetrics,
     QHideEvent,
@@ -108,6 +111,9 @@ _DEFAULT_ORDER = (
     Column.ESCALATION,
     Column.ASSIGNEE,
 )
+#: Files dropped on the queue that are imported as mail.
+MAIL_FILE_SUFFIXES = (".eml",)
+
 #: How much of an applied view's name the Views button shows (longer names are elided).
 VIEW_NAME_SAMPLE = "Unassigned P1–P2 at r"
 
@@ -202,6 +208,7 @@ class QueueView(QWidget):
 
     incident_activated = Signal(str)  # double click or Enter on a row
     new_incident_requested = Signal()
+    mail_files_dropped = Signal(list)  # paths of .eml files dropped on the queue: import them
     incident_state_changed = Signal(str, object, object, object)  # id, old, new, Notice
     current_incident_changed = Signal(str)  # the selection moved ("" when none)
     loaded = Signal(int)  # a reload landed with this many open incidents
@@ -245,6 +252,7 @@ class QueueView(QWidget):
         self._view: SavedView | None = None  # the view last applied, while its filters hold
         self.views_dialog: QDialog | None = None  # Save view or Saved views, while open
         self._build()
+        self.setAcceptDrops(True)  # .eml files dropped here are imported as mail
         self._connect_signals()
         if settings is not None:
             self.apply_column_layout(settings.queue_columns)
@@ -665,6 +673,37 @@ class QueueView(QWidget):
         return contiguous(self.proxy.source_row(row) for row in range(first, last + 1))
 
     # -- showing and hiding -----------------------------------------------------------------
+
+    # -- .eml files dropped on the queue -------------------------------------------------------
+
+    @staticmethod
+    def _mail_files(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        return [
+            u.toLocalFile()
+            for u in urls
+            if u.isLocalFile() and u.toLocalFile().lower().endswith(MAIL_FILE_SUFFIXES)
+        ]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._mail_files(event):
+            event.acceptProposedAction()  # mail saved as .eml: imported as if it had arrived
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._mail_files(event):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._mail_files(event)
+        if not files:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.mail_files_dropped.emit(files)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import qtawesome as qta
 from PySide6.QtCore import QMetaMethod, QProcess, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.views import SavedView
 from console.qt.notifier import NotificationBanner, Notifier
+from console.qt.outside_changes import OutsideChanges
 from console.qt.settings import Settings
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
@@ -90,6 +91,8 @@ class MainWindow(QMainWindow):
         self.detail = IncidentDetailView(context, dispatcher, self.ticker)
         self.banner = NotificationBanner()
         self.notifier = Notifier(context.actor.id, self.banner, self, settings=settings)
+        # What other programs (the mail reader, a second console) write to this database.
+        self.outside_changes = OutsideChanges(context.incidents, dispatcher, self)
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -271,6 +274,7 @@ class MainWindow(QMainWindow):
         self.queue.incident_activated.connect(self.open_incident)
         self.customers.incident_activated.connect(self.open_incident)
         self.queue.bulk_changed.connect(self._on_queue_bulk_changed)
+        self.outside_changes.incidents_changed.connect(self._on_outside_incidents_changed)
         self.queue.bulk_finished.connect(self._on_notice)
         self.queue.view_notice.connect(self._on_notice)
         self.queue.views_loaded.connect(self._fill_saved_views_menu)
@@ -301,6 +305,16 @@ class MainWindow(QMainWindow):
         act.triggered.connect(slot)
         self.settings_menu.addAction(act)
         return act
+
+    def add_page(self, key: str, label: str, icon: str, page: QWidget) -> QListWidgetItem:
+        """For features assembled outside the window (mail): one more page in the navigation;
+        the caller keeps the item to update its label (a count)."""
+        item = QListWidgetItem(qta.icon(icon), label)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        item.setSizeHint(QSize(150, 44))
+        self.nav.addItem(item)
+        self.pages.addWidget(page)
+        return item
 
     def _first_size(self) -> None:
         """1366×768, or less where that would not fit with the window's frame (a 1366×768
@@ -379,6 +393,14 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_notice(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
+
+    @Slot(list)
+    def _on_outside_incidents_changed(self, incident_ids: list[str]) -> None:
+        for incident_id in incident_ids:
+            self.queue.refresh_incident(incident_id)
+        shown = self.detail.incident_id()
+        if shown in incident_ids:
+            self.detail.show_incident(shown)
 
     @Slot(str)
     def _on_queue_incident_refreshed(self, incident_id: str) -> None:
@@ -535,10 +557,17 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.PlainText)  # an error may quote a name as typed
         box.exec()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.outside_changes.timer.isActive():
+            self.outside_changes.start()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.outside_changes.stop()
         self._settings.set_value("ui/geometry", self.saveGeometry())
         self._settings.set_value("ui/state", self.saveState())
-        key = PAGES[max(0, self.nav.currentRow())][0]
+        current = self.nav.currentItem()  # pages added later (Inbox) have their key too
+        key = current.data(Qt.ItemDataRole.UserRole) if current is not None else PAGES[0][0]
         self._settings.set_value("ui/page", key)
         self._settings.sync()
         super().closeEvent(event)

@@ -1,0 +1,325 @@
+"""One mailbox's form (Settings → Mail… → Add… / Edit…): where intake reads mail from.
+
+Saving goes through ``MailboxService.save`` off the GUI thread, each message under its field;
+the password goes to the injected ``store_password`` callable (the keyring, in the console),
+never to the database. An empty password on edit keeps the stored one. **Test connection**
+runs the injected ``test`` callable off the GUI thread and shows its words under the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.mail import AFTER_IMPORT, Mailbox
+from console.qt.worker import Dispatcher
+from console.services.mailboxes import MailboxService, validate
+from console.services.validation import ValidationError
+from console.ui.forms import (
+    FieldErrors,
+    error_label,
+    error_text,
+    hint_label,
+    if_alive,
+    plain_label,
+    submit_on_ctrl_enter,
+    with_error,
+)
+from console.ui.theme import current_theme
+
+__all__ = ["AFTER_LABELS", "MailboxForm", "StorePassword", "TestConnection"]
+
+#: ``store_password(mailbox, password)``: keeps it, or raises with words saying why not.
+StorePassword = Callable[[Mailbox, str], None]
+#: ``test(mailbox, password) -> words``; "" for the password means the stored one. Raises with
+#: words (the server's refusal) when the connection fails.
+TestConnection = Callable[[Mailbox, str], str]
+
+AFTER_LABELS = {
+    "leave": "Leave it as it is",
+    "seen": "Mark it as seen",
+    "move": "Move it to a folder…",
+}
+assert tuple(AFTER_LABELS) == AFTER_IMPORT
+
+CA_HINT = (
+    "Empty: the server's certificate is checked against the authorities your system trusts. "
+    "Choose a file when your organisation signs the mail server's certificate itself."
+)
+KEEP_PASSWORD = "Stored in your keyring: leave empty to keep it"
+NEW_PASSWORD = "The password the server signs in with"
+
+
+def _words(error: BaseException) -> str:
+    """A failed connection's words (the adapter's are written for people); never a traceback."""
+    if isinstance(error, ValidationError):
+        return error_text(error)
+    message = getattr(error, "message", "")
+    if isinstance(message, str) and message:
+        return message
+    return str(error) or error_text(error)
+
+
+class MailboxForm(QDialog):
+    """Add (``mailbox`` None) or edit one mailbox; ``mailbox_saved`` once it is stored."""
+
+    mailbox_saved = Signal(object)  # Mailbox
+    connection_tested = Signal(bool, str)  # succeeded, the words shown
+
+    def __init__(
+        self,
+        service: MailboxService,
+        store_password: StorePassword,
+        test: TestConnection,
+        dispatcher: Dispatcher,
+        mailbox: Mailbox | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._store_password = store_password
+        self._test = test
+        self._dispatcher = dispatcher
+        self._mailbox = mailbox
+        self.busy = False
+        self.setWindowTitle("Edit mailbox" if mailbox else "Add a mailbox")
+        self.resize(620, 600)
+        self._build()
+        self._connect_signals()
+        self._fill(mailbox or Mailbox(id="", name="", host=""))
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        self.general_error = error_label()
+        outer.addWidget(self.general_error)
+        self.errors = FieldErrors(self.general_error)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("support@vendor.example")
+        self.host = QLineEdit()
+        self.host.setPlaceholderText("imap.vendor.example")
+        self.port = QSpinBox()
+        self.port.setRange(0, 65535)
+        self.username = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("INBOX")
+        self.after = QComboBox()
+        for key, label in AFTER_LABELS.items():
+            self.after.addItem(label, key)
+        self.move_to = QLineEdit()
+        self.move_to.setPlaceholderText("INBOX/Imported")
+        self.ca_file = QLineEdit()
+        self.ca_file.setPlaceholderText("The system's trusted authorities")
+        self.ca_button = QPushButton("Choose…")
+        self.ca_row = QWidget()
+        ca_layout = QHBoxLayout(self.ca_row)
+        ca_layout.setContentsMargins(0, 0, 0, 0)
+        ca_layout.addWidget(self.ca_file, 1)
+        ca_layout.addWidget(self.ca_button)
+        self.starttls = QCheckBox("Use STARTTLS on port 143 instead of TLS from the start")
+        self.enabled = QCheckBox("Read this mailbox")
+        for key, label, widget, hint in (
+            ("name", "Name", self.name, None),
+            ("host", "IMAP server", self.host, None),
+            ("port", "Port", self.port, None),
+            ("username", "User name", self.username, None),
+            ("password", "Password", self.password, None),
+            ("folder", "Folder", self.folder, None),
+            ("after", "After import", self.after, None),
+            ("move_to", "Move to folder", self.move_to, None),
+            ("ca_file", "CA certificate", self.ca_row, hint_label(CA_HINT)),
+            ("starttls", "", self.starttls, None),
+            ("enabled", "", self.enabled, None),
+        ):
+            box, message = with_error(widget, hint)
+            form.addRow(label, box)
+            self.errors.add(key, widget, message)
+        outer.addLayout(form)
+
+        test_row = QHBoxLayout()
+        self.test_button = QPushButton("Test connection")
+        self.test_result = plain_label()  # the server's words, as it said them
+        self.test_result.setWordWrap(True)
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        outer.addLayout(test_row)
+        outer.addStretch(1)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        outer.addWidget(self.buttons)
+        submit_on_ctrl_enter(self, self.save_button)
+
+    def _connect_signals(self) -> None:
+        self.buttons.accepted.connect(self._on_save_clicked)
+        self.buttons.rejected.connect(self.reject)
+        self.test_button.clicked.connect(self._on_test_button_clicked)
+        self.after.currentIndexChanged.connect(self._on_after_current_index_changed)
+        self.ca_button.clicked.connect(self._on_ca_button_clicked)
+
+    def _fill(self, mailbox: Mailbox) -> None:
+        self.name.setText(mailbox.name)
+        self.host.setText(mailbox.host)
+        self.port.setValue(mailbox.port)
+        self.username.setText(mailbox.username)
+        self.folder.setText(mailbox.folder)
+        self.after.setCurrentIndex(max(0, self.after.findData(mailbox.after)))
+        self.move_to.setText(mailbox.move_to)
+        self.ca_file.setText(mailbox.ca_file)
+        self.starttls.setChecked(mailbox.starttls)
+        self.enabled.setChecked(mailbox.enabled)
+        self.password.setPlaceholderText(KEEP_PASSWORD if mailbox.id else NEW_PASSWORD)
+        self._show_move_to()
+
+    def _show_move_to(self) -> None:
+        self.move_to.setEnabled(not self.busy and self.after.currentData() == "move")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        for widget in (self.test_button, self.save_button):
+            widget.setEnabled(not busy)
+        self._show_move_to()
+
+    @Slot(int)
+    def _on_after_current_index_changed(self, _: int) -> None:
+        self._show_move_to()
+
+    @Slot()
+    def _on_ca_button_clicked(self) -> None:
+        current = self.ca_file.text().strip()
+        start = str(Path(current).expanduser().parent) if current else str(Path.home())
+        chosen, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose the mail server's certificate authority",
+            start,
+            "Certificates (*.pem *.crt *.cer);;All files (*)",
+        )
+        if chosen:
+            self.ca_file.setText(chosen)
+            self.errors.resolve("ca_file")
+
+    # -- values -----------------------------------------------------------------------------
+
+    def draft(self) -> Mailbox:
+        """The mailbox as the form says it (with the edited one's id)."""
+        return Mailbox(
+            id=self._mailbox.id if self._mailbox else "",
+            name=self.name.text(),
+            host=self.host.text(),
+            port=self.port.value(),
+            username=self.username.text(),
+            folder=self.folder.text(),
+            after=str(self.after.currentData()),
+            move_to=self.move_to.text(),
+            ca_file=self.ca_file.text(),
+            starttls=self.starttls.isChecked(),
+            enabled=self.enabled.isChecked(),
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    @Slot()
+    def _on_test_button_clicked(self) -> None:
+        draft, password, test = self.draft(), self.password.text(), self._test
+        self.errors.clear()
+        self._show_result(None, "Connecting…")
+        self._set_busy(True)
+        self._dispatcher.submit(
+            lambda: test(validate(draft), password),
+            if_alive(self, self._on_tested),
+            if_alive(self, self._on_test_failed),
+        )
+
+    def _on_tested(self, words: object) -> None:
+        self._set_busy(False)
+        self._show_result(True, str(words))
+
+    def _on_test_failed(self, error: Exception) -> None:
+        self._set_busy(False)
+        if isinstance(error, ValidationError):
+            self.errors.show(error.errors)
+            self._show_result(False, "Fix the fields marked above first.")
+        else:
+            self._show_result(False, _words(error))
+
+    def _show_result(self, ok: bool | None, words: str) -> None:
+        if ok is None:
+            self.test_result.setStyleSheet("")
+        else:
+            colour = current_theme().state_color("met" if ok else "breached").name()
+            self.test_result.setStyleSheet(f"color: {colour};")
+        self.test_result.setText(words)
+        if ok is not None:
+            self.connection_tested.emit(ok, words)
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        draft, password = self.draft(), self.password.text()
+        service, keep = self._service, self._store_password
+        self.errors.clear()
+        self._set_busy(True)
+
+        def save() -> tuple[Mailbox, str]:
+            if not draft.id and not password:
+                errors: dict[str, str] = {}
+                try:
+                    validate(draft)
+                except ValidationError as error:
+                    errors = error.errors
+                errors["password"] = "Enter the password the server signs in with."
+                raise ValidationError(errors)
+            saved = service.save(draft)
+            if not password:
+                return saved, ""
+            try:
+                keep(saved, password)
+            except Exception as error:  # the keyring's refusal, in words
+                return saved, _words(error)
+            return saved, ""
+
+        self._dispatcher.submit(
+            save, if_alive(self, self._on_saved), if_alive(self, self._on_failed)
+        )
+
+    def _on_saved(self, result: object) -> None:
+        saved, refused = result if isinstance(result, tuple) else (result, "")
+        self._set_busy(False)
+        self._mailbox = saved  # saving again changes this one, not a second mailbox
+        self.password.setPlaceholderText(KEEP_PASSWORD if not refused else NEW_PASSWORD)
+        self.mailbox_saved.emit(saved)
+        if refused:
+            self.errors.show(
+                {"password": f"The mailbox was saved, but not its password: {refused}"}
+            )
+            return
+        self.accept()
+
+    def _on_failed(self, error: Exception) -> None:
+        self._set_busy(False)
+        self.errors.show_exception(error)
+
+    def mailbox(self) -> Mailbox | None:
+        return replace(self._mailbox) if self._mailbox else None
