@@ -326,7 +326,7 @@ def wire_mail(
     status = MailStatusWidget(context.agent_zone)
     window.statusBar().addPermanentWidget(status)
     worker.mailbox_checked.connect(status.show_status)
-    worker.incidents_changed.connect(lambda ids: [window.queue.refresh_incident(i) for i in ids])
+    worker.incidents_changed.connect(window.refresh_incidents)
     worker.mail_arrived.connect(inbox.reload)
 
     def test(mailbox: Mailbox, password: str) -> str:

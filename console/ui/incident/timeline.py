@@ -51,7 +51,7 @@ _ICONS = {
     EventKind.NOTE: "mdi6.note-text-outline",
     EventKind.RESOLVED: "mdi6.check-circle-outline",
     EventKind.REOPENED: "mdi6.restore",
-    EventKind.CUSTOMER_MESSAGE: "mdi6.email-receive-outline",
+    EventKind.CUSTOMER_MESSAGE: "mdi6.email-arrow-left-outline",
     EventKind.DELIVERY: "mdi6.email-alert-outline",
 }
 

@@ -129,7 +129,7 @@ CLOCK_CHOICES = (
 # the delegate paints bold); the header text and its sort arrow must fit too.
 # Longer text is elided (the whole of it is in the tooltip): at 1366×768 every column fits.
 _SAMPLES = {
-    Column.NUMBER: ("INC-S1D6W-00000", False),
+    Column.NUMBER: ("INC-S1D6W-0000000", False),  # a mail incident has eight letters
     Column.PRIORITY: ("P1", True),
     Column.CUSTOMER: ("Cascade Dental Gr", False),
     Column.STATUS: ("Waiting", False),

@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
         self.queue.incident_activated.connect(self.open_incident)
         self.customers.incident_activated.connect(self.open_incident)
         self.queue.bulk_changed.connect(self._on_queue_bulk_changed)
-        self.outside_changes.incidents_changed.connect(self._on_outside_incidents_changed)
+        self.outside_changes.incidents_changed.connect(self.refresh_incidents)
         self.queue.bulk_finished.connect(self._on_notice)
         self.queue.view_notice.connect(self._on_notice)
         self.queue.views_loaded.connect(self._fill_saved_views_menu)
@@ -395,7 +395,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15_000)
 
     @Slot(list)
-    def _on_outside_incidents_changed(self, incident_ids: list[str]) -> None:
+    def refresh_incidents(self, incident_ids: list[str]) -> None:
+        """Incidents changed elsewhere (another program, the mail reader): their queue rows
+        and, when one is on show, the detail are read again."""
         for incident_id in incident_ids:
             self.queue.refresh_incident(incident_id)
         shown = self.detail.incident_id()
