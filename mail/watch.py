@@ -16,8 +16,9 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 60.0  # without IDLE, how often a mailbox is checked
 IDLE_SECONDS = 25 * 60.0  # IDLE is renewed before servers drop it (RFC 2177: 29 minutes)
 RETRY_SECONDS = (5.0, 15.0, 60.0, 300.0)  # after a failure, waits growing to five minutes
-FINISH_BATCH = 50  # messages filed before they are flagged or moved on the server together
+FINISH_BATCH = 50  # messages filed in one commit, then flagged or moved on the server together
+BATCH_SECONDS = 0.25  # nor longer than this: the console's own writes wait for the commit
 
 
 @dataclass(frozen=True)
@@ -129,22 +131,31 @@ class MailWatcher:
         lines: list[str] = []
         ids: list[str] = []
         filed: list[int] = []
-        for fetched in box.fetch_after(last):
-            source = MailSource(
-                mailbox.name, fetched.uidvalidity, fetched.uid, fetched.internaldate
-            )
-            result = self._intake.take(parse(fetched.raw), source)
-            if result.verdict is Verdict.IGNORED_DUPLICATE:  # not in the ledger under this UID
-                with self._store.transaction() as tx:
-                    tx.mail.set_read_mark(mailbox.id, fetched.uidvalidity, fetched.uid)
-            filed.append(fetched.uid)
-            lines.append(result.line())
-            if result.incident_id:
-                ids.append(result.incident_id)
-            if len(filed) >= FINISH_BATCH:
-                box.finish_many(filed)  # only now: their incidents (or ledger rows) are in
-                filed = []
-        box.finish_many(filed)
+        with ExitStack() as batch:
+            # Up to FINISH_BATCH messages, or BATCH_SECONDS of work, in one commit; each
+            # message is a savepoint of it, so one that fails is undone alone.
+            started = 0.0
+            for fetched in box.fetch_after(last):
+                if not filed:
+                    batch.enter_context(self._store.transaction())
+                    started = time.monotonic()
+                source = MailSource(
+                    mailbox.name, fetched.uidvalidity, fetched.uid, fetched.internaldate
+                )
+                result = self._intake.take(parse(fetched.raw), source)
+                if result.verdict is Verdict.IGNORED_DUPLICATE:  # not in the ledger by this UID
+                    with self._store.transaction() as tx:
+                        tx.mail.set_read_mark(mailbox.id, fetched.uidvalidity, fetched.uid)
+                filed.append(fetched.uid)
+                lines.append(result.line())
+                if result.incident_id:
+                    ids.append(result.incident_id)
+                if len(filed) >= FINISH_BATCH or time.monotonic() - started > BATCH_SECONDS:
+                    batch.close()  # committed: only now are they flagged or moved
+                    box.finish_many(filed)
+                    filed = []
+            batch.close()
+            box.finish_many(filed)
         return lines, ids
 
     def _status(
