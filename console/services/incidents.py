@@ -677,16 +677,32 @@ class IncidentService:
         data: Mapping[str, Any],
         origin: MailOrigin,
         after: AfterWrite,
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> IncidentSummary:
         """Add a mail to an incident's timeline: a customer's message, or mail about our
         mail (``DELIVERY``). A customer's message to an incident waiting on them resumes it;
         one to a resolved incident reopens it (the intake decides when that is still so).
-        Received at ``origin.received_at``, never before the incident's own last event."""
+        Received at ``origin.received_at``, never before the incident's own last event.
+        ``files`` (the message's attachments) become the incident's attachments under the
+        usual size and name rules; one refused is named on the event, the rest are kept."""
         if kind not in (EventKind.CUSTOMER_MESSAGE, EventKind.DELIVERY):
             raise ValueError(f"a mail adds a customer message or a delivery event, not {kind}")
 
         def build(ctx: _Context) -> list[Draft]:
-            drafts: list[Draft] = [(kind, dict(data))]
+            message = dict(data)
+            if files:
+                refused = Errors()
+                kept = self._files(files, refused)
+                message["attachments"] = self._store_files(
+                    ctx.tx,
+                    incident_id,
+                    kept,
+                    ctx.now,
+                    lambda index: origin.event_id(f"attachment-{index}"),
+                )
+                if refused.errors:
+                    message["attachments_refused"] = list(refused.errors.values())
+            drafts: list[Draft] = [(kind, message)]
             if kind is not EventKind.CUSTOMER_MESSAGE:
                 return drafts
             status = ctx.clocks.status

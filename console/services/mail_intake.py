@@ -324,7 +324,11 @@ class MailIntake:
                 kind, data = EventKind.DELIVERY, self._delivery_data(message, source)
             else:
                 kind, data = EventKind.CUSTOMER_MESSAGE, self._message_data(message, source)
-            summary = self._incidents.add_from_mail(thread.id, kind, data, origin, ledger)
+            replied = kind is EventKind.CUSTOMER_MESSAGE
+            files = [(a.filename, a.data) for a in message.attachments] if replied else []
+            summary = self._incidents.add_from_mail(
+                thread.id, kind, data, origin, ledger, files=files
+            )
             address = ", ".join(message.failed_recipients) or message.from_address
             return IntakeResult(
                 verdict,
@@ -395,7 +399,6 @@ class MailIntake:
             "sender": message.from_address,
             "message_id": message.message_id,
             "mailbox": source.mailbox,
-            "attachments_named": [a.filename for a in message.attachments],
         }
 
     @staticmethod

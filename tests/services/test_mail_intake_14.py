@@ -293,3 +293,34 @@ def test_an_agent_accepts_a_held_message_for_a_customer_or_rejects_it(
     intake.reject(other.id, by="Sofia Alvarez")
     assert intake.held() == []
     assert len(open_now(store)) == 1
+
+
+def test_files_a_customer_sends_with_a_reply_become_the_incidents_attachments(
+    store: SqliteStore, intake: MailIntake, incidents: IncidentService, harbor: Customer
+) -> None:
+    """Asked for the log file, the customer replies with it: the agent opens it from the
+    incident, under the usual checksum, and finds the incident by its name."""
+    from email.message import EmailMessage
+
+    number = take(intake, "new-report.eml").split()[1]
+    reply = EmailMessage()
+    reply["From"] = "Anna Berg <anna.berg@example.com>"
+    reply["To"] = "support@vendor.example"
+    reply["Subject"] = "Re: Label printer in warehouse 2 stopped printing"
+    reply["Message-ID"] = "<with-log@example.com>"
+    reply["In-Reply-To"] = "<20261207081201.4711@mail.example.com>"
+    reply.set_content("Here is the spooler log you asked for.")
+    log = b"2026-12-07 07:58:01 spooler: queue 'labels' stalled (E1302)\n" * 40
+    reply.add_attachment(log, maintype="text", subtype="plain", filename="spooler.log")
+    source = MailSource(MAILBOX, uidvalidity=7, uid=9, received_at=ARRIVED + timedelta(hours=1))
+    assert intake.take(parse(reply.as_bytes()), source).line() == f"threaded {number}"
+    [summary] = open_now(store)
+    details = incidents.details(summary.id)
+    names = [a.filename for a in details.attachments]
+    assert "spooler.log" in names
+    with store.read() as tx:
+        [kept] = [a for a in details.attachments if a.filename == "spooler.log"]
+        assert tx.attachments.content(kept.id) == log
+    message = details.events[-1]
+    assert message.kind is EventKind.CUSTOMER_MESSAGE
+    assert [a["filename"] for a in message.data["attachments"]] == ["spooler.log"]
