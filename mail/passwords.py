@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from console.domain.mail import Mailbox
-from console.services.sync import secure_backends
+from console.services.sync import keep_secret, read_secret, secure_backends
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -60,15 +60,7 @@ def password_for(mailbox: Mailbox) -> str | None:
             pass
         except OSError:
             log.info("credential %s could not be read", path, exc_info=True)
-    for backend in _backends():
-        try:
-            value = backend.get_password(KEYRING_SERVICE, _key(mailbox))
-        except Exception:  # keyring raises backend-specific errors
-            log.info("keyring %s could not be read", type(backend).__name__, exc_info=True)
-            continue
-        if value is not None:
-            return str(value)
-    return None
+    return read_secret(_backends(), KEYRING_SERVICE, _key(mailbox))
 
 
 def store_password(mailbox: Mailbox, password: str) -> None:
@@ -80,14 +72,11 @@ def store_password(mailbox: Mailbox, password: str) -> None:
             "safely. Install or unlock your desktop's keyring, or pass it to 'mail watch' as "
             f"a systemd credential named {credential_name(mailbox)!r}."
         )
-    for backend in backends:
-        try:
-            backend.set_password(KEYRING_SERVICE, _key(mailbox), password)
-        except NotImplementedError:
-            continue
-        except Exception as exc:  # keyring raises backend-specific errors
-            raise PasswordUnavailable(
-                f"The keyring refused to store the mailbox password ({exc})."
-            ) from exc
-        return
-    raise PasswordUnavailable("No secure keyring would store the mailbox password.")
+    keep_secret(
+        backends,
+        KEYRING_SERVICE,
+        _key(mailbox),
+        password,
+        what="mailbox password",
+        refused=PasswordUnavailable,
+    )

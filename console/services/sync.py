@@ -339,28 +339,17 @@ class KeyringCredentials:
             backends = self._backends()
         except CredentialsUnavailable:
             return None
-        for backend in backends:
-            try:
-                value = backend.get_password(self._service, self._key(settings))
-            except Exception:  # keyring raises backend-specific errors
-                log.info("keyring %s could not be read", type(backend).__name__, exc_info=True)
-                continue
-            if value is not None:
-                return str(value)
-        return None
+        return read_secret(backends, self._service, self._key(settings))
 
     def set(self, settings: SyncSettings, password: str) -> None:
-        for backend in self._backends():
-            try:
-                backend.set_password(self._service, self._key(settings), password)
-            except NotImplementedError:
-                continue
-            except Exception as exc:  # keyring raises backend-specific errors
-                raise CredentialsUnavailable(
-                    f"The keyring refused to store the sync password ({exc})."
-                ) from exc
-            return
-        raise CredentialsUnavailable("No secure keyring would store the sync password.")
+        keep_secret(
+            self._backends(),
+            self._service,
+            self._key(settings),
+            password,
+            what="sync password",
+            refused=CredentialsUnavailable,
+        )
 
     def delete(self, settings: SyncSettings) -> None:
         with suppress(CredentialsUnavailable):
@@ -392,6 +381,42 @@ def secure_backends(backend: Any) -> list[Any]:
     except Exception:  # a backend that cannot say is not trusted
         return []
     return [backend]
+
+
+def read_secret(backends: list[Any], service: str, key: str) -> str | None:
+    """The secret the first of ``backends`` (secure keyrings) holds; one that cannot be read
+    is skipped and logged."""
+    for backend in backends:
+        try:
+            value = backend.get_password(service, key)
+        except Exception:  # keyring raises backend-specific errors
+            log.info("keyring %s could not be read", type(backend).__name__, exc_info=True)
+            continue
+        if value is not None:
+            return str(value)
+    return None
+
+
+def keep_secret(
+    backends: list[Any],
+    service: str,
+    key: str,
+    secret: str,
+    *,
+    what: str,
+    refused: Callable[[str], Exception],
+) -> None:
+    """Store ``secret`` in the first of ``backends`` that takes it, or raise ``refused`` with
+    words naming ``what`` ("sync password")."""
+    for backend in backends:
+        try:
+            backend.set_password(service, key, secret)
+        except NotImplementedError:
+            continue
+        except Exception as exc:  # keyring raises backend-specific errors
+            raise refused(f"The keyring refused to store the {what} ({exc}).") from exc
+        return
+    raise refused(f"No secure keyring would store the {what}.")
 
 
 def validate_settings(settings: SyncSettings) -> SyncSettings:
