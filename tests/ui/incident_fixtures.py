@@ -21,6 +21,7 @@ import pytest
 from console.domain.ids import HybridLogicalClock
 from console.domain.records import Agent, Customer, IncidentSummary, Role
 from console.qt import ticker as ticker_module
+from console.qt.settings import Settings
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.agents import AgentService
@@ -29,6 +30,7 @@ from console.services.customers import CustomerService
 from console.services.incidents import NewIncident
 from console.services.seed import builtin_window_id, seed_defaults
 from console.ui.incident.detail import IncidentDetailView
+from console.ui.shell.main_window import MainWindow
 from db.engine import open_database
 from db.store import SqliteStore
 from tests.clock import ManualClock
@@ -158,3 +160,46 @@ def open_p1(world: IncidentWorld, **report: object) -> IncidentSummary:
             **report,  # type: ignore[arg-type]
         )
     )
+
+
+def open_standard(world: IncidentWorld, title: str, priority: str = "P3") -> IncidentSummary:
+    """A Hollybrook incident (the vendor classifies it), reported by its one contact."""
+    customer = world.standard
+    return world.context.incidents.open_incident(
+        NewIncident(
+            customer_id=customer.id,
+            contact_id=customer.contacts[0].id,
+            title=title,
+            channel="web",
+            priority=priority,
+        )
+    )
+
+
+def show_main_window(
+    qtbot: Any, world: IncidentWorld, dispatcher: Dispatcher, ini: Path
+) -> MainWindow:
+    """The console's main window at 1366×768, shown, active, its queue's clocks worked out."""
+    window = MainWindow(world.context, dispatcher, Settings(ini))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    with qtbot.waitSignal(window.queue.clocks_ready, timeout=20_000):
+        window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window
+
+
+@pytest.fixture
+def window(
+    qtbot: Any,
+    world: IncidentWorld,
+    dispatcher: Dispatcher,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[MainWindow]:
+    """The main window over ``world``, with the ticker's timers under the test's control."""
+    monkeypatch.setattr(ticker_module, "QTimer", FakeTimer)
+    win = show_main_window(qtbot, world, dispatcher, tmp_path / "settings.ini")
+    yield win
+    qtbot.waitUntil(lambda: not dispatcher.busy)

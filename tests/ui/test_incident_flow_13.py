@@ -15,12 +15,11 @@ from PySide6.QtWidgets import QApplication, QMenu, QToolButton
 
 import main
 from console.domain.ids import HybridLogicalClock
-from console.domain.records import IncidentSummary, Status
+from console.domain.records import Status
 from console.qt import ticker as ticker_module
 from console.qt.settings import Settings
 from console.qt.sync_worker import SyncWorker
 from console.qt.worker import Dispatcher
-from console.services.incidents import NewIncident
 from console.services.sync import SyncService, projection_rebuilder
 from console.ui.incident.change_dialogs import AssignDialog, PriorityDialog
 from console.ui.incident.text_dialogs import ReopenDialog, ResolveDialog
@@ -28,7 +27,14 @@ from console.ui.shell.main_window import MainWindow
 from console.ui.theme import apply_theme
 from db.sync.backend import SqlSyncBackend
 from tests.ui.conftest import FakeTimer
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, open_p1, world
+from tests.ui.incident_fixtures import (
+    IncidentWorld,
+    dispatcher,
+    open_p1,
+    open_standard,
+    show_main_window,
+    world,
+)
 
 __all__ = ["dispatcher", "world"]
 
@@ -42,20 +48,6 @@ def shot(widget: Any, name: str) -> None:
     widget.grab().save(str(SHOTS / f"actions_{name}.png"))
 
 
-def open_standard(world: IncidentWorld, title: str, priority: str = "P3") -> IncidentSummary:
-    """A Hollybrook incident (the vendor classifies it), reported by its one contact."""
-    customer = world.standard
-    return world.context.incidents.open_incident(
-        NewIncident(
-            customer_id=customer.id,
-            contact_id=customer.contacts[0].id,
-            title=title,
-            channel="web",
-            priority=priority,
-        )
-    )
-
-
 def status_text(window: MainWindow) -> str:
     return window.statusBar().currentMessage()
 
@@ -63,17 +55,6 @@ def status_text(window: MainWindow) -> str:
 @pytest.fixture
 def fake_timers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ticker_module, "QTimer", FakeTimer)
-
-
-def make_window(qtbot: Any, world: IncidentWorld, dispatcher: Dispatcher, ini: Path) -> MainWindow:
-    window = MainWindow(world.context, dispatcher, Settings(ini))
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    with qtbot.waitSignal(window.queue.clocks_ready, timeout=20_000):
-        window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
 
 
 @dataclass(frozen=True)
@@ -99,7 +80,7 @@ def window(
     tmp_path: Path,
     fake_timers: None,
 ) -> Iterator[MainWindow]:
-    win = make_window(qtbot, world, dispatcher, tmp_path / "settings.ini")
+    win = show_main_window(qtbot, world, dispatcher, tmp_path / "settings.ini")
     yield win
     qtbot.waitUntil(lambda: not dispatcher.busy)
 

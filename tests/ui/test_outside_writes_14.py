@@ -4,7 +4,6 @@ are imported as mail, with the lines of 'mail import' in the status bar."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from console.domain.ids import HybridLogicalClock
 from console.domain.records import Agent, Role
-from console.qt import ticker as ticker_module
 from console.qt.mail_worker import MailWorker
-from console.qt.settings import Settings
 from console.qt.worker import Dispatcher
 from console.services.incidents import IncidentService
 from console.services.mail_intake import MailIntake, MailSource
@@ -24,32 +21,13 @@ from console.ui.shell.main_window import MainWindow
 from db.engine import open_database
 from db.store import SqliteStore
 from mail.parse import parse
-from tests.ui.conftest import FakeTimer
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, world
+from tests.ui.incident_fixtures import IncidentWorld, dispatcher, window, world
 
-__all__ = ["dispatcher", "world"]
+__all__ = ["dispatcher", "window", "world"]
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 CORPUS = Path(__file__).resolve().parents[1] / "mail" / "corpus"
-
-
-@pytest.fixture
-def window(
-    qtbot: Any,
-    world: IncidentWorld,
-    dispatcher: Dispatcher,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MainWindow]:
-    monkeypatch.setattr(ticker_module, "QTimer", FakeTimer)
-    win = MainWindow(world.context, dispatcher, Settings(tmp_path / "settings.ini"))
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    with qtbot.waitSignal(win.queue.clocks_ready, timeout=20_000):
-        win.show()
-    yield win
-    qtbot.waitUntil(lambda: not dispatcher.busy)
 
 
 def test_an_incident_written_by_another_program_appears_in_the_queue(

@@ -4,7 +4,6 @@ what each one had, and an incident the action cannot apply to is named, not sile
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,54 +12,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from console.domain.events import EventKind
-from console.domain.records import IncidentSummary
-from console.qt import ticker as ticker_module
-from console.qt.settings import Settings
-from console.qt.worker import Dispatcher
-from console.services.incidents import NewIncident
 from console.ui.queue.bulk import BulkTextDialog, PriorityChoiceDialog
 from console.ui.queue.model import Column
 from console.ui.queue.proxy import ALL_STATUSES
 from console.ui.shell.main_window import MainWindow
-from tests.ui.conftest import FakeTimer
-from tests.ui.incident_fixtures import IncidentWorld, dispatcher, world
+from tests.ui.incident_fixtures import IncidentWorld, dispatcher, open_standard, window, world
 
-__all__ = ["dispatcher", "world"]
+__all__ = ["dispatcher", "window", "world"]
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 SHOTS = Path("/tmp/shots/13")
-
-
-def open_standard(world: IncidentWorld, title: str, priority: str = "P3") -> IncidentSummary:
-    customer = world.standard
-    return world.context.incidents.open_incident(
-        NewIncident(
-            customer_id=customer.id,
-            contact_id=customer.contacts[0].id,
-            title=title,
-            channel="web",
-            priority=priority,
-        )
-    )
-
-
-@pytest.fixture
-def window(
-    qtbot: Any,
-    world: IncidentWorld,
-    dispatcher: Dispatcher,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MainWindow]:
-    monkeypatch.setattr(ticker_module, "QTimer", FakeTimer)
-    win = MainWindow(world.context, dispatcher, Settings(tmp_path / "settings.ini"))
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    with qtbot.waitSignal(win.queue.clocks_ready, timeout=20_000):
-        win.show()
-    yield win
-    qtbot.waitUntil(lambda: not dispatcher.busy)
 
 
 def reload(qtbot: Any, window: MainWindow) -> None:
