@@ -165,6 +165,21 @@ def watcher(store: SqliteStore, folder: Path) -> MailWatcher:
     return MailWatcher(store, intake, clock, lambda m: USERS[m.username], folder / "locks")
 
 
+def watched(store: SqliteStore, server: Dovecot, user: str) -> Mailbox:
+    """The dovecot user's INBOX as the support mailbox, marked seen once filed."""
+    return MailboxService(store, Agent(id="", name="Lead", role=Role.LEAD)).save(
+        Mailbox(
+            id="",
+            name="support@vendor.example",
+            host=server.host,
+            port=server.port,
+            username=user,
+            ca_file=str(server.ca_file),
+            after="seen",
+        )
+    )
+
+
 def deliver(server: Dovecot, user: str, raws: list[bytes]) -> None:
     with server.client(user, "INBOX") as client:
         for start in range(0, len(raws), 500):
@@ -174,17 +189,7 @@ def deliver(server: Dovecot, user: str, raws: list[bytes]) -> None:
 def throughput(server: Dovecot, folder: Path, count: int) -> dict[str, float]:
     store, contacts = world(folder)
     try:
-        mailbox = MailboxService(store, Agent(id="", name="Lead", role=Role.LEAD)).save(
-            Mailbox(
-                id="",
-                name="support@vendor.example",
-                host=server.host,
-                port=server.port,
-                username="alice",
-                ca_file=str(server.ca_file),
-                after="seen",
-            )
-        )
+        mailbox = watched(store, server, "alice")
         raws = corpus(count, contacts)
         deliver(server, "alice", raws)
         started = time.perf_counter()
@@ -217,17 +222,7 @@ def latency(server: Dovecot, folder: Path, samples: int) -> dict[str, float]:
     store, contacts = world(folder)
     stop = threading.Event()
     try:
-        mailbox = MailboxService(store, Agent(id="", name="Lead", role=Role.LEAD)).save(
-            Mailbox(
-                id="",
-                name="support@vendor.example",
-                host=server.host,
-                port=server.port,
-                username="bob",
-                ca_file=str(server.ca_file),
-                after="seen",
-            )
-        )
+        mailbox = watched(store, server, "bob")
         reader = watcher(store, folder)
         thread = threading.Thread(target=reader.run, args=(stop,), daemon=True)
         thread.start()
