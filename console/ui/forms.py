@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
     QComboBox,
+    QFileDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -338,3 +340,16 @@ def submit_on_ctrl_enter(dialog: QWidget, button: QAbstractButton) -> None:
         shortcut.activated.connect(button.click)
     tip = button.toolTip()
     button.setToolTip(f"{tip} (Ctrl+Enter)" if tip else "Ctrl+Enter")
+
+
+def choose_ca_file(parent: QWidget, field: QLineEdit, title: str) -> bool:
+    """Let the person pick a certificate authority's file into ``field``, starting beside the
+    one it names (else in the home folder); True when one was chosen."""
+    current = field.text().strip()
+    start = str(Path(current).expanduser().parent) if current else str(Path.home())
+    chosen, _ = QFileDialog.getOpenFileName(
+        parent, title, start, "Certificates (*.pem *.crt *.cer);;All files (*)"
+    )
+    if chosen:
+        field.setText(chosen)
+    return bool(chosen)

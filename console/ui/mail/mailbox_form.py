@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -34,6 +32,7 @@ from console.services.mailboxes import MailboxService, validate
 from console.services.validation import ValidationError
 from console.ui.forms import (
     FieldErrors,
+    choose_ca_file,
     error_label,
     error_text,
     hint_label,
@@ -209,16 +208,7 @@ class MailboxForm(QDialog):
 
     @Slot()
     def _on_ca_button_clicked(self) -> None:
-        current = self.ca_file.text().strip()
-        start = str(Path(current).expanduser().parent) if current else str(Path.home())
-        chosen, _ = QFileDialog.getOpenFileName(
-            self,
-            "Choose the mail server's certificate authority",
-            start,
-            "Certificates (*.pem *.crt *.cer);;All files (*)",
-        )
-        if chosen:
-            self.ca_file.setText(chosen)
+        if choose_ca_file(self, self.ca_file, "Choose the mail server's certificate authority"):
             self.errors.resolve("ca_file")
 
     # -- values -----------------------------------------------------------------------------

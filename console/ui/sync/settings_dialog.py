@@ -10,7 +10,6 @@ concurrent edit: which value, and to whom.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -36,6 +34,7 @@ from console.services.sync import SyncConflict, SyncService, SyncSettings, TlsMo
 from console.services.validation import ValidationError
 from console.ui.forms import (
     FieldErrors,
+    choose_ca_file,
     error_label,
     error_text,
     hint_label,
@@ -209,16 +208,7 @@ class SyncSettingsDialog(QDialog):
 
     @Slot()
     def _on_ca_button_clicked(self) -> None:
-        current = self.ca_file.text().strip()
-        start = str(Path(current).expanduser().parent) if current else str(Path.home())
-        chosen, _ = QFileDialog.getOpenFileName(
-            self,
-            "Choose the certificate authority's file",
-            start,
-            "Certificates (*.pem *.crt *.cer);;All files (*)",
-        )
-        if chosen:
-            self.ca_file.setText(chosen)
+        if choose_ca_file(self, self.ca_file, "Choose the certificate authority's file"):
             self.errors.resolve("ca_file")
 
     # -- values -----------------------------------------------------------------------------
