@@ -216,6 +216,12 @@ class Policy:
     escalation_levels: tuple[EscalationLevel, ...]
     exclusions: tuple[ExclusionReason, ...]
     support_list_stale_days: int
+    # Email (DESIGN §11): a customer's reply within this many days of resolving reopens the
+    # incident, later it opens a new one linked to it; one sender may send this many messages
+    # in this long before the rest wait in the Inbox (a mail loop stops here).
+    reopen_days: int = 14
+    sender_limit: int = 10
+    sender_limit_window: timedelta = timedelta(minutes=10)
 
     # -- look-ups ---------------------------------------------------------------------------
 

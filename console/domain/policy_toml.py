@@ -37,6 +37,8 @@ _ID = _BARE_KEY
 POLICY_MAX_BYTES = 1024 * 1024  # the default policy is 4 KiB
 POLICY_MAX_DEPTH = 16  # arrays and inline tables inside each other; the default needs 2
 STALE_DAYS_MAX = 3650  # ten years, as the policy editor offers
+REOPEN_DAYS_MAX = 3650
+SENDER_LIMIT_MAX = 10_000
 HOURS_MAX = 500  # a window's hours text; a week of several ranges a day takes under 300
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
@@ -62,6 +64,14 @@ def dump_policy(policy: Policy) -> str:
     out += ["", "# A customer's support list is flagged when not confirmed for this long."]
     out.append("[support_list]")
     out.append(f"stale_after_days = {policy.support_list_stale_days}")
+    out += ["", "# A customer's reply within reopen_days of resolving reopens the incident; later"]
+    out.append("# it opens a new one, linked. One sender may send sender_limit messages in")
+    out.append("# sender_window before the rest wait in the Inbox (a mail loop stops there).")
+    out.append("[mail]")
+    out.append(f"reopen_days = {policy.reopen_days}")
+    out.append(f"sender_limit = {policy.sender_limit}")
+    window = int(policy.sender_limit_window.total_seconds() // 60)
+    out.append(f'sender_window = "{_minutes_text(window)}"')
     out += ["", "# The priority a new incident starts with, by the channel it arrived on."]
     out.append("[channel_defaults]")
     out += [f"{_key(ch.value)} = {_quote(pid)}" for ch, pid in policy.channel_defaults]
@@ -232,6 +242,7 @@ _TOP_KEYS = (
     "at_risk",
     "support_list",
     "channel_defaults",
+    "mail",
     "priorities",
     "windows",
     "plans",
@@ -245,7 +256,7 @@ class _Loader:
     """Walks the parsed TOML, checking each value where it is read."""
 
     def policy(self, data: dict[str, Any]) -> Policy:
-        _keys(data, "", _TOP_KEYS, required=_TOP_KEYS[1:])
+        _keys(data, "", _TOP_KEYS, required=tuple(k for k in _TOP_KEYS[1:] if k != "mail"))
         name = _string(data.get("name", ""), "name", allow_empty=True)
         priorities = self.priorities(_table(data["priorities"], "priorities"))
         ids = tuple(p.id for p in priorities)
@@ -284,7 +295,36 @@ class _Loader:
             escalation_levels=self.escalation(data["escalation"]),
             exclusions=self.exclusions(_table(data["exclusions"], "exclusions")),
             support_list_stale_days=stale,
+            **self.mail(_table(data.get("mail", {}), "mail")),
         )
+
+    @staticmethod
+    def mail(table: dict[str, Any]) -> dict[str, Any]:
+        """The optional ``[mail]`` table (policies saved before it existed lack it)."""
+        _keys(table, "mail", ("reopen_days", "sender_limit", "sender_window"))
+        out: dict[str, Any] = {}
+        for key, field, top in (
+            ("reopen_days", "reopen_days", REOPEN_DAYS_MAX),
+            ("sender_limit", "sender_limit", SENDER_LIMIT_MAX),
+        ):
+            if key not in table:
+                continue
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise _err(f"mail.{key}", value, "is not a positive whole number")
+            if value > top:
+                raise _err(f"mail.{key}", value, f"is too large: at most {top}")
+            out[field] = value
+        if "sender_window" in table:
+            span = _span(table["sender_window"], "mail.sender_window")
+            if span.business_days or span.minutes > 24 * 60:
+                raise _err(
+                    "mail.sender_window",
+                    table["sender_window"],
+                    "must be in hours and minutes, at most 24h",
+                )
+            out["sender_limit_window"] = timedelta(minutes=span.minutes)
+        return out
 
     def priorities(self, table: dict[str, Any]) -> tuple[PriorityInfo, ...]:
         if not table:

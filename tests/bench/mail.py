@@ -42,7 +42,7 @@ from console.domain.records import Agent, Role
 from console.services.context import SystemClock
 from console.services.customers import CustomerService
 from console.services.incidents import IncidentService
-from console.services.mail_intake import RATE_LIMIT, MailIntake
+from console.services.mail_intake import MailIntake
 from console.services.mailboxes import MailboxService
 from console.services.seed import builtin_window_id, seed_defaults
 from db.engine import open_database
@@ -161,7 +161,7 @@ def watcher(store: SqliteStore, folder: Path) -> MailWatcher:
     agent = Agent(id="", name="Email intake", role=Role.AGENT)
     incidents = IncidentService(store, clock, agent, "ws-bench", HybridLogicalClock("ws-bench"))
     # The bench's 200 contacts each send 50 messages: above the loop limit, as no person does.
-    intake = MailIntake(store, clock, incidents, parse=parse, rate_limit=RATE_LIMIT * 1000)
+    intake = MailIntake(store, clock, incidents, parse=parse, rate_limit=1_000_000)
     return MailWatcher(store, intake, clock, lambda m: USERS[m.username], folder / "locks")
 
 

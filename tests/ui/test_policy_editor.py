@@ -4,6 +4,7 @@ the vendor's escalation contacts kept in order."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from PySide6.QtTest import QAbstractItemModelTester
@@ -69,6 +70,9 @@ def test_a_save_makes_a_new_version_and_keeps_the_old_one(
     dialog.fields.cadence_spans["P2"].textEdited.emit("2h")
     dialog.fields.at_risk_percent.setValue(30)
     dialog.fields.stale_days.setValue(60)
+    dialog.fields.reopen_days.setValue(7)
+    dialog.fields.sender_window.setText("30m")
+    dialog.fields.sender_window.textEdited.emit("30m")
     assert dialog.save_button.isEnabled()
     assert not cell.assumed.isVisibleTo(cell)  # edited: the team's own value now
 
@@ -93,6 +97,8 @@ def test_a_save_makes_a_new_version_and_keeps_the_old_one(
     assert cadence is not None and cadence.span == Span(minutes=120)
     assert policy.at_risk_percent == 30
     assert policy.support_list_stale_days == 60
+    assert (policy.reopen_days, policy.sender_limit) == (7, 10)
+    assert policy.sender_limit_window == timedelta(minutes=30)
     assert [v.version for v in service.versions()] == [1, 2]
 
     assert dialog.versions.rowCount() == 2
@@ -115,6 +121,7 @@ def test_bad_durations_are_named_per_field_and_nothing_is_saved(
     wall.clock.setCurrentIndex(wall.clock.findData(ClockKind.WALL.value))  # 2bd on 24x7
     fields.cadence_spans["P1"].setText("0m")
     fields.at_risk_minimum.setText("1bd")
+    fields.sender_window.setText("often")
     dialog.save()
 
     errors = dialog.errors
@@ -124,12 +131,14 @@ def test_bad_durations_are_named_per_field_and_nothing_is_saved(
     assert errors.message("target.advanced.P3") == "Business days need the business-hours clock."
     assert errors.message("cadence.P1") == "The update cadence must be longer than zero."
     assert errors.message("at_risk_minimum") == "Give the minimum in hours and minutes, e.g. 15m."
+    assert errors.message("sender_window") == '"often" is not a duration: write it like 10m or 1h.'
     assert errors.message("target.standard.P1") == ""
     assert dialog.tabs.currentIndex() == 0  # the first invalid field's tab
     service = customers_world.context(customers_world.lead).policy
     assert [v.version for v in service.versions()] == [1]
 
     fields.targets[("premium", "P1")].span.setText("15m")
+    fields.sender_window.setText("10m")
     wall.clock.setCurrentIndex(wall.clock.findData(ClockKind.BUSINESS.value))
     fields.at_risk_minimum.setText("15m")
     dialog.save()

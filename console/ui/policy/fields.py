@@ -81,6 +81,9 @@ def field_key_for(message: str) -> tuple[str, str]:
         (r"^at_risk\.percent", "at_risk_percent"),
         (r"^at_risk\.minimum", "at_risk_minimum"),
         (r"^support_list\.", "stale_days"),
+        (r"^mail\.reopen_days", "reopen_days"),
+        (r"^mail\.sender_limit", "sender_limit"),
+        (r"^mail\.sender_window", "sender_window"),
     )
     for pattern, key in patterns:
         match = re.match(pattern, path)
@@ -148,6 +151,9 @@ class PolicyFields(QWidget):
         self.at_risk_percent = QSpinBox()
         self.at_risk_minimum = QLineEdit()
         self.stale_days = QSpinBox()
+        self.reopen_days = QSpinBox()
+        self.sender_limit = QSpinBox()
+        self.sender_window = QLineEdit()
         self._build_thresholds()
 
     # -- building ----------------------------------------------------------------------------
@@ -196,6 +202,10 @@ class PolicyFields(QWidget):
             str(Span(minutes=int(policy.at_risk_minimum.total_seconds() // 60)))
         )
         self.stale_days.setValue(policy.support_list_stale_days)
+        self.reopen_days.setValue(policy.reopen_days)
+        self.sender_limit.setValue(policy.sender_limit)
+        window = int(policy.sender_limit_window.total_seconds() // 60)
+        self.sender_window.setText(str(Span(minutes=window)))
         self._loading = False
         self._sync_cadence_states()
 
@@ -296,6 +306,12 @@ class PolicyFields(QWidget):
         self.at_risk_minimum.setPlaceholderText("e.g. 15m")
         self.stale_days.setRange(1, 3650)
         self.stale_days.setSuffix(" days")
+        self.reopen_days.setRange(1, 3650)
+        self.reopen_days.setSuffix(" days")
+        self.sender_limit.setRange(1, 10_000)
+        self.sender_limit.setSuffix(" messages")
+        self.sender_window.setMaximumWidth(100)
+        self.sender_window.setPlaceholderText("e.g. 10m")
         for key, label, widget, hint in (
             (
                 "at_risk_percent",
@@ -318,6 +334,26 @@ class PolicyFields(QWidget):
                 "A customer's support list not confirmed for this long is flagged in the "
                 "customer list and on its incidents.",
             ),
+            (
+                "reopen_days",
+                "A reply reopens within",
+                self.reopen_days,
+                "A customer's email reply this soon after the incident was resolved reopens "
+                "it; a later reply opens a new incident linked to the old one.",
+            ),
+            (
+                "sender_limit",
+                "One sender may send",
+                self.sender_limit,
+                "…this many messages or reports…",
+            ),
+            (
+                "sender_window",
+                "…in",
+                self.sender_window,
+                "…in this long (hours and minutes, e.g. 10m); the rest wait in the Inbox for "
+                "review, so a mail loop cannot flood the queue.",
+            ),
         ):
             box = QWidget()
             box_layout = QVBoxLayout(box)
@@ -339,8 +375,10 @@ class PolicyFields(QWidget):
         outer.addWidget(self.at_risk_note)
         outer.addStretch(1)
         self.at_risk_percent.valueChanged.connect(self._on_any_changed)
-        self.stale_days.valueChanged.connect(self._on_any_changed)
-        self.at_risk_minimum.textEdited.connect(self._on_any_changed)
+        for spin in (self.stale_days, self.reopen_days, self.sender_limit):
+            spin.valueChanged.connect(self._on_any_changed)
+        for line in (self.at_risk_minimum, self.sender_window):
+            line.textEdited.connect(self._on_any_changed)
 
     # -- editing -----------------------------------------------------------------------------
 
@@ -349,10 +387,12 @@ class PolicyFields(QWidget):
             *(c.span for c in self.targets.values()),
             *self.cadence_spans.values(),
             self.at_risk_minimum,
+            self.sender_window,
         ]
         for line in lines:
             set_read_only(line, not editable)
-        for spin in (self.at_risk_percent, self.stale_days):
+        spins = (self.at_risk_percent, self.stale_days, self.reopen_days, self.sender_limit)
+        for spin in spins:
             set_read_only(spin, not editable)
         for combo in (*(c.clock for c in self.targets.values()), *self.cadence_clocks.values()):
             combo.setEnabled(editable)
@@ -435,8 +475,9 @@ class PolicyFields(QWidget):
         minimum = errors.check("at_risk_minimum", self._minimum)
         if minimum is not None and minimum.business_days:
             errors.add("at_risk_minimum", "Give the minimum in hours and minutes, e.g. 15m.")
+        window = errors.check("sender_window", self._sender_window)
         errors.raise_if_any()
-        assert minimum is not None
+        assert minimum is not None and window is not None
         return replace(
             base,
             plans=tuple(plans),
@@ -444,6 +485,9 @@ class PolicyFields(QWidget):
             at_risk_percent=float(self.at_risk_percent.value()),
             at_risk_minimum=timedelta(minutes=minimum.minutes),
             support_list_stale_days=self.stale_days.value(),
+            reopen_days=self.reopen_days.value(),
+            sender_limit=self.sender_limit.value(),
+            sender_limit_window=window,
         )
 
     def first_invalid(self) -> QWidget | None:
@@ -468,6 +512,16 @@ class PolicyFields(QWidget):
             return Span.parse(text)
         except ValueError:
             raise ValueError(f'"{text}" is not a duration: write it like 15m or 1h30m.') from None
+
+    def _sender_window(self) -> timedelta:
+        text = self.sender_window.text().strip()
+        try:
+            span = Span.parse(text)
+        except ValueError:
+            raise ValueError(f'"{text}" is not a duration: write it like 10m or 1h.') from None
+        if span.business_days or not 0 < span.minutes <= 24 * 60:
+            raise ValueError("Give a length in hours and minutes, from 1m to 24h.")
+        return timedelta(minutes=span.minutes)
 
     @staticmethod
     def service_errors(error: ValidationError) -> dict[str, str]:
