@@ -641,8 +641,30 @@ class Merger:
                 "INSERT OR IGNORE INTO sync_event_members (event_id, member) VALUES (?, ?)",
                 members,
             )
+        self._remember_message_ids([c.row_id for c in fresh])
         self.incidents.update(str(c.fields.get("incident_id")) for c in fresh)
         self.entities.add("incident_events")
+
+    def _remember_message_ids(self, event_ids: Sequence[str]) -> None:
+        """Record the Message-IDs pulled mail events carry (DESIGN §11), so a customer's reply
+        threads on every workstation, not only on the one that read the original. The first
+        record of an id stays; an id that is not short text is left out."""
+        for start in range(0, len(event_ids), _CHUNK):
+            chunk = tuple(event_ids[start : start + _CHUNK])
+            marks = ", ".join("?" for _ in chunk)
+            self._sql(
+                "INSERT OR IGNORE INTO mail_message_ids"
+                " (message_id, incident_id, direction, recorded_at)"
+                " SELECT mid, incident_id, direction, at FROM ("
+                "  SELECT COALESCE(json_extract(data, '$.mail.message_id'),"
+                "   json_extract(data, '$.message_id')) AS mid, incident_id, at,"
+                "   CASE WHEN kind IN ('opened', 'customer_message') THEN 'in' ELSE 'out' END"
+                "   AS direction"
+                f"  FROM incident_events WHERE id IN ({marks}) AND json_valid(data)"
+                "   AND kind IN ('opened', 'customer_message', 'responded', 'status_update'))"
+                " WHERE typeof(mid) = 'text' AND length(mid) BETWEEN 1 AND 998",
+                chunk,
+            )
 
 
 def stamps(changes: Iterable[RemoteChange]) -> str:
