@@ -328,6 +328,7 @@ def wire_mail(
     worker.mailbox_checked.connect(status.show_status)
     worker.incidents_changed.connect(window.refresh_incidents)
     worker.mail_arrived.connect(inbox.reload)
+    window.outside_changes.checked.connect(inbox.check_outside)  # a separate `mail watch`
 
     def test(mailbox: Mailbox, password: str) -> str:
         secret = password or password_for(mailbox)

@@ -179,6 +179,14 @@ class SqlMailRepository:
         )
         return [_held(r) for r in rows]
 
+    def held_mark(self) -> tuple[int, int]:
+        row = self._s.execute(
+            select(func.count(), func.coalesce(func.max(MailHeldRow.id), 0)).where(
+                MailHeldRow.status == "held"
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
     def held_one(self, held_id: int) -> HeldMail | None:
         row = self._s.get(MailHeldRow, held_id)
         return _held(row) if row is not None else None

@@ -141,3 +141,32 @@ def test_the_dropped_files_are_imported_and_the_lines_said_in_the_status_bar(
         ),
         timeout=10_000,
     )
+
+
+def test_mail_held_by_a_separate_mail_watch_shows_in_the_inbox_count(
+    qtbot: Any, window: MainWindow, world: IncidentWorld, dispatcher: Dispatcher
+) -> None:
+    from main import wire_mail  # the composition root, for this test only
+    from tests.ui.test_mail_ui_14 import IdleWatcher
+
+    wire_mail(window, world.context, dispatcher, MailWorker(IdleWatcher, lambda: False))
+    nav = window.nav
+    item = next(nav.item(i) for i in range(nav.count()) if nav.item(i).text() == "Inbox")
+    outside = window.outside_changes
+    with qtbot.waitSignal(outside.checked, timeout=10_000):
+        outside.check()
+    other = SqliteStore(open_database(world.context.db_path, backup=False, quick_check=False))
+    try:  # "mail watch" in another process holds a stranger's message
+        hlc = HybridLogicalClock("ws-mail")
+        agent = Agent(id="", name="Email intake", role=Role.AGENT)
+        intake = MailIntake(
+            other, world.clock, IncidentService(other, world.clock, agent, "ws-mail", hlc)
+        )
+        raw = (CORPUS / "koi8r.eml").read_bytes()
+        line = intake.take(parse(raw), MailSource("support@vendor.example")).line()
+    finally:
+        other.close()
+    assert line.startswith("held unknown-sender ")
+    with qtbot.waitSignal(outside.checked, timeout=10_000):
+        outside.check()  # the once-a-second tick
+    qtbot.waitUntil(lambda: item.text() == "Inbox (1)", timeout=10_000)

@@ -127,6 +127,8 @@ class InboxView(QWidget):
         self.reject_box: QMessageBox | None = None
         self.model = HeldMailModel(zone)
         self._shown_before = False
+        self._mark: tuple[int, int] | None = None  # the Inbox as last read (count, newest)
+        self._checking = False
         self._build()
         self._connect_signals()
         self.reload()
@@ -192,6 +194,22 @@ class InboxView(QWidget):
             self._intake.held, if_alive(self, self._on_loaded), if_alive(self, self._fail)
         )
 
+    @Slot()
+    def check_outside(self) -> None:
+        """Read the Inbox again if another program (``mail watch``, a second console) held
+        or decided mail since it was last read; a cheap count, asked off the GUI thread."""
+        if self._checking:
+            return
+        self._checking = True
+        self._dispatcher.submit(
+            self._intake.held_mark, if_alive(self, self._on_mark), if_alive(self, self._on_mark)
+        )
+
+    def _on_mark(self, mark: Any) -> None:
+        self._checking = False
+        if isinstance(mark, tuple) and self._mark is not None and mark != self._mark:
+            self.reload()
+
     def showEvent(self, event: QShowEvent) -> None:
         """Coming back to the Inbox reads it again: 'mail watch' elsewhere may have held more."""
         super().showEvent(event)
@@ -204,7 +222,9 @@ class InboxView(QWidget):
 
     def _on_loaded(self, rows: Any) -> None:
         chosen = self.selected()
-        self.model.reload(list(rows))
+        rows = list(rows)
+        self.model.reload(rows)
+        self._mark = (len(rows), max((r.id for r in rows), default=0))
         self.general_error.hide()
         self.stack.setCurrentIndex(1 if not self.model.rowCount() else 0)
         row = self.model.row_of(chosen.id) if chosen is not None else None
