@@ -36,16 +36,12 @@ from console.domain.mail import (
 )
 from console.domain.records import IncidentSummary, Status
 from console.services.incidents import IncidentService, MailOrigin, NewIncident
+from console.services.policy import latest_policy
 from console.services.ports import Clock, HeldMail, LedgerEntry, Store, Transaction
 from console.services.validation import ValidationError
 
-__all__ = ["REOPEN_DAYS", "IntakeResult", "MailIntake", "MailSource"]
+__all__ = ["IntakeResult", "MailIntake", "MailSource"]
 
-#: A reply this many days after an incident was resolved opens a new one, linked to it.
-REOPEN_DAYS = 14
-#: At most this many messages from one sender in ``RATE_WINDOW`` (a mail loop stops here).
-RATE_LIMIT = 20
-RATE_WINDOW = timedelta(hours=1)
 _TITLE_MAX = 500
 _NO_SUBJECT = "(no subject)"
 _HELD = frozenset({Verdict.HELD_UNKNOWN, Verdict.HELD_AMBIGUOUS, Verdict.HELD_RATE_LIMITED})
@@ -106,12 +102,15 @@ class MailIntake:
         clock: Clock,
         incidents: IncidentService,
         *,
-        reopen_days: int = REOPEN_DAYS,
-        rate_limit: int = RATE_LIMIT,
-        rate_window: timedelta = RATE_WINDOW,
+        reopen_days: int | None = None,
+        rate_limit: int | None = None,
+        rate_window: timedelta | None = None,
         parse: Callable[[bytes], MailMessage] | None = None,
     ) -> None:
-        """``parse`` reads kept raw bytes again (the Inbox shows and accepts held mail)."""
+        """``parse`` reads kept raw bytes again (the Inbox shows and accepts held mail).
+
+        The reopen window and the sender limit are the current policy's (``[mail]``), read
+        with each message; the keyword arguments override them (benchmarks, tests)."""
         self._parse = parse
         self._store = store
         self._clock = clock
@@ -156,6 +155,12 @@ class MailIntake:
         """Messages waiting for an agent, oldest first."""
         with self._store.read() as tx:
             return tx.mail.held()
+
+    def held_mark(self) -> tuple[int, int]:
+        """A cheap mark of the Inbox (count, newest id): another program held or decided mail
+        when it changes."""
+        with self._store.read() as tx:
+            return tx.mail.held_mark()
 
     def held_message(self, held_id: int) -> MailMessage:
         """A held message as it came (parsed again from its kept raw bytes)."""
@@ -225,10 +230,11 @@ class MailIntake:
         duplicate = mail.seen(source.mailbox, source.ledger_id(message))
         senders = [Sender(c, k) for c, k in mail.contacts_with_email(message.from_address)]
         thread = self._thread(tx, message, senders)
-        since = received - self._rate_window
+        _, policy = latest_policy(tx)
+        limit = self._rate_limit or policy.sender_limit
+        since = received - (self._rate_window or policy.sender_limit_window)
         rate_limited = (
-            bool(message.from_address)
-            and mail.received_from(message.from_address, since) >= self._rate_limit
+            bool(message.from_address) and mail.received_from(message.from_address, since) >= limit
         )
         return decide(
             message,
@@ -237,7 +243,7 @@ class MailIntake:
             thread=thread,
             rate_limited=rate_limited,
             received_at=received,
-            reopen_days=self._reopen_days,
+            reopen_days=self._reopen_days or policy.reopen_days,
         )
 
     @staticmethod
@@ -409,6 +415,7 @@ class MailIntake:
             "sender": message.from_address,
             "subject": message.subject,
             "recipients": list(message.failed_recipients),
+            "about": message.bounced_message_id,  # which mail of ours it is about
             "message_id": message.message_id,
             "mailbox": source.mailbox,
         }

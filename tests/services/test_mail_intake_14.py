@@ -17,6 +17,7 @@ from console.domain.records import Agent, Customer, IncidentSummary, Role, Statu
 from console.services.customers import CustomerService
 from console.services.incidents import IncidentService
 from console.services.mail_intake import MailIntake, MailSource
+from console.services.policy import PolicyService
 from console.services.seed import builtin_window_id, seed_defaults
 from console.services.validation import ValidationError
 from db.store import SqliteStore
@@ -324,3 +325,35 @@ def test_files_a_customer_sends_with_a_reply_become_the_incidents_attachments(
     message = details.events[-1]
     assert message.kind is EventKind.CUSTOMER_MESSAGE
     assert [a["filename"] for a in message.data["attachments"]] == ["spooler.log"]
+
+
+def test_the_reopen_window_and_sender_limit_are_the_policys(
+    store: SqliteStore,
+    intake: MailIntake,
+    incidents: IncidentService,
+    harbor: Customer,
+    clock: FakeClock,
+    policy_service: PolicyService,
+) -> None:
+    _, policy = policy_service.current()
+    assert (policy.reopen_days, policy.sender_limit) == (14, 10)  # DESIGN §2 defaults
+    text = policy.to_toml().replace("reopen_days = 14", "reopen_days = 3")
+    text = text.replace("sender_limit = 10", "sender_limit = 2")
+    policy_service.save_policy(text, "Shorter reopen window")
+    number = take(intake, "new-report.eml").split()[1]
+    [summary] = [s for s in open_now(store) if s.number == number]
+    incidents.resolve(summary.id, "Replaced the driver.")
+    # Five days on is past the team's three: a linked incident, the old one stays closed.
+    later = clock.now() + timedelta(days=5)
+    clock.set(later + timedelta(minutes=1))
+    line = take(intake, "reply-threaded.eml", at=later, uid=2)
+    assert line.startswith("created INC-") and line.endswith(f"linked {number}")
+    assert incidents.summary(summary.id).status is Status.RESOLVED
+    # Two messages from Anna in ten minutes already: the third waits in the Inbox.
+    lines = []
+    for n in (1, 2):
+        again = corpus("new-report.eml").replace(b"Message-ID: <", f"Message-ID: <{n}-".encode())
+        at = later + timedelta(minutes=n)
+        lines.append(intake.take(parse(again), MailSource(MAILBOX, 7, 2 + n, at)).line())
+    assert lines[0].startswith("created ")
+    assert lines[1] == "held rate-limited anna.berg@example.com"
