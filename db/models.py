@@ -435,6 +435,50 @@ class MailHeldRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class SmtpAccountRow(Base):
+    """An SMTP server the outbox sends through; its password lives in the keyring."""
+
+    __tablename__ = "mail_smtp_accounts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer, default=587)
+    security: Mapped[str] = mapped_column(String(16), default="starttls")
+    username: Mapped[str] = mapped_column(String(320), default="")
+    from_address: Mapped[str] = mapped_column(String(320), default="")
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    ca_file: Mapped[str] = mapped_column(Text, default="")
+    sent_mailbox_id: Mapped[str] = mapped_column(String(36), default="")
+    sent_folder: Mapped[str] = mapped_column(String(200), default="Sent")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OutboxRow(Base):
+    """One outbound mail: its composed bytes and how its sending went (migration 0010)."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "state", "next_attempt_at"),
+        Index("ix_mail_outbox_incident", "incident_id", "queued_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(1000), unique=True)
+    incident_id: Mapped[str] = mapped_column(String(36))
+    event_id: Mapped[str] = mapped_column(String(36), default="")
+    purpose: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(36), default="")
+    mail: Mapped[str] = mapped_column(Text)  # JSON
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    refused: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+
+
 class MailboxRow(Base):
     """An IMAP mailbox intake reads; its password lives in the keyring."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.repositories.incidents import SqlIncidentRepository
 from db.repositories.mail import SqlMailRepository
+from db.repositories.outbox import SqlOutboxRepository
 from db.repositories.records import (
     SqlAgentRepository,
     SqlAttachmentRepository,
@@ -37,6 +38,7 @@ class SqlTransaction:
         self.attachments = SqlAttachmentRepository(session)
         self.saved_views = SqlSavedViewRepository(session)
         self.mail = SqlMailRepository(session)
+        self.outbox = SqlOutboxRepository(session)
         self.meta = SqlMetaRepository(session)
 
 

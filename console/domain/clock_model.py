@@ -105,6 +105,11 @@ class Clock:
     at_risk_at: datetime | None = None
     stopped_at: datetime | None = None
     stop_reason: str = ""  # "responded", "status update", "resolved", "excluded"
+    # An answer by email counts when the mail server accepted it (``stopped_at``); this is
+    # when the agent sent it. None for an answer that counted when it was recorded.
+    sent_at: datetime | None = None
+    # A live clock with an emailed answer still in the outbox: when the agent sent it.
+    queued_at: datetime | None = None
     waits: tuple[tuple[datetime, datetime | None], ...] = ()
     frozen_remaining: timedelta | None = None  # remaining open time while waiting
     note: str = ""  # why a clock is not applicable

@@ -8,10 +8,11 @@ and ``next_transition_at`` tells it when the next displayed change happens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from console.domain.calendar import BusinessCalendar
 from console.domain.clock_model import (
@@ -90,6 +91,8 @@ class _Run:
     stopped_at: datetime | None = None
     stop_reason: str = ""
     stop_state: ClockState | None = None
+    sent_at: datetime | None = None  # an emailed answer: when the agent sent it
+    queued_at: datetime | None = None  # an emailed answer waits in the outbox since
 
     @property
     def live(self) -> bool:
@@ -119,9 +122,16 @@ class _Run:
             return self.missed_before
         return self.deadline if self.late_at(at) else None
 
-    def stop(self, at: datetime, reason: str, state: ClockState | None = None) -> None:
+    def stop(
+        self,
+        at: datetime,
+        reason: str,
+        state: ClockState | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
         if not self.live:
             return
+        self.sent_at, self.queued_at = sent_at, None
         if state is None:
             state = ClockState.MISSED if self.late_at(at) else ClockState.MET
         if self.waiting_since is not None:
@@ -185,6 +195,8 @@ class _Run:
             at_risk_at=at_risk_at,
             stopped_at=self.stopped_at,
             stop_reason=self.stop_reason,
+            sent_at=self.sent_at,
+            queued_at=self.queued_at,
             waits=(*self.waits, *([(self.waiting_since, None)] if self.waiting_since else [])),
             frozen_remaining=self.frozen,
             wall_remaining=wall,
@@ -213,6 +225,8 @@ class _Replay:
         self.escalations: dict[int, _Run] = {}
         self.missed: dict[int, datetime] = {}  # escalation level -> eligible since
         self.past_updates: list[PastDue] = []
+        # Emailed answers in the outbox, by Message-ID: (RESPONDED or STATUS_UPDATE, sent at).
+        self.queued: dict[str, tuple[EventKind, datetime]] = {}
 
     # -- helpers --
 
@@ -237,11 +251,11 @@ class _Replay:
             run.missed_priority = old.missed_priority or old.target.priority
         return run
 
-    def start_updates(self, at: datetime, reason: str) -> None:
+    def start_updates(self, at: datetime, reason: str, sent_at: datetime | None = None) -> None:
         """Start (or restart) the status-update clock at ``at`` with the current cadence."""
         old = self.update
         if old is not None and old.live:
-            self.settle_update(old, at, reason)
+            self.settle_update(old, at, reason, sent_at)
         cadence = self.policy.cadence(self.terms.plan, self.priority)
         if cadence is None:
             self.update = None
@@ -250,7 +264,9 @@ class _Replay:
         waiting = self.status is Status.WAITING_ON_CUSTOMER
         self.update = self.start(ClockType.STATUS_UPDATE, cadence, at, reason, waiting)
 
-    def settle_update(self, run: _Run, at: datetime, reason: str) -> None:
+    def settle_update(
+        self, run: _Run, at: datetime, reason: str, sent_at: datetime | None = None
+    ) -> None:
         """Stop the status-update clock ``run`` at ``at`` and decide its due time.
 
         An update or response meets it by its deadline; anything else that stops it (a
@@ -265,7 +281,7 @@ class _Replay:
                 PastDue(run.deadline, run.target.priority, at if answered else None, not late)
             )
         state = None if answered or late else ClockState.NOT_APPLICABLE
-        run.stop(at, reason, state)
+        run.stop(at, reason, state, sent_at if answered else None)
 
     def record_miss(self, level: int, run: _Run | None, at: datetime) -> None:
         """Remember that ``run`` missed a deadline by ``at``: escalation ``level`` is earned."""
@@ -307,10 +323,17 @@ class _Replay:
     def apply(self, event: IncidentEvent) -> None:
         at, kind, data = event.at, event.kind, event.data
         active = self.status in ACTIVE
-        if kind is EventKind.RESPONDED and active:
+        mailed = _queued_mail(data) if kind in _ANSWER_KINDS else ""
+        if mailed and active:  # by email: it counts when the mail server accepts it
+            self.queued.setdefault(mailed, (kind, at))
+        elif kind is EventKind.RESPONDED and active:
             self.on_response(at)
         elif kind is EventKind.STATUS_UPDATE and active and self.responded_at is not None:
             self.start_updates(at, "after the status update")
+        elif kind is EventKind.MAIL_SENT:
+            self.on_mail_sent(at, str(data.get("message_id") or ""), active)
+        elif kind is EventKind.MAIL_FAILED:
+            self.queued.pop(str(data.get("message_id") or ""), None)
         elif kind is EventKind.PRIORITY_CHANGED:
             self.on_priority(at, str(data.get("priority") or ""), str(data.get("side") or ""))
         elif kind is EventKind.ESCALATED and active:
@@ -333,15 +356,26 @@ class _Replay:
             self.missed.clear()
             self.start_updates(at, "when the incident was reopened")
 
-    def on_response(self, at: datetime) -> None:
+    def on_response(self, at: datetime, sent_at: datetime | None = None) -> None:
         for level, run in self.response_runs():
             self.record_miss(level, run, at)
-            run.stop(at, "responded")
+            run.stop(at, "responded", sent_at=sent_at)
         if self.responded_at is None:
             self.responded_at = at
-            self.start_updates(at, "after the first response")
+            self.start_updates(at, "after the first response", sent_at)
         else:
-            self.start_updates(at, "after the response")
+            self.start_updates(at, "after the response", sent_at)
+
+    def on_mail_sent(self, at: datetime, message_id: str, active: bool) -> None:
+        """The mail server accepted an emailed answer: it counts now (DESIGN §3)."""
+        queued = self.queued.pop(message_id, None)
+        if queued is None or not active:
+            return
+        kind, sent_at = queued
+        if kind is EventKind.RESPONDED:
+            self.on_response(at, sent_at)
+        elif self.responded_at is not None:
+            self.start_updates(at, "after the status update", sent_at)
 
     def on_priority(self, at: datetime, new: str, side: str) -> None:
         if not new:
@@ -388,6 +422,7 @@ class _Replay:
 
     def result(self, now: datetime) -> IncidentClocks:
         plan_name = self._plan_name()
+        self.mark_queued()
 
         def frozen(run: _Run | None, kind: ClockType, note: str) -> Clock:
             if run is None:
@@ -426,8 +461,32 @@ class _Replay:
             past_updates=tuple(self.past_updates),
         )
 
+    def mark_queued(self) -> None:
+        """Say on each live clock an emailed answer would stop that it waits in the outbox."""
+        if self.status not in ACTIVE:
+            return
+        for kind, sent_at in self.queued.values():
+            runs = [run for _, run in self.response_runs()]
+            if kind is EventKind.STATUS_UPDATE or not runs:
+                runs = [self.update] if self.update is not None and self.update.live else []
+            for run in runs:
+                run.queued_at = min(run.queued_at or sent_at, sent_at)
+
     def _plan_name(self) -> str:
         try:
             return self.policy.plan(self.terms.plan).name
         except KeyError:
             return self.terms.plan
+
+
+_ANSWER_KINDS = frozenset({EventKind.RESPONDED, EventKind.STATUS_UPDATE})
+
+
+def _queued_mail(data: Mapping[str, Any]) -> str:
+    """The Message-ID of an answer sent through the outbox ('' for one that counted when it
+    was recorded: by phone, on the status page, or recorded before the outbox existed)."""
+    mail = data.get("mail")
+    if not isinstance(mail, Mapping):
+        return ""
+    message_id = mail.get("message_id")
+    return message_id if isinstance(message_id, str) else ""

@@ -38,6 +38,13 @@ class EventKind(StrEnum):
     # Mail about our mail (a bounce, an out-of-office): data: sender, subject, recipients,
     # message_id, mailbox, verdict ("bounce" | "auto-reply"). Moves no clock.
     DELIVERY = "delivery"
+    # The outbox (DESIGN §11): a RESPONDED or STATUS_UPDATE sent by email carries
+    # data["mail"] (message_id, to, cc, subject) and counts only when the mail server accepts
+    # it. MAIL_SENT (data: message_id, event_id, recipients, reply) is that acceptance, at the
+    # instant the server said 250; MAIL_FAILED (data: message_id, event_id, recipients,
+    # error) is a mail given up on: its response never counts.
+    MAIL_SENT = "mail_sent"
+    MAIL_FAILED = "mail_failed"
 
 
 class Channel(StrEnum):

@@ -56,6 +56,11 @@ def explain(clock: Clock, agent_zone: str | tzinfo) -> list[str]:
                 f"{threshold} or less is left of {duration}."
             )
     lines.append(_outcome(clock, window))
+    if clock.queued_at is not None and clock.is_live:
+        lines.append(
+            f"An answer sent by email at {when(clock.queued_at, window)} waits in the outbox: "
+            "it counts when the mail server accepts it."
+        )
     return lines
 
 
@@ -165,6 +170,11 @@ def _outcome(clock: Clock, window: tzinfo) -> str:
     if state is ClockState.MET and stopped is not None:
         how = _STOPS.get(clock.stop_reason, clock.stop_reason)
         ahead = f", {format_span(margin)} before the deadline" if margin else ""
+        if clock.sent_at is not None:
+            return (
+                f"Met: {how} by email, sent by the agent at {when(clock.sent_at, window)} and "
+                f"accepted by the mail server at {when(stopped, window)}{ahead}."
+            )
         return f"Met: {how} at {when(stopped, window)}{ahead}."
     if state is ClockState.MISSED and stopped is not None and not clock.answered:
         return (
@@ -174,6 +184,12 @@ def _outcome(clock: Clock, window: tzinfo) -> str:
     if state is ClockState.MISSED and stopped is not None and margin is not None:
         how = _STOPS.get(clock.stop_reason, clock.stop_reason)
         late = format_span(-margin)
+        if clock.sent_at is not None:
+            return (
+                f"Missed: {how} by email, sent by the agent at {when(clock.sent_at, window)} "
+                f"but accepted by the mail server only at {when(stopped, window)}, {late} "
+                "after the deadline."
+            )
         return f"Missed: {how} at {when(stopped, window)}, {late} after the deadline."
     if state is ClockState.NOT_APPLICABLE:
         at = f" at {when(stopped, window)}" if stopped is not None else ""

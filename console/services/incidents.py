@@ -165,6 +165,23 @@ Draft = tuple[EventKind, dict[str, Any]]
 AfterWrite = Callable[[Transaction, "IncidentSummary"], None]
 
 
+#: Called inside each transaction that wrote events: (tx, summary, new events, all events).
+Listener = Callable[
+    [Transaction, "IncidentSummary", list[IncidentEvent], list[IncidentEvent]], None
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """An answer going out through the outbox: the ``mail`` its event carries (message_id,
+    to, cc, subject), the event's id, and ``queue``, which writes the outbox row in the
+    event's transaction."""
+
+    event_id: str
+    header: Mapping[str, Any]
+    queue: AfterWrite
+
+
 @dataclass(frozen=True, slots=True)
 class MailOrigin:
     """Where a mail came from, and so the ids of what it writes: the same on every
@@ -201,6 +218,7 @@ class IncidentService:
         self._hlc = hlc
         self._zone = zone
         self._policies: dict[int, Policy] = {}
+        self._listeners: list[Listener] = []
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -440,8 +458,13 @@ class IncidentService:
         text: str,
         channel: Channel | str = Channel.EMAIL,
         recipient: str = "",
+        *,
+        mail: OutgoingMail | None = None,
     ) -> IncidentSummary:
-        """The vendor responds to the customer; the first one meets the first-response target."""
+        """The vendor responds to the customer; the first one meets the first-response target.
+
+        With ``mail`` the response goes out through the outbox (written in this transaction
+        by ``mail.queue``) and counts when the mail server accepts it (DESIGN §3)."""
 
         def build(ctx: _Context) -> list[Draft]:
             self._require(ctx, Action.RESPOND)
@@ -449,9 +472,18 @@ class IncidentService:
             response = self._response(ctx, text, channel, recipient, errors)
             errors.raise_if_any()
             assert response is not None
-            return [response]
+            if mail is None:
+                return [response]
+            kind, data = response
+            return [(kind, {**data, "channel": Channel.EMAIL.value, "mail": dict(mail.header)})]
 
-        return self._change(incident_id, build)
+        return self._change(incident_id, build, **self._outgoing(mail))
+
+    @staticmethod
+    def _outgoing(mail: OutgoingMail | None) -> dict[str, Any]:
+        if mail is None:
+            return {}
+        return {"event_ids": lambda _kind: mail.event_id, "after": mail.queue}
 
     def _response(
         self,
@@ -476,9 +508,16 @@ class IncidentService:
         return (EventKind.RESPONDED, {"text": body, "channel": how.value, "recipient": to})
 
     def post_status_update(
-        self, incident_id: str, channel: UpdateChannel | str, recipient: str, text: str
+        self,
+        incident_id: str,
+        channel: UpdateChannel | str,
+        recipient: str,
+        text: str,
+        *,
+        mail: OutgoingMail | None = None,
     ) -> IncidentSummary:
-        """A status update via the status page or to a designated email contact."""
+        """A status update via the status page or to a designated email contact; with
+        ``mail`` (email only) it goes out through the outbox, as :meth:`respond` says."""
 
         def build(ctx: _Context) -> list[Draft]:
             self._require(ctx, Action.POST_UPDATE)
@@ -502,13 +541,16 @@ class IncidentService:
                     )
             elif how is UpdateChannel.STATUS_PAGE:
                 to = to or "status page"
+            if mail is not None and how is not UpdateChannel.EMAIL:
+                errors.add("channel", "Only an update by email goes through the outbox.")
             errors.raise_if_any()
             assert how is not None
-            return [
-                (EventKind.STATUS_UPDATE, {"text": body, "channel": how.value, "recipient": to})
-            ]
+            data: dict[str, Any] = {"text": body, "channel": how.value, "recipient": to}
+            if mail is not None:
+                data["mail"] = dict(mail.header)
+            return [(EventKind.STATUS_UPDATE, data)]
 
-        return self._change(incident_id, build)
+        return self._change(incident_id, build, **self._outgoing(mail))
 
     def change_priority(
         self, incident_id: str, priority: str, reason: str, side: Side | str = Side.VENDOR
@@ -720,6 +762,26 @@ class IncidentService:
             after=after,
         )
 
+    def record_mail_outcome(
+        self,
+        incident_id: str,
+        kind: EventKind,
+        data: Mapping[str, Any],
+        at: datetime,
+        after: AfterWrite | None = None,
+    ) -> IncidentSummary:
+        """What became of a mail the outbox sent: ``MAIL_SENT`` at the instant the server
+        accepted it (an emailed answer counts then), or ``MAIL_FAILED``. Recorded whatever
+        the incident's status; ``after`` runs in the same transaction (the outbox row)."""
+        if kind not in (EventKind.MAIL_SENT, EventKind.MAIL_FAILED):
+            raise ValueError(f"the outbox records mail_sent or mail_failed, not {kind}")
+        return self._change(incident_id, lambda _ctx: [(kind, dict(data))], at=at, after=after)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` inside every transaction that writes events, with the incident as
+        it now is and the new events (the outbox acknowledges escalations this way)."""
+        self._listeners.append(listener)
+
     def update_report(self, incident_id: str, fields: Mapping[str, Any]) -> IncidentSummary:
         """Fill in or correct report items; ``attachments`` adds files (name, bytes)."""
 
@@ -879,6 +941,8 @@ class IncidentService:
             tx.incidents.append(new, summary, search_text(events))
             if after is not None:
                 after(tx, summary)
+            for listener in self._listeners:
+                listener(tx, summary, new, events)
             return summary
 
     def _load(self, tx: Transaction, incident_id: str, *, now: datetime, clamp: bool) -> _Context:

@@ -57,26 +57,47 @@ class MailboxService:
             raise NotAllowed(f"Only a team lead or an admin may {what}.")
 
 
-def validate(draft: Mailbox) -> Mailbox:
-    """The mailbox with its fields cleaned, or a ValidationError naming each bad field."""
+def check_server(
+    name: str,
+    host: str,
+    port: int,
+    username: str,
+    ca_file: str,
+    *,
+    username_required: bool = True,
+    port_hint: str = "993 for IMAP over TLS",
+) -> Errors:
+    """Messages for a mail server's name, host, port, user name and certificate file: one
+    rule for the IMAP mailboxes and the SMTP accounts."""
     errors = Errors()
-    name = " ".join(draft.name.split())
+    name = " ".join(name.split())
     if not name:
-        errors.add("name", "Give the mailbox a name, e.g. its address (support@vendor.example).")
+        errors.add("name", "Give it a name, e.g. its address (support@vendor.example).")
     elif len(name) > 200 or _CONTROL.search(name):
         errors.add("name", "The name is at most 200 printable characters.")
-    host = draft.host.strip()
+    host = host.strip()
     if not host:
-        errors.add("host", "Give the IMAP server's host name, e.g. imap.vendor.example.")
+        errors.add("host", "Give the server's host name, e.g. mail.vendor.example.")
     elif not (_HOST.match(host) or _IPV6.match(host)) or len(host) > 253:
         errors.add("host", f"“{host[:60]}” is not a host name.")
-    if not 1 <= draft.port <= 65535:
-        errors.add("port", "The port is a number from 1 to 65535 (993 for IMAP over TLS).")
-    username = draft.username.strip()
-    if not username:
+    if not 1 <= port <= 65535:
+        errors.add("port", f"The port is a number from 1 to 65535 ({port_hint}).")
+    username = username.strip()
+    if not username and username_required:
         errors.add("username", "Give the user name the server signs in with.")
     elif len(username) > 320 or _CONTROL.search(username):
         errors.add("username", "The user name is at most 320 printable characters.")
+    if _CONTROL.search(ca_file.strip()):
+        errors.add("ca_file", "The certificate file's path has characters a path cannot have.")
+    return errors
+
+
+def validate(draft: Mailbox) -> Mailbox:
+    """The mailbox with its fields cleaned, or a ValidationError naming each bad field."""
+    errors = check_server(draft.name, draft.host, draft.port, draft.username, draft.ca_file)
+    name = " ".join(draft.name.split())
+    host = draft.host.strip()
+    username = draft.username.strip()
     folder = draft.folder.strip() or "INBOX"
     if len(folder) > 200 or _CONTROL.search(folder):
         errors.add("folder", "The folder is at most 200 printable characters.")
@@ -91,8 +112,6 @@ def validate(draft: Mailbox) -> Mailbox:
         elif len(move_to) > 200 or _CONTROL.search(move_to):
             errors.add("move_to", "The folder is at most 200 printable characters.")
     ca_file = draft.ca_file.strip()
-    if _CONTROL.search(ca_file):
-        errors.add("ca_file", "The certificate file's path has characters a path cannot have.")
     errors.raise_if_any()
     return replace(
         draft,

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from console.domain.events import IncidentEvent
 from console.domain.mail import Mailbox
+from console.domain.outbound import OutboundMail, OutboxEntry, OutboxState, SmtpAccount
 from console.domain.outcomes import Outcome
 from console.domain.records import (
     Agent,
@@ -260,6 +261,10 @@ class MailRepository(Protocol):
 
     def hold(self, held: HeldMail) -> None: ...
     def held(self, status: str = "held") -> list[HeldMail]: ...
+    def held_mark(self) -> tuple[int, int]:
+        """How many messages are held, and the newest one's id: changes when the Inbox does."""
+        ...
+
     def held_one(self, held_id: int) -> HeldMail | None: ...
     def decide(self, held_id: int, status: str, by: str, at: datetime) -> None: ...
     def settle(self, mailbox: str, ledger_id: str, verdict: str, incident_id: str) -> None:
@@ -317,6 +322,51 @@ class MetaRepository(Protocol):
         ...
 
 
+class OutboxRepository(Protocol):
+    """The mail outbox and the SMTP accounts it sends through (local to this database)."""
+
+    def add(self, entry_id: str, mail: OutboundMail, raw: bytes, at: datetime) -> None: ...
+    def get(self, entry_id: str, *, raw: bool = False) -> OutboxEntry | None: ...
+    def entries(
+        self,
+        *,
+        incident_id: str | None = None,
+        states: Sequence[OutboxState] | None = None,
+        limit: int = 500,
+    ) -> list[OutboxEntry]:
+        """Newest first, each with its incident's number."""
+        ...
+
+    def due(self, now: datetime, limit: int, stale_before: datetime) -> list[OutboxEntry]:
+        """Mail to try now (with its bytes), oldest first, and any left ``sending`` since
+        before ``stale_before``."""
+        ...
+
+    def claim(
+        self, entry_id: str, expected: OutboxState, last_attempt: datetime | None, at: datetime
+    ) -> bool:
+        """Mark it ``sending`` (one more attempt) if still as read."""
+        ...
+
+    def settle(
+        self,
+        entry_id: str,
+        state: OutboxState,
+        *,
+        error: str = "",
+        next_attempt_at: datetime | None = None,
+        sent_at: datetime | None = None,
+        refused: Sequence[str] = (),
+        only_from: Sequence[OutboxState] | None = None,
+    ) -> bool: ...
+    def waiting_count(self) -> int: ...
+    def outbox_mark(self) -> tuple[int, ...]: ...
+    def accounts(self) -> list[SmtpAccount]: ...
+    def account(self, account_id: str) -> SmtpAccount | None: ...
+    def save_account(self, account: SmtpAccount) -> None: ...
+    def delete_account(self, account_id: str) -> None: ...
+
+
 class Transaction(Protocol):
     """One unit of work: everything done through it commits or rolls back together."""
 
@@ -338,6 +388,8 @@ class Transaction(Protocol):
     def saved_views(self) -> SavedViewRepository: ...
     @property
     def mail(self) -> MailRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
     @property
     def meta(self) -> MetaRepository: ...
 

@@ -53,6 +53,8 @@ _ICONS = {
     EventKind.REOPENED: "mdi6.restore",
     EventKind.CUSTOMER_MESSAGE: "mdi6.email-arrow-left-outline",
     EventKind.DELIVERY: "mdi6.email-alert-outline",
+    EventKind.MAIL_SENT: "mdi6.email-check-outline",
+    EventKind.MAIL_FAILED: "mdi6.email-remove-outline",
 }
 
 CHANNEL_WORDS = {"email": "email", "web": "the web form", "phone": "phone"}  # "via …"
@@ -91,10 +93,18 @@ def describe(event: IncidentEvent, exclusions: Mapping[str, str] | None = None) 
     if kind is EventKind.REPORT_UPDATED:
         names = [_REPORT_NAMES[k] for k in _REPORT_NAMES if k in data]
         return "Report updated: " + (", ".join(names) or "no items")
+    queued = isinstance(data.get("mail"), Mapping)  # through the outbox: counts once accepted
     if kind is EventKind.RESPONDED:
         to = f" to {data['recipient']}" if data.get("recipient") else ""
+        if queued:
+            return f"Response sent by email{to} (counts when the mail server accepts it)"
         return f"Responded by {data.get('channel') or 'email'}{to}"
     if kind is EventKind.STATUS_UPDATE:
+        if queued:
+            return (
+                f"Status update sent by email to {data.get('recipient') or '?'} "
+                "(counts when the mail server accepts it)"
+            )
         if data.get("channel") == "email":
             return f"Status update emailed to {data.get('recipient') or '?'}"
         return "Status update posted on the status page"
@@ -128,6 +138,12 @@ def describe(event: IncidentEvent, exclusions: Mapping[str, str] | None = None) 
         if data.get("verdict") == "bounce":
             return f"Not delivered to {failed}" if failed else "A mail was not delivered"
         return f"Automatic reply from {data.get('sender') or '?'}"
+    if kind is EventKind.MAIL_SENT:
+        to = ", ".join(str(r) for r in data.get("recipients") or ())
+        return f"Mail accepted by the mail server for {to}" if to else "Mail accepted"
+    if kind is EventKind.MAIL_FAILED:
+        to = ", ".join(str(r) for r in data.get("recipients") or ())
+        return f"Mail to {to or '?'} failed: not sent, the answer does not count"
     return str(kind.value)
 
 
@@ -138,7 +154,7 @@ def details(event: IncidentEvent) -> str:
         title = str(data.get("title") or "")
         body = str(data.get("text") or "").strip()  # a mail's body
         return f"{title}\n\n{body}" if body else title
-    parts = [str(data[key]) for key in ("text", "reason") if data.get(key)]
+    parts = [str(data[key]) for key in ("text", "reason", "error", "reply") if data.get(key)]
     if event.kind is EventKind.EXCLUDED:
         parts = [str(data.get("text") or "")]
     return "\n".join(p for p in parts if p)
