@@ -13,6 +13,7 @@ from console.services.customers import CustomerService
 from console.services.escalations import EscalationService
 from console.services.incidents import IncidentService
 from console.services.open_incidents import OpenIncidentReader
+from console.services.outbox import OutboxService
 from console.services.policy import PolicyService
 from console.services.ports import Clock, Store
 from console.services.review import ReviewService
@@ -44,6 +45,7 @@ class ConsoleContext:
     review: ReviewService  # history, attainment, reports
     escalations: EscalationService  # the escalation panel
     views: SavedViewService  # the queue's saved views
+    outbox: OutboxService  # answers by email, their sending accounts (DESIGN §11)
 
     @classmethod
     def build(
@@ -57,6 +59,9 @@ class ConsoleContext:
         db_path: str,
     ) -> ConsoleContext:
         open_incidents = OpenIncidentReader(store, clock)
+        incidents = IncidentService(store, clock, actor, workstation_id, hlc, zone=agent_zone)
+        outbox = OutboxService(store, clock, incidents, actor)
+        outbox.acknowledge_escalations()
         return cls(
             store=store,
             clock=clock,
@@ -64,7 +69,7 @@ class ConsoleContext:
             workstation_id=workstation_id,
             agent_zone=agent_zone,
             db_path=db_path,
-            incidents=IncidentService(store, clock, actor, workstation_id, hlc, zone=agent_zone),
+            incidents=incidents,
             customers=CustomerService(store, clock, actor, hlc),
             policy=PolicyService(store, clock, actor, hlc),
             agents=AgentService(store, hlc, actor, clock),
@@ -72,4 +77,5 @@ class ConsoleContext:
             review=ReviewService(store, clock),
             escalations=EscalationService(store, open_incidents),
             views=SavedViewService(store, hlc, actor),
+            outbox=outbox,
         )

@@ -15,7 +15,7 @@ copied as the customer's primary contact where one is assigned.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,12 +36,12 @@ from console.domain.outbound import (
 )
 from console.domain.records import Agent, Contact, Customer, IncidentSummary
 from console.services import validation as v
-from console.services.incidents import IncidentService, OutgoingMail
+from console.services.incidents import IncidentDetails, IncidentService, OutgoingMail
 from console.services.mailboxes import check_server
 from console.services.ports import Clock, Store, Transaction
 from console.services.validation import NotAllowed, ValidationError
 
-__all__ = ["MailDraft", "OutboxService", "SendingAccounts"]
+__all__ = ["MailDraft", "OutboxService", "SendingAccounts", "draft_for"]
 
 #: A mail left ``sending`` this long was being sent by a sender that died: try it again.
 #: Longer than any attempt can take (each SMTP step times out well before).
@@ -171,35 +171,7 @@ class OutboxService:
                 "account",
                 "No server to send mail through: a lead sets one up in Settings → Mail….",
             )
-        summary = self._incidents.summary(incident_id)
-        details = self._incidents.details(incident_id)
-        customer = details.customer
-        if customer is None:
-            raise ValidationError.single("recipient", "This incident's customer was removed.")
-        choices = tuple((c, e) for c in customer.contacts for e in c.emails)
-        if not choices:
-            raise ValidationError.single(
-                "recipient",
-                f"{customer.name}'s support list has no email address: add one in Customers.",
-            )
-        to = recipient.strip()
-        if not to:
-            reporter = details.contact
-            to = next((e for c, e in choices if reporter and c.id == reporter.id), choices[0][1])
-        in_reply_to, references, last_subject = _thread(details.events)
-        cc = (customer.csm_email,) if customer.csm_email and customer.csm_email != to else ()
-        return MailDraft(
-            incident_id=summary.id,
-            number=summary.number,
-            account=account,
-            to=to,
-            cc=cc,
-            subject=thread_subject(summary.number, summary.title, last_subject),
-            in_reply_to=in_reply_to,
-            references=references,
-            choices=choices,
-            customer_name=customer.name,
-        )
+        return draft_for(self._incidents.details(incident_id), account, recipient)
 
     def respond(
         self,
@@ -287,6 +259,40 @@ class OutboxService:
         entry = tx.outbox.get(entry_id)
         assert entry is not None
         return entry
+
+    # -- automatic mail ---------------------------------------------------------------------
+
+    def acknowledge_escalations(
+        self, text: Callable[[IncidentDetails, int], str] | None = None
+    ) -> None:
+        """From now on, a customer's escalation recorded through this workstation's incident
+        service queues an acknowledgement to the customer (``Auto-Submitted``) in the same
+        transaction, when a server to send through is set up. ``text`` words it (the team's
+        template); by default the console's own words."""
+        words = text or acknowledgement_text
+
+        def on_events(
+            tx: Transaction,
+            summary: IncidentSummary,
+            new: list[IncidentEvent],
+            _events: list[IncidentEvent],
+        ) -> None:
+            levels = [int(e.data.get("level") or 0) for e in new if e.kind is EventKind.ESCALATED]
+            if not levels:
+                return
+            account = next((a for a in tx.outbox.accounts() if a.enabled), None)
+            if account is None:
+                return
+            details = self._incidents.details(summary.id)  # joins this transaction
+            try:
+                draft = draft_for(details, account)
+            except ValidationError:
+                return  # nobody to tell by email: the incident still shows the escalation
+            for level in levels:
+                mail = self._mail(draft, words(details, level), Purpose.ACKNOWLEDGEMENT, "")
+                self._queue(tx, mail)
+
+        self._incidents.add_listener(on_events)
 
     # -- what is in it ----------------------------------------------------------------------
 
@@ -484,6 +490,60 @@ class OutboxService:
 
 class _MovedError(Exception):
     """The outbox row was no longer in the state the action expected: roll back."""
+
+
+def acknowledgement_text(details: IncidentDetails, level: int) -> str:
+    """The console's own acknowledgement of an escalation (a team's template replaces it)."""
+    contact = details.contact
+    greeting = f"Dear {contact.name}," if contact is not None else "Hello,"
+    levels = {lv.level: lv.role for lv in details.policy.escalation_levels}
+    role = levels.get(level, "")
+    who = f" Our {role} is now responsible for it." if role else ""
+    return "\n".join(
+        [
+            greeting,
+            "",
+            f"We have received your escalation of incident {details.summary.number} "
+            f"({details.summary.title}) to Escalation {level}.{who} We will respond within "
+            "the target your support plan sets.",
+            "",
+            f"Please quote {details.summary.number} in any reply.",
+        ]
+    )
+
+
+def draft_for(details: IncidentDetails, account: SmtpAccount, recipient: str = "") -> MailDraft:
+    """The draft of an answer to the incident ``details`` shows, sent through ``account``:
+    to ``recipient`` (by default the reporting contact, else the first address on the
+    support list), the CSM copied, threaded to the customer's last message."""
+    summary, customer = details.summary, details.customer
+    if customer is None:
+        raise ValidationError.single("recipient", "This incident's customer was removed.")
+    choices = tuple((c, e) for c in customer.contacts for e in c.emails)
+    if not choices:
+        raise ValidationError.single(
+            "recipient",
+            f"{customer.name}'s support list has no email address: add one in Customers.",
+        )
+    to = recipient.strip()
+    if not to:
+        reporter = details.contact
+        to = next((e for c, e in choices if reporter and c.id == reporter.id), choices[0][1])
+    in_reply_to, references, last_subject = _thread(details.events)
+    csm = customer.csm_email
+    cc = (csm,) if csm and csm.casefold() != to.casefold() else ()
+    return MailDraft(
+        incident_id=summary.id,
+        number=summary.number,
+        account=account,
+        to=to,
+        cc=cc,
+        subject=thread_subject(summary.number, summary.title, last_subject),
+        in_reply_to=in_reply_to,
+        references=references,
+        choices=choices,
+        customer_name=customer.name,
+    )
 
 
 def _thread(events: Sequence[IncidentEvent]) -> tuple[str, tuple[str, ...], str]:

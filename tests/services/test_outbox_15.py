@@ -216,3 +216,23 @@ def test_an_account_with_bad_fields_is_refused_naming_each(outbox: OutboxService
     with pytest.raises(ValidationError) as refused:
         outbox.accounts.save(bad)
     assert set(refused.value.errors) >= {"name", "host", "port", "from_address"}
+
+
+def test_a_customers_escalation_is_acknowledged_by_automatic_mail(
+    outbox: OutboxService, incidents: IncidentService, customers: Customers, clock: FakeClock
+) -> None:
+    outbox.acknowledge_escalations()
+    summary = incidents.open_incident(report(customers.premium))  # P1: 15 minutes
+    clock.advance(minutes=16)  # missed: the customer may escalate
+    incidents.escalate(summary.id, 1, "Nobody answered")
+    [ack] = outbox.due()
+    assert ack.mail.purpose is Purpose.ACKNOWLEDGEMENT and ack.mail.event_id == ""
+    assert ack.mail.to == ("olivia@northwind.example",)
+    assert f"escalation of incident {summary.number}" in ack.mail.text
+    sent = email.message_from_bytes(ack.raw, policy=policy.default)
+    assert sent["Auto-Submitted"] == "auto-generated"
+    # It moves no clock: the escalation's response clock still runs.
+    assert outbox.claim(ack)
+    outbox.sent(ack, "250 ok")
+    clocks = incidents.details(summary.id).clocks
+    assert clocks.escalation_1.state is not ClockState.MET and clocks.responded_at is None

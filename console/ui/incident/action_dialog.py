@@ -113,8 +113,9 @@ class ActionDialog(QDialog):
         set_markup(heading, f"<b>{esc(summary.number)}</b> · {esc(summary.title)}")
         heading.setWordWrap(True)
         layout.addWidget(heading)
-        if self.intro:
-            layout.addWidget(hint_label(self.intro))
+        self.intro_label = hint_label(self.intro)
+        self.intro_label.setVisible(bool(self.intro))
+        layout.addWidget(self.intro_label)
         self.form = QFormLayout()
         layout.addLayout(self.form)
         self.general_error = error_label()

@@ -66,7 +66,11 @@ from console.ui.incident.flow_layout import FlowLayout
 from console.ui.incident.priority import priority_story
 from console.ui.incident.quick_assign import TAKE_KEYS, QuickAssign
 from console.ui.incident.report_tab import ReportTab
-from console.ui.incident.respond_dialogs import RespondDialog, StatusUpdateDialog
+from console.ui.incident.respond_dialogs import (
+    MissingDetailsDialog,
+    RespondDialog,
+    StatusUpdateDialog,
+)
 from console.ui.incident.text_dialogs import (
     NoteDialog,
     ReopenDialog,
@@ -223,6 +227,7 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         self.timeline_view = TimelineView(self.timeline)
         self.tabs.addTab(self.timeline_view, qta.icon("mdi6.timeline-text-outline"), "Timeline")
         self.report = ReportTab()
+        self.report.send_requested.connect(self.request_missing)
         self.tabs.addTab(self.report, qta.icon("mdi6.clipboard-check-outline"), "Report")
         self.attachments = AttachmentsTab(self._context.incidents, self._dispatcher, self._zone)
         self.tabs.addTab(self.attachments, qta.icon("mdi6.paperclip"), "Attachments")
@@ -252,8 +257,11 @@ class IncidentDetailView(ActionDialogHost, QWidget):
             self._show_empty()
             return
         incidents, agents = self._context.incidents, self._context.agents
+        outbox = self._context.outbox
+        sending = [False]  # whether mail can be sent from here (a sending server is set up)
 
         def job() -> tuple[IncidentDetails, list[Agent]]:
+            sending[0] = outbox.can_send()
             return incidents.details(incident_id), agents.agents()
 
         self._load_token += 1
@@ -264,6 +272,7 @@ class IncidentDetailView(ActionDialogHost, QWidget):
 
         def done(result: tuple[IncidentDetails, list[Agent]]) -> None:
             if current():
+                self.report.set_sending(sending[0])
                 self._on_loaded(result)
 
         def failed(error: Exception) -> None:
@@ -490,13 +499,29 @@ class IncidentDetailView(ActionDialogHost, QWidget):
     def _standard(self, kind: type[ActionDialog]) -> Callable[[IncidentDetails], ActionDialog]:
         return lambda details: kind(self._dispatcher, self._context.incidents, details, self)
 
+    def _answer(
+        self, kind: type[RespondDialog | StatusUpdateDialog]
+    ) -> Callable[..., ActionDialog]:
+        context = self._context
+        return lambda details: kind(
+            self._dispatcher, context.incidents, details, self, outbox=context.outbox
+        )
+
     @Slot()
     def respond(self) -> ActionDialog | None:
-        return self._open("respond", self._standard(RespondDialog))
+        return self._open("respond", self._answer(RespondDialog))
+
+    @Slot(str)
+    def request_missing(self, text: str) -> ActionDialog | None:
+        """Open the request for the missing report items in the compose dialog."""
+        dialog = self._open("respond", self._answer(MissingDetailsDialog))
+        if isinstance(dialog, MissingDetailsDialog):
+            dialog.set_request(text)
+        return dialog
 
     @Slot()
     def post_update(self) -> ActionDialog | None:
-        return self._open("post_update", self._standard(StatusUpdateDialog))
+        return self._open("post_update", self._answer(StatusUpdateDialog))
 
     @Slot()
     def change_priority(self) -> ActionDialog | None:

@@ -10,7 +10,7 @@ from datetime import tzinfo
 from urllib.parse import quote
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
@@ -33,10 +33,17 @@ from console.ui.theme import current_theme
 
 
 class ReportTab(QScrollArea):
-    """The seven report items at a glance, and a ready request for the missing ones."""
+    """The seven report items at a glance, and a ready request for the missing ones.
+
+    With a server to send mail through (``set_sending(True)``) the request is sent from the
+    console: ``send_requested`` asks the detail view to open it in the compose dialog;
+    without one, "Compose email" opens the agent's own mail program."""
+
+    send_requested = Signal(str)  # the request's text
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._sending = False
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
@@ -100,11 +107,22 @@ class ReportTab(QScrollArea):
         self.copy_button.setVisible(bool(text))
         self.compose_button.setVisible(bool(text))
         self.compose_button.setEnabled(bool(self._address))
-        self.compose_button.setToolTip(
-            plain_tip(f"Open your email program with this request to {self._address}")
-            if self._address
-            else "The reporting contact has no email address."
-        )
+        self._show_compose()
+
+    def set_sending(self, sending: bool) -> None:
+        """Whether the console sends the request itself (a sending server is set up)."""
+        self._sending = sending
+        self._show_compose()
+
+    def _show_compose(self) -> None:
+        self.compose_button.setText("Send request…" if self._sending else "Compose email")
+        if not self._address:
+            tip = "The reporting contact has no email address."
+        elif self._sending:
+            tip = f"Send this request to {self._address} from the console's outbox"
+        else:
+            tip = f"Open your email program with this request to {self._address}"
+        self.compose_button.setToolTip(plain_tip(tip))
 
     def mailto(self) -> QUrl:
         body = self.request.toPlainText()
@@ -119,7 +137,10 @@ class ReportTab(QScrollArea):
 
     @Slot()
     def _on_compose_button_clicked(self) -> None:
-        QDesktopServices.openUrl(self.mailto())
+        if self._sending:
+            self.send_requested.emit(self.request.toPlainText())
+        else:
+            QDesktopServices.openUrl(self.mailto())
 
 
 def _elide(text: str, limit: int) -> str:
