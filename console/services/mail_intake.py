@@ -415,7 +415,8 @@ class MailIntake:
             "sender": message.from_address,
             "subject": message.subject,
             "recipients": list(message.failed_recipients),
-            "about": message.bounced_message_id,  # which mail of ours it is about
+            # which mail of ours it is about: the bounced one, else the one an auto-reply answers
+            "about": message.bounced_message_id or next(iter(message.in_reply_to), ""),
             "message_id": message.message_id,
             "mailbox": source.mailbox,
         }

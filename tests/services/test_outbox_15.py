@@ -236,3 +236,34 @@ def test_a_customers_escalation_is_acknowledged_by_automatic_mail(
     outbox.sent(ack, "250 ok")
     clocks = incidents.details(summary.id).clocks
     assert clocks.escalation_1.state is not ClockState.MET and clocks.responded_at is None
+
+
+def test_a_bounce_from_the_first_contact_offers_the_next_one(
+    outbox: OutboxService,
+    incidents: IncidentService,
+    customers: Customers,
+    store: SqliteStore,
+    clock: FakeClock,
+) -> None:
+    summary = incidents.open_incident(report(customers.premium))
+    outbox.respond(summary.id, "We are on it.")
+    [due] = outbox.due()
+    assert outbox.claim(due)
+    outbox.sent(due, "250 ok")
+    bounce = (
+        (CORPUS / "dsn-bounce.eml")
+        .read_bytes()
+        .replace(b"out-1@console.vendor.example", due.mail.message_id.encode())
+        .replace(b"gone@example.net", b"olivia@northwind.example")
+    )
+    intake = MailIntake(store, clock, incidents)
+    source = MailSource("support@vendor.example", 7, 9, clock.now())
+    line = intake.take(parse(bounce), source).line()
+    assert line.startswith(f"delivery {summary.number} olivia@northwind.example")
+    [(entry, address, nxt)] = outbox.undelivered(summary.id)
+    assert entry.id == due.id and address == "olivia@northwind.example"
+    assert nxt is not None and nxt.name == "Maria Rossi"
+    outbox.resend(entry.id, nxt.emails[0])
+    waiting = outbox.entries(summary.id, waiting_only=True)
+    assert [e.mail.to for e in waiting] == [("maria@northwind.example",)]
+    assert waiting[0].mail.text == "We are on it."
