@@ -4,14 +4,19 @@
   (``created INC-… CUSTOMER``, ``threaded INC-…``, ``held unknown-sender ADDRESS``,
   ``ignored auto-reply`` …); a file it cannot read gives ``refused FILE: reason`` on stderr.
 - ``mail watch`` reads every enabled mailbox until stopped (IDLE where offered, else a poll),
-  printing the same lines, and each failed check in words on stderr; ``--once`` checks each
-  mailbox once and exits (for a timer, and for tests).
+  printing the same lines, and each failed check in words on stderr; it also sends the mail
+  outbox (also when only an SMTP account is set up), printing ``sent INC-… ADDRESS`` …;
+  ``--once`` checks each mailbox once, sends what is due once, and exits (for a timer, and
+  for tests).
+- ``mail outbox`` lists the mail waiting to be sent, one line each (state, incident number,
+  recipient, subject, last error); ``--send`` sends what is due once, one line per mail:
+  ``sent INC-… ADDRESS``, ``deferred INC-… ADDRESS: words``, ``failed INC-… ADDRESS: words``.
 - ``mail mailbox add|list|remove`` keeps the list of mailboxes (leads' work in the console's
   Settings → Mail…); ``add`` reads the password from the terminal, or one line of stdin with
   ``--password-stdin``, into the keyring.
 
 Every message is written whole or not at all. Exit codes: 0 done, 1 something was refused
-(a file, a mailbox, the database), 2 a usage error.
+(a file, a mailbox, the database, a mail deferred or failed), 2 a usage error.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ from console.services.context import SystemClock
 from console.services.incidents import IncidentService
 from console.services.mail_intake import MailIntake, MailSource
 from console.services.mailboxes import MailboxService
+from console.services.outbox import OutboxService
 from console.services.seed import seed_defaults
 from console.services.validation import NotAllowed, ValidationError
 from console.services.workstation import workstation
 from db.engine import database_exists, open_database
 from db.errors import StoreError
 from db.store import SqliteStore
+from mail.outbox_sender import OutboxPass, OutboxSender
 from mail.parse import parse
 from mail.passwords import PasswordUnavailable, password_for, store_password
 from mail.watch import MailboxStatus, MailWatcher
@@ -68,15 +75,27 @@ def build_parser(default_db: Callable[[], Path]) -> argparse.ArgumentParser:
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE.eml")
     watch = commands.add_parser(
         "watch",
-        help="read the configured mailboxes until stopped",
+        help="read the configured mailboxes and send the outbox until stopped",
         description=(
             "Read every enabled mailbox into the console's database until stopped (Ctrl+C or "
             "SIGTERM): IDLE where the server offers it, else a check a minute. One line per "
             "message on stdout; a mailbox that cannot be read is said on stderr and tried "
-            "again later."
+            "again later. It also sends the mail outbox (one line per mail: sent, deferred, "
+            "failed), also when only a server to send through is set up."
         ),
     )
-    watch.add_argument("--once", action="store_true", help="check each mailbox once and exit")
+    watch.add_argument(
+        "--once", action="store_true", help="check each mailbox and send the outbox once, then exit"
+    )
+    outbox = commands.add_parser(
+        "outbox",
+        help="list the mail waiting to be sent; --send sends it once",
+        description=(
+            "List the mail waiting in the outbox: state, incident, recipient, subject and the "
+            "server's last words. With --send, send what is due now once, one line per mail."
+        ),
+    )
+    outbox.add_argument("--send", action="store_true", help="send what is due now, once")
     box = commands.add_parser("mailbox", help="the mailboxes intake reads: add, list, remove")
     kinds = box.add_subparsers(dest="mailbox_command", metavar="ACTION", required=True)
     add = kinds.add_parser("add", help="add a mailbox (or change the one with this name)")
@@ -100,7 +119,7 @@ def build_parser(default_db: Callable[[], Path]) -> argparse.ArgumentParser:
     kinds.add_parser("list", help="list the mailboxes")
     remove = kinds.add_parser("remove", help="remove a mailbox by name")
     remove.add_argument("name")
-    for sub in (imp, watch, add, remove, kinds.choices["list"]):
+    for sub in (imp, watch, outbox, add, remove, kinds.choices["list"]):
         sub.add_argument(
             "--db",
             type=Path,
@@ -122,6 +141,8 @@ def mail_command(argv: Sequence[str], default_db: Callable[[], Path]) -> int:
         return import_files(path, args.files)
     if args.mail_command == "watch":
         return watch(path, once=args.once)
+    if args.mail_command == "outbox":
+        return outbox_command(path, send=args.send)
     return mailbox_command(path, args)
 
 
@@ -146,15 +167,68 @@ def intake_origin(workstation_id: str) -> str:
     return f"{workstation_id}-mail"
 
 
-def _intake(store: SqliteStore) -> tuple[SystemClock, MailIntake]:
+def _services(store: SqliteStore) -> tuple[SystemClock, IncidentService]:
     clock = SystemClock()
     station = workstation(store)
     seed_defaults(store, clock, station.hlc)
     origin = intake_origin(station.id)
     hlc = HybridLogicalClock(origin)
     hlc.observe(station.hlc.now())  # past every stamp already stored
-    incidents = IncidentService(store, clock, INTAKE_AGENT, origin, hlc)
+    return clock, IncidentService(store, clock, INTAKE_AGENT, origin, hlc)
+
+
+def _intake(store: SqliteStore) -> tuple[SystemClock, MailIntake]:
+    clock, incidents = _services(store)
     return clock, MailIntake(store, clock, incidents, parse=parse)
+
+
+def outbox_sender(
+    store: SqliteStore,
+    clock: SystemClock,
+    incidents: IncidentService,
+    on_pass: Callable[[OutboxPass], None] | None = None,
+) -> OutboxSender:
+    """The sender ``mail watch`` and ``mail outbox --send`` use."""
+    outbox = OutboxService(store, clock, incidents, INTAKE_AGENT)
+    return OutboxSender(store, outbox, clock, password_for, on_pass=on_pass)
+
+
+def _said_pass(result: OutboxPass) -> bool:
+    """Print a pass's lines (problems on stderr); True when everything due went out."""
+    for line in result.lines:
+        print(line, flush=True)
+    for problem in result.problems:
+        print(problem, file=sys.stderr, flush=True)
+    return not (result.problems or result.deferred or result.failed)
+
+
+def outbox_command(path: Path, *, send: bool) -> int:
+    store = _open(path)
+    if store is None:
+        return EXIT_REFUSED
+    try:
+        clock, incidents = _services(store)
+        sender = outbox_sender(store, clock, incidents)
+        if send:
+            if not sender.wanted():
+                print(_NO_ACCOUNT, file=sys.stderr)
+                return EXIT_REFUSED
+            return EXIT_OK if _said_pass(sender.send_once()) else EXIT_REFUSED
+        outbox = OutboxService(store, clock, incidents, INTAKE_AGENT)
+        for entry in reversed(outbox.entries(waiting_only=True)):  # oldest first
+            to = entry.mail.to[0] if entry.mail.to else ", ".join(entry.mail.recipients)
+            line = f"{entry.state.value} {entry.number} {to} {entry.mail.subject}"
+            error = " ".join(entry.last_error.split())
+            print(f"{line}: {error}" if error else line)
+        return EXIT_OK
+    except StoreError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        store.close()
+
+
+_NO_ACCOUNT = "No server to send mail through: a lead sets one up in Settings → Mail…."
 
 
 def watch(path: Path, *, once: bool) -> int:
@@ -171,25 +245,43 @@ def watch(path: Path, *, once: bool) -> int:
             failed = True
             print(f"{status.name}: {status.error}", file=sys.stderr, flush=True)
 
+    def sent(result: OutboxPass) -> None:
+        nonlocal failed
+        if not _said_pass(result):
+            failed = True
+
     try:
-        clock, intake = _intake(store)
+        clock, incidents = _services(store)
+        intake = MailIntake(store, clock, incidents, parse=parse)
         lock_dir = Path(f"{path}.mail-locks")
-        watcher = MailWatcher(store, intake, clock, password_for, lock_dir, on_status=said)
+        sender = outbox_sender(store, clock, incidents, sent)
+        watcher = MailWatcher(
+            store, intake, clock, password_for, lock_dir, on_status=said, sender=sender
+        )
         mailboxes = watcher.mailboxes()
-        if not mailboxes:
+        sending = sender.wanted()
+        if not mailboxes and not sending:
             print(
-                "No mailbox to read: add one with 'mail mailbox add' or in Settings → Mail….",
+                "No mailbox to read and no server to send mail through: add them with "
+                "'mail mailbox add' or in Settings → Mail….",
                 file=sys.stderr,
             )
             return EXIT_REFUSED
         if once:
             for mailbox in mailboxes:
                 watcher.check(mailbox)
+            if sending:
+                sender.send_once()
             return EXIT_REFUSED if failed else EXIT_OK
+        if not sending:
+            watcher.sender = None
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda _n, _f: stop.set())
-        print(f"Reading {len(mailboxes)} mailbox(es); Ctrl+C stops.", file=sys.stderr)
+        doing = f"Reading {len(mailboxes)} mailbox(es)"
+        if sending:
+            doing += " and sending the outbox"
+        print(f"{doing}; Ctrl+C stops.", file=sys.stderr)
         watcher.run(stop)
         return EXIT_OK
     except StoreError as exc:

@@ -480,6 +480,24 @@ class ImapMailbox:
         # Without UIDPLUS the copy stays marked \Deleted: a plain EXPUNGE would also remove
         # what someone else marked deleted, which is not ours to remove.
 
+    # -- writing -------------------------------------------------------------------------
+
+    def append(self, folder: str, raw: bytes) -> None:
+        """Put a copy of a mail the console sent into ``folder`` (the Sent folder), seen."""
+        client = self._connected()
+        try:
+            self._call(
+                lambda: client.append(folder, raw, flags=[b"\\Seen"]),
+                f"copy the sent mail to {folder!r}",
+            )
+        except MailboxError as error:
+            if "TRYCREATE" in str(error) or "exist" in str(error).lower():
+                raise MailboxError(
+                    f"there is no folder {folder!r} on {self.settings.host} for sent mail"
+                    " — create it or change the sending account's Sent folder"
+                ) from None
+            raise
+
     # -- waiting for mail ----------------------------------------------------------------
 
     def idle(self, seconds: float) -> bool:

@@ -8,6 +8,10 @@ once that returned flag or move it on the server and move the mark on. A crash a
 loses nothing: a message not yet flagged is read again and found in the ledger. Messages are
 flagged (or moved) fifty at a time, each batch only after all of its messages are filed. Between
 checks it waits in IDLE where the server offers it, else polls.
+
+Given an :class:`~mail.outbox_sender.OutboxSender`, it also sends the mail outbox (DESIGN §10:
+"``mail watch`` also sends the mail outbox"), in a thread of its own, even when no mailbox is
+set up but an SMTP account is.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from console.domain.mail import Mailbox, Verdict
 from console.services.mail_intake import MailIntake, MailSource
 from console.services.ports import Clock, Store
 from mail.imap import AfterImport, ImapMailbox, ImapSettings, MailboxError
+from mail.outbox_sender import OutboxSender
 from mail.parse import parse
 
 __all__ = ["MailWatcher", "MailboxStatus", "imap_settings"]
@@ -79,6 +84,7 @@ class MailWatcher:
         on_status: Callable[[MailboxStatus], None] | None = None,
         poll_seconds: float = POLL_SECONDS,
         idle_seconds: float = IDLE_SECONDS,
+        sender: OutboxSender | None = None,
     ) -> None:
         self._store = store
         self._intake = intake
@@ -88,6 +94,11 @@ class MailWatcher:
         self._on_status = on_status
         self._poll = poll_seconds
         self._idle = idle_seconds
+        self.sender = sender
+
+    def wanted(self) -> bool:
+        """Whether there is anything to do: a mailbox to read, or an outbox to send."""
+        return bool(self.mailboxes()) or (self.sender is not None and self.sender.wanted())
 
     def mailboxes(self) -> list[Mailbox]:
         with self._store.read() as tx:
@@ -201,11 +212,18 @@ class MailWatcher:
     # -- for ever ------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Check every enabled mailbox until ``stop`` is set: one thread each, IDLE or poll."""
+        """Check every enabled mailbox until ``stop`` is set: one thread each, IDLE or poll;
+        and send the outbox in another, when there is a sender."""
         threads = [
             threading.Thread(target=self._watch, args=(m, stop), name=f"mail {m.name}", daemon=True)
             for m in self.mailboxes()
         ]
+        if self.sender is not None:
+            threads.append(
+                threading.Thread(
+                    target=self.sender.run, args=(stop,), name="mail outbox", daemon=True
+                )
+            )
         for thread in threads:
             thread.start()
         for thread in threads:
