@@ -498,3 +498,15 @@ class MailboxRow(Base):
     # UIDVALIDITY starts again from 0; the ledger still knows every message by its id).
     uidvalidity: Mapped[int] = mapped_column(Integer, default=0)
     last_uid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MailTemplateRow(Synced, Base):
+    """The team's own version of a mail template (its key is the id: "first_response"); a
+    delete (its ``deleted`` flag) brings the shipped default back. Lead-only under sync."""
+
+    __tablename__ = "mail_templates"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the template's key
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[str] = mapped_column(String(32), default="")  # UtcDateTime's text
+    author: Mapped[str] = mapped_column(String(200), default="")

@@ -21,6 +21,7 @@ from db.repositories.records import (
     SqlPolicyRepository,
     SqlWindowRepository,
 )
+from db.repositories.templates import SqlTemplateRepository
 from db.repositories.views import SqlSavedViewRepository
 
 
@@ -37,6 +38,7 @@ class SqlTransaction:
         self.escalation_contacts = SqlEscalationContactRepository(session)
         self.attachments = SqlAttachmentRepository(session)
         self.saved_views = SqlSavedViewRepository(session)
+        self.templates = SqlTemplateRepository(session)
         self.mail = SqlMailRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.meta = SqlMetaRepository(session)

@@ -50,8 +50,8 @@ def written_by(stamp: str, author: str, member: str) -> str:
 
 
 #: The server schema this console needs: v2 records who pushed, enforces roles, validates;
-#: v3 accepts saved views.
-SERVER_VERSION = 3
+#: v3 accepts saved views; v4 mail templates (from leads and admins only).
+SERVER_VERSION = 4
 
 
 class SqlSyncSession:

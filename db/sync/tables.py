@@ -1,10 +1,10 @@
 """What is synced, and how a stored value travels: the tables, their fields, their clocks.
 
-Records (agents, windows, saved views, customers, contacts, vendor escalation contacts) merge
-field by field, last writer wins by hybrid logical clock; the workstation id, the last part of
-every stamp, breaks ties. Append-only tables (policy versions, attachments, incident events) merge
-as grow-only sets. Values travel exactly as SQLite stores them (dates as text, booleans as
-0/1, JSON columns as their text); only bytes are wrapped, as ``{"$b64": …}``.
+Records (agents, windows, saved views, mail templates, customers, contacts, vendor escalation
+contacts) merge field by field, last writer wins by hybrid logical clock; the workstation id,
+the last part of every stamp, breaks ties. Append-only tables (policy versions, attachments,
+incident events) merge as grow-only sets. Values travel exactly as SQLite stores them (dates as
+text, booleans as 0/1, JSON columns as their text); only bytes are wrapped, as ``{"$b64": …}``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ ENTITY_ORDER = (
     "support_windows",
     "agents",
     "saved_views",
+    "mail_templates",
     "policy_versions",
     "customers",
     "contacts",
@@ -33,6 +34,7 @@ RECORD_TABLES = (
     "support_windows",
     "agents",
     "saved_views",
+    "mail_templates",
     "customers",
     "contacts",
     "escalation_contacts",
@@ -43,13 +45,16 @@ NOT_FIELDS = ("id", "hlc")
 #: Kinds of record only a team lead or an admin may change (DESIGN §6): the server refuses
 #: them from an agent at push, and a replica refuses to merge them from one at pull. Saved
 #: views are not: agents share views too.
-LEAD_ONLY = frozenset({"support_windows", "agents", "policy_versions", "escalation_contacts"})
+LEAD_ONLY = frozenset(
+    {"support_windows", "agents", "policy_versions", "escalation_contacts", "mail_templates"}
+)
 
 #: Each kind of record in words, plural: "only a team lead or admin may change support windows".
 PLURALS = {
     "support_windows": "support windows",
     "agents": "agents and their roles",
     "saved_views": "saved views",
+    "mail_templates": "mail templates",
     "policy_versions": "the policy",
     "customers": "customers",
     "contacts": "contacts",
@@ -66,6 +71,7 @@ LABELS = {
     "support_windows": ("support window", "name"),
     "agents": ("agent", "name"),
     "saved_views": ("saved view", "name"),
+    "mail_templates": ("mail template", "id"),
     "customers": ("customer", "name"),
     "contacts": ("contact", "name"),
     "escalation_contacts": ("escalation contact", "name"),

@@ -477,8 +477,8 @@ def test_a_version_1_server_upgrades_with_its_log_readable(
     result = init_server(info)
     assert (result.before, result.after, result.applied) == (
         1,
-        3,
-        ("0002_hardening", "0003_saved_views"),
+        4,
+        ("0002_hardening", "0003_saved_views", "0004_mail_templates"),
     )
     with psycopg.connect(info, autocommit=True) as connection:
         rows = pull(connection, "team_a")
@@ -554,7 +554,7 @@ def test_a_version_2_server_upgrades_to_3_and_then_takes_saved_views_from_an_age
         monkeypatch.setenv("PGPASSWORD", password)
         url = f"postgresql://{user}@127.0.0.1:{pg_cluster.port}/{name}"
         assert sync_command(["upgrade-server", "--url", url, "--tls", "disable"]) == 0
-        assert member.hello("team_a").version == 3 == SERVER_VERSION
+        assert member.hello("team_a").version == 4 == SERVER_VERSION
         after = member.push("team_a", "ws_view", "Vera", [view])
         assert (after.inserted, after.refused) == (1, ())
         assert [(r.entity, r.row_id, r.member_role) for r in member.pull("team_a", 0, 10)] == [
@@ -578,4 +578,4 @@ def test_a_version_2_server_upgrades_to_3_and_then_takes_saved_views_from_an_age
         ).fetchall()
     # Still inlinable into push: plain SQL, STABLE, no SET clause, not SECURITY DEFINER.
     assert found == ("console_sync_owner", False, None, "s", "sql", False)
-    assert versions == [(1, "init"), (2, "hardening"), (3, "saved_views")]
+    assert versions == [(1, "init"), (2, "hardening"), (3, "saved_views"), (4, "mail_templates")]
