@@ -11,12 +11,14 @@ from console.domain.records import Agent
 from console.services.agents import AgentService
 from console.services.customers import CustomerService
 from console.services.escalations import EscalationService
-from console.services.incidents import IncidentService
+from console.services.incidents import IncidentDetails, IncidentService
 from console.services.open_incidents import OpenIncidentReader
-from console.services.outbox import OutboxService
+from console.services.outbox import OutboxService, acknowledgement_text
 from console.services.policy import PolicyService
 from console.services.ports import Clock, Store
 from console.services.review import ReviewService
+from console.services.templates import TemplateService
+from console.services.validation import ValidationError
 from console.services.views import SavedViewService
 
 
@@ -46,6 +48,7 @@ class ConsoleContext:
     escalations: EscalationService  # the escalation panel
     views: SavedViewService  # the queue's saved views
     outbox: OutboxService  # answers by email, their sending accounts (DESIGN §11)
+    templates: TemplateService  # the team's mail templates (the compose boxes' "/")
 
     @classmethod
     def build(
@@ -61,7 +64,17 @@ class ConsoleContext:
         open_incidents = OpenIncidentReader(store, clock)
         incidents = IncidentService(store, clock, actor, workstation_id, hlc, zone=agent_zone)
         outbox = OutboxService(store, clock, incidents, actor)
-        outbox.acknowledge_escalations()
+        templates = TemplateService(store, clock, actor, hlc)
+
+        def acknowledgement(details: IncidentDetails, level: int) -> str:
+            """The team's "escalation acknowledged" template; the console's own words if it
+            cannot render (a peer's template that no longer checks)."""
+            try:
+                return templates.render_body("escalation_acknowledged", details, agent_zone)
+            except ValidationError:
+                return acknowledgement_text(details, level)
+
+        outbox.acknowledge_escalations(acknowledgement)
         return cls(
             store=store,
             clock=clock,
@@ -78,4 +91,5 @@ class ConsoleContext:
             escalations=EscalationService(store, open_incidents),
             views=SavedViewService(store, hlc, actor),
             outbox=outbox,
+            templates=templates,
         )

@@ -12,6 +12,7 @@ from console.domain.clock_model import ClockState
 from console.domain.outbound import OutboxState, SmtpAccount
 from console.qt.worker import Dispatcher
 from console.services.outbox import OutboxService
+from console.services.templates import TemplateService
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.respond_dialogs import RespondDialog, StatusUpdateDialog
 from tests.ui.incident_fixtures import IncidentWorld, dispatcher, open_p1, view, world
@@ -131,3 +132,27 @@ def test_the_request_for_missing_details_is_sent_from_the_console(
     [entry] = world.context.outbox.entries(summary.id)
     assert entry.mail.purpose.value == "missing_details"
     assert entry.mail.to == ("olivia.chen@northwind.example",)
+
+
+def test_slash_in_the_response_inserts_the_teams_first_response_template(
+    qtbot: Any, world: IncidentWorld, view: IncidentDetailView
+) -> None:
+    from PySide6.QtCore import Qt
+
+    lead = world.agents[0]
+    context = world.context
+    TemplateService(context.store, context.clock, lead).save(
+        "first_response", "", "Dear {{ contact_name }}, we are on {{ incident_number }}."
+    )
+    summary = open_p1(world)
+    with qtbot.waitSignal(view.incident_loaded):
+        view.show_incident(summary.id)
+    dialog = view.respond()
+    assert isinstance(dialog, RespondDialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.text, "/first")
+    picker = dialog.text.__dict__["template_picker"]
+    assert picker.popup.isVisible() and picker.shown() == ["First response"]
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Return)
+    assert dialog.text.toPlainText() == f"Dear Olivia Chen, we are on {summary.number}."
+    dialog.reject()

@@ -43,6 +43,7 @@ from console.qt.worker import Dispatcher
 from console.services.action_rules import escalation_note, refusals
 from console.services.context import ConsoleContext
 from console.services.incidents import IncidentDetails
+from console.services.validation import ValidationError
 from console.ui.forms import (
     error_label,
     error_text,
@@ -63,6 +64,7 @@ from console.ui.incident.change_dialogs import (
 )
 from console.ui.incident.clocks_panel import ClocksPanel
 from console.ui.incident.flow_layout import FlowLayout
+from console.ui.incident.outbox_strip import IncidentMail, OutboxStrip, read_incident_mail
 from console.ui.incident.priority import priority_story
 from console.ui.incident.quick_assign import TAKE_KEYS, QuickAssign
 from console.ui.incident.report_tab import ReportTab
@@ -191,6 +193,13 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         self.closed_note.setWordWrap(True)
         self.closed_note.hide()
         layout.addWidget(self.closed_note)
+        # This incident's mail and how its sending went, with Retry now / Withdraw….
+        self.outbox_strip = OutboxStrip(
+            self._context.outbox, self._dispatcher, self._context.clock.now, self._zone
+        )
+        self.outbox_strip.changed.connect(self._changed)
+        self.outbox_strip.notice.connect(self.notice)
+        layout.addWidget(self.outbox_strip)
 
         self.action_buttons: dict[str, QToolButton] = {}
         bar = QWidget()
@@ -259,10 +268,17 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         incidents, agents = self._context.incidents, self._context.agents
         outbox = self._context.outbox
         sending = [False]  # whether mail can be sent from here (a sending server is set up)
+        mail: list[IncidentMail] = []  # the incident's outbound mail, for its strip
+        now = self._context.clock.now
 
         def job() -> tuple[IncidentDetails, list[Agent]]:
             sending[0] = outbox.can_send()
-            return incidents.details(incident_id), agents.agents()
+            details = incidents.details(incident_id)
+            try:
+                mail.append(read_incident_mail(outbox, incident_id, now()))
+            except Exception:  # the strip reads again by itself, and says why not
+                mail.clear()
+            return details, agents.agents()
 
         self._load_token += 1
         token = self._load_token
@@ -273,6 +289,10 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         def done(result: tuple[IncidentDetails, list[Agent]]) -> None:
             if current():
                 self.report.set_sending(sending[0])
+                if mail:
+                    self.outbox_strip.show_mail(incident_id, mail[0])
+                else:
+                    self.outbox_strip.show_incident(incident_id)
                 self._on_loaded(result)
 
         def failed(error: Exception) -> None:
@@ -309,6 +329,7 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         self.reading = None
         self.timeline.clear()
         self.attachments.clear()
+        self.outbox_strip.clear()
         self.stack.setCurrentIndex(0)
         self._update_actions()
 
@@ -504,7 +525,13 @@ class IncidentDetailView(ActionDialogHost, QWidget):
     ) -> Callable[..., ActionDialog]:
         context = self._context
         return lambda details: kind(
-            self._dispatcher, context.incidents, details, self, outbox=context.outbox
+            self._dispatcher,
+            context.incidents,
+            details,
+            self,
+            outbox=context.outbox,
+            templates=context.templates,
+            zone=context.agent_zone,
         )
 
     @Slot()
@@ -516,8 +543,16 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         """Open the request for the missing report items in the compose dialog."""
         dialog = self._open("respond", self._answer(MissingDetailsDialog))
         if isinstance(dialog, MissingDetailsDialog):
-            dialog.set_request(text)
+            dialog.set_request(self._team_request(dialog.details) or text)
         return dialog
+
+    def _team_request(self, details: IncidentDetails) -> str:
+        """The team's "missing details" template for this incident ('' if it cannot render)."""
+        context = self._context
+        try:
+            return context.templates.render_body("missing_details", details, context.agent_zone)
+        except ValidationError:
+            return ""
 
     @Slot()
     def post_update(self) -> ActionDialog | None:

@@ -10,7 +10,9 @@ answer is only recorded, as sent from the agent's own mail program.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QRadioButton, QWidget
+from zoneinfo import ZoneInfo
+
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QPlainTextEdit, QRadioButton, QWidget
 
 from console.domain.events import Channel, UpdateChannel
 from console.domain.outbound import Purpose, SmtpAccount
@@ -18,9 +20,11 @@ from console.domain.records import IncidentSummary
 from console.qt.worker import Dispatcher
 from console.services.incidents import IncidentDetails, IncidentService
 from console.services.outbox import MailDraft, OutboxService, draft_for
+from console.services.templates import TemplateService
 from console.services.validation import ValidationError
 from console.ui.forms import hint_label, set_plain
 from console.ui.incident.action_dialog import ActionDialog, Call, stack, text_box
+from console.ui.mail.template_picker import attach_template_picker
 
 _RESPONSE_CHANNELS = (
     (Channel.EMAIL, "Email"),
@@ -74,6 +78,7 @@ class _MailAnswer(ActionDialog):
     recorded_ok = ""
     sent_ok = ""
     recipient: QComboBox  # set by each dialog's _build_fields
+    text: QPlainTextEdit
 
     def __init__(
         self,
@@ -83,7 +88,10 @@ class _MailAnswer(ActionDialog):
         parent: QWidget | None = None,
         *,
         outbox: OutboxService | None = None,
+        templates: TemplateService | None = None,
+        zone: ZoneInfo | None = None,
     ) -> None:
+        """``templates``: the team's mail templates, offered by typing "/" in the text."""
         self._outbox = outbox
         self.account: SmtpAccount | None = outbox.accounts.sending() if outbox else None
         self.draft: MailDraft | None = None
@@ -95,6 +103,11 @@ class _MailAnswer(ActionDialog):
                 self.draft_problem = " ".join(exc.errors.values())
         self.mail_line = hint_label()
         super().__init__(dispatcher, service, details, parent)
+        if templates is not None:
+            where = zone if zone is not None else ZoneInfo("UTC")
+            attach_template_picker(
+                self.text, templates.choices, lambda key: templates.render_body(key, details, where)
+            )
 
     @property
     def sends(self) -> bool:

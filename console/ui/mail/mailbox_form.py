@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -29,19 +29,16 @@ from PySide6.QtWidgets import (
 from console.domain.mail import AFTER_IMPORT, Mailbox
 from console.qt.worker import Dispatcher
 from console.services.mailboxes import MailboxService, validate
-from console.services.validation import ValidationError
 from console.ui.forms import (
     FieldErrors,
     choose_ca_file,
     error_label,
-    error_text,
     hint_label,
-    if_alive,
     plain_label,
     submit_on_ctrl_enter,
     with_error,
 )
-from console.ui.theme import current_theme
+from console.ui.mail.server_form import KEEP_PASSWORD, ServerForm
 
 __all__ = ["AFTER_LABELS", "MailboxForm", "StorePassword", "TestConnection"]
 
@@ -62,23 +59,14 @@ CA_HINT = (
     "Empty: the server's certificate is checked against the authorities your system trusts. "
     "Choose a file when your organisation signs the mail server's certificate itself."
 )
-KEEP_PASSWORD = "Stored in your keyring: leave empty to keep it"
 NEW_PASSWORD = "The password the server signs in with"
 
 
-def _words(error: BaseException) -> str:
-    """A failed connection's words (the adapter's are written for people); never a traceback."""
-    if isinstance(error, ValidationError):
-        return error_text(error)
-    message = getattr(error, "message", "")
-    if isinstance(message, str) and message:
-        return message
-    return str(error) or error_text(error)
-
-
-class MailboxForm(QDialog):
+class MailboxForm(ServerForm):
     """Add (``mailbox`` None) or edit one mailbox; ``mailbox_saved`` once it is stored."""
 
+    what = "mailbox"
+    new_password = NEW_PASSWORD
     mailbox_saved = Signal(object)  # Mailbox
     connection_tested = Signal(bool, str)  # succeeded, the words shown
 
@@ -231,85 +219,15 @@ class MailboxForm(QDialog):
 
     # -- actions ----------------------------------------------------------------------------
 
-    @Slot()
-    def _on_test_button_clicked(self) -> None:
-        draft, password, test = self.draft(), self.password.text(), self._test
-        self.errors.clear()
-        self._show_result(None, "Connecting…")
-        self._set_busy(True)
-        self._dispatcher.submit(
-            lambda: test(validate(draft), password),
-            if_alive(self, self._on_tested),
-            if_alive(self, self._on_test_failed),
-        )
+    def _validate(self, draft: Any) -> Any:
+        return validate(draft)
 
-    def _on_tested(self, words: object) -> None:
-        self._set_busy(False)
-        self._show_result(True, str(words))
-
-    def _on_test_failed(self, error: Exception) -> None:
-        self._set_busy(False)
-        if isinstance(error, ValidationError):
-            self.errors.show(error.errors)
-            self._show_result(False, "Fix the fields marked above first.")
-        else:
-            self._show_result(False, _words(error))
-
-    def _show_result(self, ok: bool | None, words: str) -> None:
-        if ok is None:
-            self.test_result.setStyleSheet("")
-        else:
-            colour = current_theme().state_color("met" if ok else "breached").name()
-            self.test_result.setStyleSheet(f"color: {colour};")
-        self.test_result.setText(words)
-        if ok is not None:
-            self.connection_tested.emit(ok, words)
-
-    @Slot()
-    def _on_save_clicked(self) -> None:
-        draft, password = self.draft(), self.password.text()
-        service, keep = self._service, self._store_password
-        self.errors.clear()
-        self._set_busy(True)
-
-        def save() -> tuple[Mailbox, str]:
-            if not draft.id and not password:
-                errors: dict[str, str] = {}
-                try:
-                    validate(draft)
-                except ValidationError as error:
-                    errors = error.errors
-                errors["password"] = "Enter the password the server signs in with."
-                raise ValidationError(errors)
-            saved = service.save(draft)
-            if not password:
-                return saved, ""
-            try:
-                keep(saved, password)
-            except Exception as error:  # the keyring's refusal, in words
-                return saved, _words(error)
-            return saved, ""
-
-        self._dispatcher.submit(
-            save, if_alive(self, self._on_saved), if_alive(self, self._on_failed)
-        )
-
-    def _on_saved(self, result: object) -> None:
-        saved, refused = result if isinstance(result, tuple) else (result, "")
-        self._set_busy(False)
-        self._mailbox = saved  # saving again changes this one, not a second mailbox
-        self.password.setPlaceholderText(KEEP_PASSWORD if not refused else NEW_PASSWORD)
+    def _on_record_saved(self, saved: Any) -> None:
+        self._mailbox = saved
         self.mailbox_saved.emit(saved)
-        if refused:
-            self.errors.show(
-                {"password": f"The mailbox was saved, but not its password: {refused}"}
-            )
-            return
-        self.accept()
 
-    def _on_failed(self, error: Exception) -> None:
-        self._set_busy(False)
-        self.errors.show_exception(error)
+    def _emit_tested(self, ok: bool, words: str) -> None:
+        self.connection_tested.emit(ok, words)
 
     def mailbox(self) -> Mailbox | None:
         return replace(self._mailbox) if self._mailbox else None

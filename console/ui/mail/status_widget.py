@@ -1,5 +1,6 @@
-"""The status-bar item for email intake: when each mailbox was last checked, and a failed
-check's words in red (the full words in the tooltip, as plain text)."""
+"""The status-bar item for mail: when each mailbox was last checked, a failed check's words
+in red (the full words in the tooltip, as plain text), and the mail waiting in the outbox
+("Outbox: 2 waiting, 1 deferred")."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from console.qt.mail_worker import WatchStatus
 from console.ui.forms import error_colour, plain_label, plain_tip
+from console.ui.theme import current_theme
 
-__all__ = ["MailStatusWidget", "status_text", "status_tooltip"]
+__all__ = ["MailStatusWidget", "outbox_text", "status_text", "status_tooltip"]
 
 _SHORT = 70  # characters of a failure's words in the bar; the tooltip has them all
 
@@ -40,6 +42,14 @@ def status_text(statuses: list[WatchStatus], zone: tzinfo | None = None) -> str:
     return f"Mail: {len(statuses)} mailboxes, last check {_time(latest, zone)}"
 
 
+def outbox_text(waiting: int, deferred: int) -> str:
+    """``Outbox: 2 waiting, 1 deferred``; "" when nothing waits."""
+    if not waiting:
+        return ""
+    text = f"Outbox: {waiting} waiting"
+    return f"{text}, {deferred} deferred" if deferred else text
+
+
 def status_tooltip(statuses: list[WatchStatus], zone: tzinfo | None = None) -> str:
     lines = []
     for status in statuses:
@@ -65,7 +75,19 @@ class MailStatusWidget(QWidget):
         layout.setContentsMargins(8, 0, 8, 0)
         self.label = plain_label()  # a server's words, as it said them
         layout.addWidget(self.label)
+        self.outbox_label = plain_label()
+        self.outbox_label.hide()
+        layout.addWidget(self.outbox_label)
         self._render()
+
+    @Slot(int, int)
+    def show_outbox(self, waiting: int, deferred: int) -> None:
+        """The mail waiting in the outbox (the Outbox page counts it)."""
+        text = outbox_text(waiting, deferred)
+        self.outbox_label.setText(f"· {text}" if text else "")
+        colour = current_theme().state_color("at_risk").name()
+        self.outbox_label.setStyleSheet(f"color: {colour};" if deferred else "")
+        self.outbox_label.setVisible(bool(text))
 
     @Slot(object)
     def show_status(self, status: WatchStatus) -> None:
