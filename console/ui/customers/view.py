@@ -53,6 +53,7 @@ from console.ui.customers.customer_model import (
     Column,
     CustomerListModel,
 )
+from console.ui.customers.import_dialog import add_import_action
 from console.ui.customers.incidents_panel import CustomerIncidentsPanel
 from console.ui.customers.support_list import SupportListEditor
 from console.ui.forms import (
@@ -123,6 +124,7 @@ class CustomersView(QWidget):
         self.proxy = _CustomerFilter(self)
         self.proxy.setSourceModel(self.model)
         self._build()
+        self.import_action = add_import_action(self, context, dispatcher)  # CSV / XLSX lists
         self._connect_signals()
         self.reload()
 
