@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.domain.ids import HybridLogicalClock
 from console.domain.mail import Mailbox
+from console.domain.outbound import SmtpAccount
 from console.domain.records import Agent, Role
 from console.qt.gc import GuiThreadCollector
 from console.qt.mail_worker import MailWorker
@@ -30,6 +31,7 @@ from console.services.demo import build_demo
 from console.services.incidents import IncidentService
 from console.services.mail_intake import MailIntake
 from console.services.mailboxes import MailboxService
+from console.services.outbox import OutboxService
 from console.services.reports import (
     Format,
     ReportService,
@@ -47,9 +49,12 @@ from console.services.workstation import (
     signed_in_agent,
     workstation,
 )
+from console.ui.backups import wire_backups
 from console.ui.board.view import Wallboard
 from console.ui.forms import show_full_screen
 from console.ui.mail import InboxView, MailSettingsDialog, MailStatusWidget
+from console.ui.mail.outbox_view import OutboxView
+from console.ui.mail.templates_dialog import wire_templates
 from console.ui.shell.main_window import MainWindow
 from console.ui.shell.sign_in import SignInDialog
 from console.ui.sync import SyncSettingsDialog, SyncStatusWidget
@@ -61,9 +66,14 @@ from db.sync.backend import SqlSyncBackend
 from db.sync.cli import sync_command
 from mail.cli import INTAKE_AGENT, import_messages, mail_command
 from mail.imap import MailboxError, check_connection
+from mail.outbox_sender import OutboxPass, OutboxSender
 from mail.parse import parse
 from mail.passwords import password_for, store_password
+from mail.smtp import SmtpError
+from mail.smtp import check_connection as check_smtp
 from mail.watch import MailboxStatus, MailWatcher, imap_settings
+from safekeeping.cli import COMMANDS as SAFEKEEPING
+from safekeeping.cli import safekeeping_command
 
 APP_NAME = "Support Console"
 APP_ID = "support-console"
@@ -314,13 +324,12 @@ def wire_mail(
     dispatcher: Dispatcher,
     worker: MailWorker,
 ) -> None:
-    """Settings → Mail… for everyone (read-only for agents), the Inbox page, each mailbox's
-    last check in the status bar; the reader starts when an enabled mailbox exists."""
+    """Settings → Mail… for everyone (read-only for agents; mailboxes and sending accounts),
+    the Outbox and Inbox pages, each mailbox's last check and the mail waiting to be sent in
+    the status bar; the reader starts when an enabled mailbox exists."""
     mailboxes = MailboxService(context.store, context.actor)
     intake = MailIntake(context.store, context.clock, context.incidents, parse=parse)
     inbox = InboxView(intake, context.customers, context.actor.name, dispatcher, context.agent_zone)
-    item = window.add_page("inbox", "Inbox", "mdi6.inbox-arrow-down", inbox)
-    inbox.count_changed.connect(lambda n: item.setText(f"Inbox ({n})" if n else "Inbox"))
     inbox.notice.connect(lambda text: window.statusBar().showMessage(text, 15_000))
     inbox.incident_opened.connect(window.queue.refresh_incident)
     status = MailStatusWidget(context.agent_zone)
@@ -329,6 +338,21 @@ def wire_mail(
     worker.incidents_changed.connect(window.refresh_incidents)
     worker.mail_arrived.connect(inbox.reload)
     window.outside_changes.checked.connect(inbox.check_outside)  # a separate `mail watch`
+    # The Outbox sits above the Inbox: the Inbox stays the last page.
+    outbox = OutboxView(
+        context.outbox, context.incidents, context.clock.now, dispatcher, context.agent_zone
+    )
+    outbox_item = window.add_page("outbox", "Outbox", "mdi6.email-fast-outline", outbox)
+    outbox.count_changed.connect(lambda n: outbox_item.setText(f"Outbox ({n})" if n else "Outbox"))
+    outbox.counts_changed.connect(status.show_outbox)
+    outbox.notice.connect(lambda text: window.statusBar().showMessage(text, 15_000))
+    outbox.incident_opened.connect(window.open_incident)
+    outbox.incident_changed.connect(lambda incident_id: window.refresh_incidents([incident_id]))
+    window.outside_changes.checked.connect(outbox.check_outside)  # the sender, `mail watch`
+    window.outside_changes.checked.connect(window.detail.outbox_strip.check_outside)
+    window.detail.incident_changed.connect(lambda _id: outbox.check_outside())
+    item = window.add_page("inbox", "Inbox", "mdi6.inbox-arrow-down", inbox)
+    inbox.count_changed.connect(lambda n: item.setText(f"Inbox ({n})" if n else "Inbox"))
 
     def test(mailbox: Mailbox, password: str) -> str:
         secret = password or password_for(mailbox)
@@ -336,15 +360,38 @@ def wire_mail(
             raise MailboxError("No password is stored for this mailbox yet: enter it above.")
         return check_connection(imap_settings(mailbox), secret)
 
+    def test_smtp(account: SmtpAccount, password: str) -> str:
+        secret = password or password_for(account)
+        if secret is None and account.username:
+            raise SmtpError("No password is stored for this account yet: enter it in its form.")
+        return check_smtp(account, secret)
+
     def changed() -> None:
         status.forget()
         worker.restart()
 
+    # An answer queued or a mail retried goes out now, not at the sender's next pass.
+    window.detail.incident_changed.connect(lambda _id: worker.wake_sender())
+    outbox.incident_changed.connect(lambda _id: worker.wake_sender())
+    worker.outbox_sent.connect(lambda _report: outbox.refresh())
+    worker.outbox_sent.connect(lambda _report: window.detail.outbox_strip.check_outside())
+
     def open_settings() -> None:
         may_edit = context.actor.role.may_edit_policy
-        dialog = MailSettingsDialog(mailboxes, may_edit, store_password, test, dispatcher, window)
+        dialog = MailSettingsDialog(
+            mailboxes,
+            may_edit,
+            store_password,
+            test,
+            dispatcher,
+            window,
+            accounts=context.outbox.accounts,
+            store_smtp_password=store_password,
+            test_smtp=test_smtp,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.mailboxes_changed.connect(changed)
+        dialog.accounts_changed.connect(changed)  # the sender starts, or stops, with them
         dialog.open()
 
     def dropped(files: list[str]) -> None:
@@ -393,6 +440,8 @@ def open_main_window(
     wire_sync(window, context, dispatcher, sync_service, sync_worker)
     if mail_worker is not None:
         wire_mail(window, context, dispatcher, mail_worker)
+    wire_templates(window, context, dispatcher)
+    wire_backups(window, context, dispatcher)
     window.theme_changed.connect(
         lambda _name: open_main_window(
             context,
@@ -479,18 +528,23 @@ def run(
         )
     )
     sync_worker = SyncWorker(sync_service)
-    watch_intake = MailIntake(
-        store,
-        clock,
-        IncidentService(store, clock, INTAKE_AGENT, station.id, station.hlc),
-        parse=parse,
-    )
+    mail_incidents = IncidentService(store, clock, INTAKE_AGENT, station.id, station.hlc)
+    watch_intake = MailIntake(store, clock, mail_incidents, parse=parse)
 
     def watcher(said: Callable[[MailboxStatus], None]) -> MailWatcher:
         locks = Path(f"{db_path}.mail-locks")  # the same locks as 'mail watch'
         return MailWatcher(store, watch_intake, clock, password_for, locks, on_status=said)
 
-    mail_worker = MailWorker(watcher, lambda: bool(watcher(lambda _s: None).mailboxes()))
+    # The console's own sender: its events are written by the same "Email intake" identity
+    # as 'mail watch', whichever agent is signed in.
+    sending = OutboxService(store, clock, mail_incidents, INTAKE_AGENT)
+
+    def sender(said: Callable[[OutboxPass], None]) -> OutboxSender:
+        return OutboxSender(store, sending, clock, password_for, on_pass=said)
+
+    mail_worker = MailWorker(
+        watcher, lambda: bool(watcher(lambda _s: None).mailboxes()), make_sender=sender
+    )
     if board:
         board_window = Wallboard(
             context, dispatcher, SlaTicker(context.clock, app), board_filter=board_filter
@@ -593,6 +647,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sync_command(arguments[1:])
     if arguments[:1] == ["mail"]:
         return mail_command(arguments[1:], default_db_path)
+    if arguments[:1] and arguments[0] in SAFEKEEPING:
+        return safekeeping_command(arguments, default_db_path)
     args = build_parser().parse_args(arguments)
     if args.command == "report":
         return report(args)
