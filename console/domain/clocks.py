@@ -227,6 +227,9 @@ class _Replay:
         self.past_updates: list[PastDue] = []
         # Emailed answers in the outbox, by Message-ID: (RESPONDED or STATUS_UPDATE, sent at).
         self.queued: dict[str, tuple[EventKind, datetime]] = {}
+        # Resolved (at this instant) while an emailed response was on its way: the response
+        # clocks stay open until the mail is accepted or fails.
+        self.held_since: datetime | None = None
 
     # -- helpers --
 
@@ -334,6 +337,7 @@ class _Replay:
             self.on_mail_sent(at, str(data.get("message_id") or ""), active)
         elif kind is EventKind.MAIL_FAILED:
             self.queued.pop(str(data.get("message_id") or ""), None)
+            self.settle_held()
         elif kind is EventKind.PRIORITY_CHANGED:
             self.on_priority(at, str(data.get("priority") or ""), str(data.get("side") or ""))
         elif kind is EventKind.ESCALATED and active:
@@ -353,6 +357,7 @@ class _Replay:
             self.close(at, Status.RESOLVED, "resolved")
         elif kind is EventKind.REOPENED and not active:
             self.status = Status.OPEN
+            self.held_since = None  # clocks kept open over the resolve simply run on
             self.missed.clear()
             self.start_updates(at, "when the incident was reopened")
 
@@ -369,9 +374,17 @@ class _Replay:
     def on_mail_sent(self, at: datetime, message_id: str, active: bool) -> None:
         """The mail server accepted an emailed answer: it counts now (DESIGN §3)."""
         queued = self.queued.pop(message_id, None)
-        if queued is None or not active:
+        if queued is None:
             return
         kind, sent_at = queued
+        if not active:
+            if kind is EventKind.RESPONDED and self.held_since is not None:
+                # Resolved while its answer was on its way: the answer still counts.
+                for _, run in self.response_runs():
+                    run.stop(at, "responded", sent_at=sent_at)
+                self.responded_at = self.responded_at or at
+                self.settle_held()
+            return
         if kind is EventKind.RESPONDED:
             self.on_response(at, sent_at)
         elif self.responded_at is not None:
@@ -403,10 +416,25 @@ class _Replay:
         reason = f"when the customer escalated to Escalation {level}"
         self.escalations[level] = self.start(kind, target, at, reason)
 
+    def settle_held(self) -> None:
+        """Once no emailed response is on its way any more, response clocks kept open over a
+        resolve are decided: missed at the resolve, as resolving without a response is."""
+        held = self.held_since
+        if held is None or any(k is EventKind.RESPONDED for k, _ in self.queued.values()):
+            return
+        self.held_since = None
+        for _, run in self.response_runs():
+            run.stop(held, "resolved without a response", ClockState.MISSED)
+
     def close(self, at: datetime, status: Status, reason: str) -> None:
         self.status = status
         self.missed.clear()
-        for _, run in self.response_runs():
+        mailed = any(k is EventKind.RESPONDED for k, _ in self.queued.values())
+        holding = status is Status.RESOLVED and mailed and bool(self.response_runs())
+        # Resolved right after answering by email: the response counts when the server
+        # accepts it, so its clocks wait for the mail instead of being missed now.
+        self.held_since = at if holding else None
+        for _, run in [] if holding else self.response_runs():
             if status is Status.EXCLUDED:
                 run.stop(at, reason, ClockState.NOT_APPLICABLE)
             else:  # resolving is not a response: an unanswered clock is missed (DESIGN §3)
@@ -463,7 +491,7 @@ class _Replay:
 
     def mark_queued(self) -> None:
         """Say on each live clock an emailed answer would stop that it waits in the outbox."""
-        if self.status not in ACTIVE:
+        if self.status not in ACTIVE and self.held_since is None:
             return
         for kind, sent_at in self.queued.values():
             runs = [run for _, run in self.response_runs()]

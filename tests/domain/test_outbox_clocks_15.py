@@ -78,3 +78,24 @@ def test_a_response_recorded_by_phone_still_counts_when_recorded() -> None:
     story.then(EventKind.RESPONDED, t(LA, "2026-06-09", "10:10"), channel="phone")
     fr = story.at(t(LA, "2026-06-09", "11:00")).first_response
     assert fr.state is ClockState.MET and fr.sent_at is None
+
+
+def test_resolving_right_after_an_emailed_response_still_counts_it_when_accepted() -> None:
+    story = emailed(Story("premium", LA, t(LA, "2026-06-09", "10:00"), "P1"), "10:10")
+    story.then(EventKind.RESOLVED, t(LA, "2026-06-09", "10:11"), text="Fixed.")
+    waiting = story.at(t(LA, "2026-06-09", "10:12")).first_response
+    assert waiting.queued_at == t(LA, "2026-06-09", "10:10")  # not missed: the mail is on its way
+    story.then(EventKind.MAIL_SENT, t(LA, "2026-06-09", "10:13"), message_id=MAIL["message_id"])
+    clocks = story.at(t(LA, "2026-06-09", "11:00"))
+    assert clocks.status.value == "resolved"
+    assert clocks.first_response.state is ClockState.MET
+    assert clocks.first_response.stopped_at == t(LA, "2026-06-09", "10:13")
+    assert first_response(clocks).outcome is Outcome.MET
+
+
+def test_resolving_with_an_emailed_response_that_then_fails_misses_at_the_resolve() -> None:
+    story = emailed(Story("premium", LA, t(LA, "2026-06-09", "10:00"), "P1"), "10:10")
+    story.then(EventKind.RESOLVED, t(LA, "2026-06-09", "10:11"), text="Fixed.")
+    story.then(EventKind.MAIL_FAILED, t(LA, "2026-06-09", "10:12"), message_id=MAIL["message_id"])
+    fr = story.at(t(LA, "2026-06-09", "11:00")).first_response
+    assert fr.state is ClockState.MISSED and fr.stopped_at == t(LA, "2026-06-09", "10:11")
