@@ -50,6 +50,11 @@ PLACEHOLDERS: tuple[Placeholder, ...] = (
     ),
     Placeholder("agent_name", "your name", "Sofia Alvarez"),
     Placeholder("contact_name", "the reporting contact's name", "Olivia Chen"),
+    Placeholder(
+        "exclusion_reason",
+        "why the incident is excluded from support, in the policy's words",
+        "use not authorised by the agreement or documentation",
+    ),
 )
 PLACEHOLDER_NAMES = tuple(p.name for p in PLACEHOLDERS)
 #: The placeholders that hold a list, the only things a template may loop over.
@@ -130,8 +135,9 @@ Kind regards,
 _EXCLUDED = """Dear {{ contact_name }},
 
 Thank you for reporting {{ incident_number }}: {{ title }}. Under the support policy this \
-request falls outside the response-time commitments of your plan, so its response times do \
-not apply. We will still help where we can.
+request falls outside the response-time commitments of your plan\
+{% if exclusion_reason %} (it arises from {{ exclusion_reason }}){% endif %}, so its response \
+times do not apply. We will still help where we can.
 
 Kind regards,
 {{ agent_name }}

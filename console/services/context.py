@@ -75,6 +75,9 @@ class ConsoleContext:
                 return acknowledgement_text(details, level)
 
         outbox.acknowledge_escalations(acknowledgement)
+        outbox.notify_exclusions(
+            lambda details: templates.render_body("exclusion_notice", details, agent_zone)
+        )
         return cls(
             store=store,
             clock=clock,

@@ -606,8 +606,12 @@ class IncidentService:
             "level", f"Escalate one level at a time: Escalation {current + 1} comes first."
         )
 
-    def exclude(self, incident_id: str, reason: str, text: str) -> IncidentSummary:
-        """Mark the incident excluded (reason i–iv): its clocks stop and it leaves attainment."""
+    def exclude(
+        self, incident_id: str, reason: str, text: str, *, notify: bool = False
+    ) -> IncidentSummary:
+        """Mark the incident excluded (reason i–iv): its clocks stop and it leaves attainment.
+        ``notify``: the customer is told by email (the outbox queues the exclusion notice in
+        this transaction, when a server to send through is set up)."""
 
         def build(ctx: _Context) -> list[Draft]:
             self._require(ctx, Action.EXCLUDE)
@@ -618,7 +622,10 @@ class IncidentService:
             )
             body = errors.check("text", lambda: v.text(text, what="explanation"))
             errors.raise_if_any()
-            return [(EventKind.EXCLUDED, {"reason": code, "text": body})]
+            data: dict[str, Any] = {"reason": code, "text": body}
+            if notify:
+                data["notify"] = True
+            return [(EventKind.EXCLUDED, data)]
 
         return self._change(incident_id, build)
 

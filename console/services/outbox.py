@@ -294,6 +294,31 @@ class OutboxService:
 
         self._incidents.add_listener(on_events)
 
+    def notify_exclusions(self, text: Callable[[IncidentDetails], str]) -> None:
+        """From now on, an exclusion recorded with ``notify`` queues the exclusion notice
+        (``text`` words it: the team's template) to the customer in the same transaction.
+        Without a server to send through, or an address to send to, the exclusion is
+        refused rather than recorded as told when nobody was."""
+
+        def on_events(
+            tx: Transaction,
+            summary: IncidentSummary,
+            new: list[IncidentEvent],
+            _events: list[IncidentEvent],
+        ) -> None:
+            if not any(e.kind is EventKind.EXCLUDED and e.data.get("notify") for e in new):
+                return
+            account = next((a for a in tx.outbox.accounts() if a.enabled), None)
+            if account is None:
+                raise ValidationError.single(
+                    "notify", "No server to send mail through is set up: untick the notice."
+                )
+            details = self._incidents.details(summary.id)  # joins this transaction
+            draft = draft_for(details, account)  # a ValidationError names what is missing
+            self._queue(tx, self._mail(draft, text(details), Purpose.NOTICE, ""))
+
+        self._incidents.add_listener(on_events)
+
     # -- what is in it ----------------------------------------------------------------------
 
     def entries(

@@ -289,7 +289,19 @@ def details_context(
         "next_update_due_agent": when(due, agent_zone),
         "agent_name": agent_name,
         "contact_name": contact.name if contact else "",
+        "exclusion_reason": _exclusion_reason(details),
     }
+
+
+def _exclusion_reason(details: IncidentDetails) -> str:
+    code = details.clocks.excluded_reason
+    if not code:
+        return ""
+    try:
+        text = details.policy.exclusion(code).text
+    except KeyError:
+        return ""
+    return text[:1].lower() + text[1:].rstrip(".")
 
 
 def next_update_if_sent(details: IncidentDetails) -> datetime | None:

@@ -15,7 +15,7 @@ import pytest
 from console.domain.clock_model import ClockState
 from console.domain.events import EventKind
 from console.domain.outbound import OutboxState, Purpose, SmtpAccount
-from console.domain.records import Customer, Role
+from console.domain.records import Agent, Customer, Role
 from console.services.customers import CustomerService
 from console.services.incidents import IncidentService
 from console.services.mail_intake import MailIntake, MailSource
@@ -267,3 +267,29 @@ def test_a_bounce_from_the_first_contact_offers_the_next_one(
     waiting = outbox.entries(summary.id, waiting_only=True)
     assert [e.mail.to for e in waiting] == [("maria@northwind.example",)]
     assert waiting[0].mail.text == "We are on it."
+
+
+def test_an_exclusion_may_tell_the_customer_in_the_same_transaction(
+    outbox: OutboxService, incidents: IncidentService, customers: Customers
+) -> None:
+    outbox.notify_exclusions(lambda details: f"Excluded: {details.clocks.excluded_reason}")
+    summary = incidents.open_incident(report(customers.premium))
+    incidents.exclude(summary.id, "iii", "Their firewall blocks us.", notify=True)
+    [notice] = outbox.due()
+    assert notice.mail.purpose is Purpose.NOTICE and notice.mail.text == "Excluded: iii"
+    assert email.message_from_bytes(notice.raw)["Auto-Submitted"] == "auto-generated"
+    other = incidents.open_incident(report(customers.premium, title="Another"))
+    incidents.exclude(other.id, "iv", "A third party.")  # not told: nothing queued
+    assert outbox.entries(other.id) == []
+
+
+def test_an_exclusion_to_be_told_without_a_sending_server_is_refused_whole(
+    store: SqliteStore, clock: FakeClock, incidents: IncidentService, customers: Customers
+) -> None:
+    silent = OutboxService(store, clock, incidents, Agent(id="", name="x", role=Role.LEAD))
+    silent.notify_exclusions(lambda _details: "Excluded.")
+    summary = incidents.open_incident(report(customers.premium))
+    with pytest.raises(ValidationError) as refused:
+        incidents.exclude(summary.id, "iii", "Their firewall.", notify=True)
+    assert "No server to send mail through" in refused.value.errors["notify"]
+    assert incidents.summary(summary.id).status.value == "open"  # nothing was recorded

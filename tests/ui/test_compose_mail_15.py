@@ -13,6 +13,7 @@ from console.domain.outbound import OutboxState, SmtpAccount
 from console.qt.worker import Dispatcher
 from console.services.outbox import OutboxService
 from console.services.templates import TemplateService
+from console.ui.incident.change_dialogs import ExcludeDialog
 from console.ui.incident.detail import IncidentDetailView
 from console.ui.incident.respond_dialogs import RespondDialog, StatusUpdateDialog
 from tests.ui.incident_fixtures import IncidentWorld, dispatcher, open_p1, view, world
@@ -156,3 +157,23 @@ def test_slash_in_the_response_inserts_the_teams_first_response_template(
     qtbot.keyClick(dialog.text, Qt.Key.Key_Return)
     assert dialog.text.toPlainText() == f"Dear Olivia Chen, we are on {summary.number}."
     dialog.reject()
+
+
+def test_excluding_can_send_the_teams_exclusion_notice(
+    qtbot: Any, world: IncidentWorld, view: IncidentDetailView
+) -> None:
+    set_up_sending(world)
+    summary = open_p1(world)
+    with qtbot.waitSignal(view.incident_loaded):
+        view.show_incident(summary.id)
+    dialog = view.exclude()
+    assert isinstance(dialog, ExcludeDialog) and dialog.notify.isVisibleTo(dialog)
+    dialog.reason_buttons["iii"].setChecked(True)
+    dialog.text.setPlainText("Their own firewall drops our traffic.")
+    dialog.notify.setChecked(True)
+    with qtbot.waitSignals([view.incident_changed, view.incident_loaded], timeout=10_000):
+        dialog.ok_button.click()
+        dialog.confirm()
+    [notice] = world.context.outbox.entries(summary.id)
+    assert notice.mail.purpose.value == "notice"
+    assert "arises from the customer's own equipment" in notice.mail.text.replace("\n", " ")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QRadioButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QCheckBox, QComboBox, QRadioButton, QWidget
 
 from console.domain.events import Side
 from console.domain.records import Agent, IncidentSummary
@@ -116,6 +116,20 @@ class ExcludeDialog(ActionDialog):
     confirm_button = "Exclude"
     done_text = "excluded from support"
 
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        service: IncidentService,
+        details: IncidentDetails,
+        parent: QWidget | None = None,
+        *,
+        can_send: bool = False,
+    ) -> None:
+        """``can_send``: a server to send mail through is set up, so the customer may be
+        told by email (the team's exclusion notice)."""
+        self.can_send = can_send
+        super().__init__(dispatcher, service, details, parent)
+
     def _build_fields(self) -> None:
         self.reasons = QButtonGroup(self)
         self.reason_buttons: dict[str, QRadioButton] = {}
@@ -128,6 +142,9 @@ class ExcludeDialog(ActionDialog):
         self.add_field("reason", "&Reason", stack(*self.reason_buttons.values()))
         self.setMinimumWidth(820)  # the policy's reasons are long: show them whole
         self.add_field("text", "&Explanation", self.text)
+        self.notify = QCheckBox("Tell the customer by email (the team's exclusion notice)")
+        self.notify.setVisible(self.can_send)
+        self.add_field("notify", "", self.notify)
 
     def chosen_reason(self) -> str:
         return next((code for code, b in self.reason_buttons.items() if b.isChecked()), "")
@@ -143,7 +160,8 @@ class ExcludeDialog(ActionDialog):
     def call(self) -> Call:
         service, incident = self._service, self.incident_id
         code, text = self.chosen_reason(), self.text.toPlainText()
-        return lambda: service.exclude(incident, code, text)
+        notify = self.can_send and self.notify.isChecked()
+        return lambda: service.exclude(incident, code, text, notify=notify)
 
 
 UNASSIGNED = "Unassigned"

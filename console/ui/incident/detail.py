@@ -118,6 +118,7 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         self._dispatcher = dispatcher
         self._zone: tzinfo = context.agent_zone
         self._incident_id = ""
+        self._can_send = False  # a server to send mail through is set up (read with each load)
         self._load_token = 0
         self.details: IncidentDetails | None = None
         self.clocks: IncidentClocks | None = None
@@ -289,6 +290,7 @@ class IncidentDetailView(ActionDialogHost, QWidget):
         def done(result: tuple[IncidentDetails, list[Agent]]) -> None:
             if current():
                 self.report.set_sending(sending[0])
+                self._can_send = sending[0]
                 if mail:
                     self.outbox_strip.show_mail(incident_id, mail[0])
                 else:
@@ -568,7 +570,14 @@ class IncidentDetailView(ActionDialogHost, QWidget):
 
     @Slot()
     def exclude(self) -> ActionDialog | None:
-        return self._open("exclude", self._standard(ExcludeDialog))
+        sending = self._can_send
+
+        def make(details: IncidentDetails) -> ActionDialog:
+            return ExcludeDialog(
+                self._dispatcher, self._context.incidents, details, self, can_send=sending
+            )
+
+        return self._open("exclude", make)
 
     @Slot()
     def wait_on_customer(self) -> ActionDialog | None:
