@@ -247,11 +247,12 @@ class AttachmentRow(Base):
 
 
 # Full-text index over incident text (title, report, notes, updates); rowid = incidents.pk.
-# It is a virtual table, so it lives in the migrations, not in this metadata.
+# It is a virtual table, so it lives in the migrations (0001, with prefixes since 0012), not
+# in this metadata. Its two- and three-letter prefixes keep short searches fast.
 FTS_TABLE = "incident_fts"
 FTS_CREATE = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-    "number, title, body, tokenize = 'unicode61 remove_diacritics 2')"
+    "number, title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
 )
 
 

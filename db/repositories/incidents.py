@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -158,10 +159,25 @@ def _bind_dt(value: datetime) -> str:
     return stored
 
 
+# ``INC-<workstation>-<n>`` or ``INC-<mailbox>-<letters>``, typed whole (DESIGN §4).
+_NUMBER = re.compile(r"INC-[0-9A-Z]{5}-[0-9A-Z]{5,12}", re.IGNORECASE)
+# A word this long or longer matches as a prefix; the full-text index keeps prefixes of these
+# lengths (migration 0012), so a short prefix reads one list instead of merging thousands.
+PREFIX_FROM = 2
+
+
+def typed_number(user_text: str) -> str | None:
+    """The incident number ``user_text`` is, typed whole (any case), else None."""
+    typed = user_text.strip()
+    return typed.upper() if _NUMBER.fullmatch(typed) else None
+
+
 def fts_query(user_text: str) -> str:
-    """Turn what a person types into a safe FTS5 query: every word must match, as a prefix."""
+    """Turn what a person types into a safe FTS5 query: every word must match, a word of
+    two or more letters as a prefix ("time" finds "timeout"), a single letter or digit as
+    a whole word ("7" finds "Windows 7", not "700")."""
     words = [w for w in "".join(c if c.isalnum() else " " for c in user_text).split() if w]
-    return " ".join(f'"{w}"*' for w in words)
+    return " ".join(f'"{w}"*' if len(w) >= PREFIX_FROM else f'"{w}"' for w in words)
 
 
 class SqlIncidentRepository:
@@ -257,14 +273,32 @@ class SqlIncidentRepository:
         stmt = stmt.limit(limit).offset(offset)
         return [summary_from_row(r) for r in self._s.scalars(stmt)]
 
+    def _search(self, user_text: str) -> tuple[str, str] | None:
+        """How ``user_text`` searches: ``("number", n)`` when it is an incident's number typed
+        whole (that incident alone), ``("fts", query)`` for the full-text index, or None."""
+        number = typed_number(user_text)
+        if number is not None:
+            found = self._s.scalar(select(IncidentRow.pk).where(IncidentRow.number == number))
+            if found is not None:
+                return "number", number
+        query = fts_query(user_text)
+        return ("fts", query) if query else None
+
     def _filtered(
         self, stmt: _S, flt: IncidentFilter, now: datetime | None, *, text_too: bool = True
     ) -> _S:
+        conditions = self._conditions(flt, now, text_too=text_too)
+        return stmt.where(and_(*conditions)) if conditions else stmt
+
+    def _conditions(
+        self, flt: IncidentFilter, now: datetime | None, *, text_too: bool = True
+    ) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
-        if text_too and fts_query(flt.text):
-            matches = select(_FTS.c.rowid).where(
-                _FTS.c.incident_fts.op("MATCH")(fts_query(flt.text))
-            )
+        search = self._search(flt.text) if text_too else None
+        if search is not None and search[0] == "number":
+            conditions.append(IncidentRow.number == search[1])
+        elif search is not None:
+            matches = select(_FTS.c.rowid).where(_FTS.c.incident_fts.op("MATCH")(search[1]))
             conditions.append(IncidentRow.pk.in_(matches))
         if flt.statuses:
             conditions.append(IncidentRow.status.in_(flt.statuses))
@@ -291,7 +325,7 @@ class SqlIncidentRepository:
         if flt.window_ids:
             customers = select(CustomerRow.id).where(CustomerRow.window_id.in_(flt.window_ids))
             conditions.append(IncidentRow.customer_id.in_(customers))
-        return stmt.where(and_(*conditions)) if conditions else stmt
+        return conditions
 
     def find(
         self,
@@ -304,14 +338,15 @@ class SqlIncidentRepository:
         """A page of incidents, newest first; ``now`` judges an outcome filter.
 
         With search text the full-text index drives the query in its own (newest recorded
-        first) order, so a page costs the same whether a word is rare or common.
+        first) order, so a page costs the same whether a word is rare or common. An
+        incident's number typed whole finds that incident (if the other filters keep it).
         """
-        query = fts_query(flt.text)
-        if query:
+        search = self._search(flt.text)
+        if search is not None and search[0] == "fts":
             stmt = (
                 select(IncidentRow)
                 .join(_FTS, _FTS.c.rowid == IncidentRow.pk)
-                .where(_FTS.c.incident_fts.op("MATCH")(query))
+                .where(_FTS.c.incident_fts.op("MATCH")(search[1]))
                 .order_by(_FTS.c.rowid.desc())
             )
             stmt = self._filtered(stmt, flt, now, text_too=False)
@@ -323,8 +358,18 @@ class SqlIncidentRepository:
         return [summary_from_row(r) for r in self._s.scalars(stmt)]
 
     def count(self, flt: IncidentFilter, now: datetime | None = None) -> int:
-        stmt = self._filtered(select(func.count()).select_from(IncidentRow), flt, now)
-        return int(self._s.scalar(stmt) or 0)
+        """How many incidents ``flt`` selects. With search text the full-text index is
+        counted directly (every row of it is one incident), joined to the incidents only
+        when other filters need their columns."""
+        search = self._search(flt.text)
+        if search is None or search[0] == "number":
+            stmt = self._filtered(select(func.count()).select_from(IncidentRow), flt, now)
+            return int(self._s.scalar(stmt) or 0)
+        stmt = select(func.count()).select_from(_FTS)
+        conditions = self._conditions(flt, now, text_too=False)
+        if conditions:
+            stmt = stmt.join(IncidentRow, IncidentRow.pk == _FTS.c.rowid).where(*conditions)
+        return int(self._s.scalar(stmt.where(_FTS.c.incident_fts.op("MATCH")(search[1]))) or 0)
 
     def attainment(self, flt: IncidentFilter, now: datetime) -> list[AttainmentRow]:
         """First-response outcomes at ``now`` by the priority that set the deadline, the plan
