@@ -5,43 +5,27 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import platformdirs
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.domain.ids import HybridLogicalClock
-from console.domain.mail import Mailbox
-from console.domain.outbound import SmtpAccount
 from console.domain.records import Agent, Role
 from console.qt.gc import GuiThreadCollector
-from console.qt.mail_worker import MailWorker
 from console.qt.settings import Settings
-from console.qt.sync_worker import SyncWorker
-from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.agents import AgentService
-from console.services.board import BoardFilter, BoardFilterError, resolve_board_filter
 from console.services.context import ConsoleContext, SystemClock
-from console.services.demo import build_demo
-from console.services.incidents import IncidentService
-from console.services.mail_intake import MailIntake
-from console.services.mailboxes import MailboxService
-from console.services.outbox import OutboxService
-from console.services.reports import (
-    Format,
-    ReportService,
-    period,
-    reproject_if_stale,
-    write_attainment,
-    write_incidents,
-)
+from console.services.reports import Format, period, reproject_if_stale
 from console.services.seed import seed_defaults
-from console.services.sync import SyncService, projection_rebuilder
 from console.services.validation import ValidationError
 from console.services.workstation import (
     remember_agent,
@@ -49,36 +33,29 @@ from console.services.workstation import (
     signed_in_agent,
     workstation,
 )
-from console.ui.backups import wire_backups
-from console.ui.board.view import Wallboard
-from console.ui.forms import show_full_screen
-from console.ui.mail import InboxView, MailSettingsDialog, MailStatusWidget
-from console.ui.mail.outbox_view import OutboxView
-from console.ui.mail.templates_dialog import wire_templates
 from console.ui.shell.main_window import MainWindow
-from console.ui.shell.sign_in import SignInDialog
-from console.ui.sync import SyncSettingsDialog, SyncStatusWidget
 from console.ui.theme import apply_theme
-from db.engine import database_exists, open_database, translate_errors
-from db.errors import StoreError
+from db.engine import Database, database_exists, open_database, translate_errors
+from db.errors import DatabaseCorrupt, StoreError
 from db.store import SqliteStore
-from db.sync.backend import SqlSyncBackend
-from db.sync.cli import sync_command
-from mail.cli import INTAKE_AGENT, import_messages, mail_command
-from mail.imap import MailboxError, check_connection
-from mail.outbox_sender import OutboxPass, OutboxSender
-from mail.parse import parse
-from mail.passwords import password_for, store_password
-from mail.smtp import SmtpError
-from mail.smtp import check_connection as check_smtp
-from mail.watch import MailboxStatus, MailWatcher, imap_settings
 from safekeeping.cli import COMMANDS as SAFEKEEPING
-from safekeeping.cli import safekeeping_command
+
+# Only what the first paint of the queue needs is imported above: the sync stack, the mail
+# channel, backups, templates, reports and the wallboard's filters are imported where they
+# are used, once the queue is on screen (or for the command that needs them).
+if TYPE_CHECKING:
+    from console.qt.mail_worker import MailWorker
+    from console.qt.sync_worker import SyncWorker
+    from console.services.board import BoardFilter
+    from console.services.sync import SyncService
 
 APP_NAME = "Support Console"
 APP_ID = "support-console"
 # Who the read-only wallboard acts as; it records nothing, so it is never stored.
 BOARD_VIEWER = Agent(id="", name="Wallboard", role=Role.AGENT)
+GUI_SWITCH_INTERVAL_S = 0.001
+# Set by tests/bench/startup.py: print the time of the first painted queue, then quit.
+EXIT_AFTER_PAINT = "SUPPORT_CONSOLE_EXIT_AFTER_PAINT"
 
 
 def default_db_path(demo: bool = False) -> Path:
@@ -243,6 +220,8 @@ def prepare_demo(path: Path, rebuild: bool) -> None:
     partial = path.with_name(path.name + ".building")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         leftover.unlink(missing_ok=True)
+    from console.services.demo import build_demo  # noqa: PLC0415
+
     store = SqliteStore(open_database(partial, backup=False))
     try:
         print(f"Building the demo database at {path} …", file=sys.stderr)
@@ -267,6 +246,8 @@ def sign_in(store: SqliteStore, hlc: HybridLogicalClock) -> Agent | None:
         account = agents.account(remembered.id)
         if account.active and not account.needs_passphrase:
             return remembered
+    from console.ui.shell.sign_in import SignInDialog  # noqa: PLC0415
+
     dialog = SignInDialog(agents.accounts(), chosen_id=remembered.id if remembered else None)
     while dialog.exec():
         chosen = dialog.chosen_agent_id()
@@ -301,6 +282,8 @@ def wire_sync(
     worker: SyncWorker,
 ) -> None:
     """Sync's status in the status bar, its settings in the menu, pulled changes into view."""
+    from console.ui.sync import SyncSettingsDialog, SyncStatusWidget  # noqa: PLC0415
+
     status = SyncStatusWidget(context.agent_zone)
     window.statusBar().addPermanentWidget(status)
     worker.status_changed.connect(status.show_status)
@@ -327,6 +310,20 @@ def wire_mail(
     """Settings → Mail… for everyone (read-only for agents; mailboxes and sending accounts),
     the Outbox and Inbox pages, each mailbox's last check and the mail waiting to be sent in
     the status bar; the reader starts when an enabled mailbox exists."""
+    from console.domain.mail import Mailbox  # noqa: PLC0415
+    from console.domain.outbound import SmtpAccount  # noqa: PLC0415
+    from console.services.mail_intake import MailIntake  # noqa: PLC0415
+    from console.services.mailboxes import MailboxService  # noqa: PLC0415
+    from console.ui.mail import InboxView, MailSettingsDialog, MailStatusWidget  # noqa: PLC0415
+    from console.ui.mail.outbox_view import OutboxView  # noqa: PLC0415
+    from mail.cli import import_messages  # noqa: PLC0415
+    from mail.imap import MailboxError, check_connection  # noqa: PLC0415
+    from mail.parse import parse  # noqa: PLC0415
+    from mail.passwords import password_for, store_password  # noqa: PLC0415
+    from mail.smtp import SmtpError  # noqa: PLC0415
+    from mail.smtp import check_connection as check_smtp  # noqa: PLC0415
+    from mail.watch import imap_settings  # noqa: PLC0415
+
     mailboxes = MailboxService(context.store, context.actor)
     intake = MailIntake(context.store, context.clock, context.incidents, parse=parse)
     inbox = InboxView(intake, context.customers, context.actor.name, dispatcher, context.agent_zone)
@@ -437,6 +434,27 @@ def open_main_window(
             for mail_signal in (mail_worker.mailbox_checked, mail_worker.incidents_changed):
                 mail_signal.disconnect()
             mail_worker.mail_arrived.disconnect()
+    wire_window(window, context, dispatcher, settings, sync_service, sync_worker, mail_worker)
+    window.show()
+    if previous is not None:
+        previous.close()
+        previous.deleteLater()
+    return window
+
+
+def wire_window(
+    window: MainWindow,
+    context: ConsoleContext,
+    dispatcher: Dispatcher,
+    settings: Settings,
+    sync_service: SyncService,
+    sync_worker: SyncWorker,
+    mail_worker: MailWorker | None,
+) -> None:
+    """Everything the window shows beside its own screens: sync, mail, templates, backups."""
+    from console.ui.backups import wire_backups  # noqa: PLC0415
+    from console.ui.mail.templates_dialog import wire_templates  # noqa: PLC0415
+
     wire_sync(window, context, dispatcher, sync_service, sync_worker)
     if mail_worker is not None:
         wire_mail(window, context, dispatcher, mail_worker)
@@ -453,11 +471,180 @@ def open_main_window(
             mail_worker=mail_worker,
         )
     )
-    window.show()
-    if previous is not None:
-        previous.close()
-        previous.deleteLater()
-    return window
+
+
+class Background:
+    """What the console runs beside its window: team sync, the mail reader and sender. Built
+    once the queue is on screen, so their imports and threads stay off the first paint."""
+
+    def __init__(self, context: ConsoleContext, hlc: HybridLogicalClock, db_path: Path) -> None:
+        from console.qt.mail_worker import MailWorker  # noqa: PLC0415
+        from console.qt.sync_worker import SyncWorker  # noqa: PLC0415
+        from console.services.incidents import IncidentService  # noqa: PLC0415
+        from console.services.mail_intake import MailIntake  # noqa: PLC0415
+        from console.services.outbox import OutboxService  # noqa: PLC0415
+        from console.services.sync import SyncService, projection_rebuilder  # noqa: PLC0415
+        from db.sync.backend import SqlSyncBackend  # noqa: PLC0415
+        from mail.cli import INTAKE_AGENT  # noqa: PLC0415
+        from mail.outbox_sender import OutboxPass, OutboxSender  # noqa: PLC0415
+        from mail.parse import parse  # noqa: PLC0415
+        from mail.passwords import password_for  # noqa: PLC0415
+        from mail.watch import MailboxStatus, MailWatcher  # noqa: PLC0415
+
+        store, clock = context.store, context.clock
+        station = context.workstation_id
+        assert isinstance(store, SqliteStore)
+        self.sync_service = SyncService(
+            SqlSyncBackend(
+                store.database,
+                workstation_id=station,
+                hlc=hlc,
+                author=context.actor.name,
+                rebuild=projection_rebuilder(clock, station, hlc),
+            )
+        )
+        self.sync_worker = SyncWorker(self.sync_service)
+        mail_incidents = IncidentService(store, clock, INTAKE_AGENT, station, hlc)
+        watch_intake = MailIntake(store, clock, mail_incidents, parse=parse)
+
+        def watcher(said: Callable[[MailboxStatus], None]) -> MailWatcher:
+            locks = Path(f"{db_path}.mail-locks")  # the same locks as 'mail watch'
+            return MailWatcher(store, watch_intake, clock, password_for, locks, on_status=said)
+
+        # The console's own sender: its events are written by the same "Email intake"
+        # identity as 'mail watch', whichever agent is signed in.
+        sending = OutboxService(store, clock, mail_incidents, INTAKE_AGENT)
+
+        def sender(said: Callable[[OutboxPass], None]) -> OutboxSender:
+            return OutboxSender(store, sending, clock, password_for, on_pass=said)
+
+        self.mail_worker = MailWorker(
+            watcher, lambda: bool(watcher(lambda _s: None).mailboxes()), make_sender=sender
+        )
+
+    def start_sync(self) -> None:
+        if self.sync_service.settings() is not None:
+            self.sync_worker.start()
+
+    def stop(self) -> None:
+        self.sync_worker.stop()
+        self.mail_worker.stop()
+
+
+class _WhenQueueShown(QObject):
+    """Calls ``then`` once, right after the queue's first paint with its first load in it
+    (or after ``FALLBACK_MS``, should that load fail)."""
+
+    FALLBACK_MS = 5_000
+
+    def __init__(self, window: MainWindow, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._then: Callable[[], None] | None = then
+        self._loaded = False
+        self._viewport = window.queue.table.viewport()
+        window.queue.loaded.connect(self._on_queue_loaded)
+        self._viewport.installEventFilter(self)
+        QTimer.singleShot(self.FALLBACK_MS, self._fire)
+
+    def _on_queue_loaded(self, _count: int) -> None:
+        self._loaded = True
+        self._viewport.update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._loaded and event.type() == QEvent.Type.Paint:
+            self._viewport.removeEventFilter(self)
+            QTimer.singleShot(0, self._fire)  # once this paint has finished
+        return False
+
+    def _fire(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then()
+
+
+class _DatabaseCheck(QObject):
+    """``PRAGMA quick_check`` on a thread of its own (it may take seconds on a big file, and
+    must not hold up the screens' jobs); the outcome is told on the GUI thread."""
+
+    _finished = Signal(object)  # list[str] (the problems, [] when healthy), None if stopped
+    _failed = Signal(str)
+
+    def __init__(self, database: Database, parent: QObject) -> None:
+        super().__init__(parent)
+        self._database = database
+        self._thread = threading.Thread(target=self._run, name="database-check", daemon=True)
+        # Emitted on the check's thread, received here on the GUI thread (queued).
+        self._finished.connect(self._on_check_finished)
+        self._failed.connect(self._on_check_failed)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._database.stop_check()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        try:
+            problems = self._database.quick_check()
+        except StoreError as exc:
+            self._failed.emit(exc.message)
+        else:
+            self._finished.emit(problems)
+
+    @Slot(object)
+    def _on_check_finished(self, problems: list[str] | None) -> None:
+        if problems:
+            said = "; ".join(" ".join(p.split()) for p in problems[:3])  # one line each
+            show_damage(_main_window(), DatabaseCorrupt(self._database.path, said))
+
+    @Slot(str)
+    def _on_check_failed(self, text: str) -> None:
+        window = _main_window()
+        if window is not None:
+            window.statusBar().showMessage(f"The database check stopped: {text}", 30_000)
+
+
+def _main_window() -> MainWindow | None:
+    """The console's window now (a theme switch replaces it)."""
+    shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    return next((w for w in shown if w.isVisible()), shown[0] if shown else None)
+
+
+def check_database_later(app: QApplication, database: Database) -> _DatabaseCheck | None:
+    """After a start that did not follow a clean close, or once a week: the whole file is
+    checked off the GUI thread, and damage is told in words with the way to a backup."""
+    if not database.check_due:
+        return None
+    check = _DatabaseCheck(database, app)
+    check.start()
+    return check
+
+
+DAMAGE_ADVICE = (
+    "Stop working in this file: what you save now may be lost. Restore the last good backup "
+    "from Settings → Backups… (the console closes after a restore), or ask whoever looks "
+    "after your backups."
+)
+
+
+def show_damage(window: MainWindow | None, error: DatabaseCorrupt) -> None:
+    """The check found damage: said in words (plain text), with a button to the backups."""
+    text = f"The check of the database {error.path} found damage ({error.detail}). {DAMAGE_ADVICE}"
+    _tell(text)
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, text, parent=window)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if window is not None:
+        window.statusBar().showMessage("The database is damaged: see Settings → Backups…")
+        actions = window.settings_menu.actions()
+        backups = next((a for a in actions if a.text() == "Backups…"), None)
+        if backups is not None:
+            button = box.addButton("Open Backups…", QMessageBox.ButtonRole.AcceptRole)
+            button.clicked.connect(backups.trigger)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
 
 
 def run(
@@ -470,6 +657,9 @@ def run(
     board_priorities: Sequence[str] = (),
 ) -> int:
 
+    # Workers run Python too: hand the GIL back to the GUI thread sooner than every 5 ms,
+    # so a paint that calls into Python waits less behind a loading job.
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -483,7 +673,9 @@ def run(
         if demo:
             with translate_errors(db_path, os_errors=True):
                 prepare_demo(db_path, rebuild_demo)
-        store = SqliteStore(open_database(db_path))
+        # Header and schema only: the whole file is checked once the queue is up, when due.
+        store = SqliteStore(open_database(db_path, quick_check=False))
+        store.database.mark_in_use()
         clock = SystemClock()
         station = workstation(store)
         seed_defaults(store, clock, station.hlc)
@@ -497,80 +689,124 @@ def run(
         show_start_error(exc.message)
         return exc.exit_code
     if agent is None:
+        store.database.mark_closed_cleanly()
+        store.close()
         return 0
     local = datetime.now().astimezone().tzinfo
     zone_name = getattr(local, "key", None) or _local_zone_name()
     context = ConsoleContext.build(
         store, clock, agent, station.id, station.hlc, ZoneInfo(zone_name), str(db_path)
     )
-    board_filter = BoardFilter()
+    collector = GuiThreadCollector(app)
+    collector.start()
+    dispatcher = Dispatcher()
+    background: Background | None = None
+    check: list[_DatabaseCheck] = []
     if board:
+        from console.services.board import BoardFilterError  # noqa: PLC0415
+
         try:
             board_filter = board_filter_for(context, board_windows, board_priorities)
         except BoardFilterError as exc:  # a usage error: refused before any window opens
             _tell(f"support-console: {exc}")
+            store.database.mark_closed_cleanly()
             store.close()
             return 2
         except StoreError as exc:
             _tell(exc.message)
             store.close()
             return exc.exit_code
-    collector = GuiThreadCollector(app)
-    collector.start()
-    dispatcher = Dispatcher()
-    sync_service = SyncService(
-        SqlSyncBackend(
-            store.database,
-            workstation_id=station.id,
-            hlc=station.hlc,
-            author=agent.name,
-            rebuild=projection_rebuilder(clock, station.id, station.hlc),
-        )
-    )
-    sync_worker = SyncWorker(sync_service)
-    mail_incidents = IncidentService(store, clock, INTAKE_AGENT, station.id, station.hlc)
-    watch_intake = MailIntake(store, clock, mail_incidents, parse=parse)
-
-    def watcher(said: Callable[[MailboxStatus], None]) -> MailWatcher:
-        locks = Path(f"{db_path}.mail-locks")  # the same locks as 'mail watch'
-        return MailWatcher(store, watch_intake, clock, password_for, locks, on_status=said)
-
-    # The console's own sender: its events are written by the same "Email intake" identity
-    # as 'mail watch', whichever agent is signed in.
-    sending = OutboxService(store, clock, mail_incidents, INTAKE_AGENT)
-
-    def sender(said: Callable[[OutboxPass], None]) -> OutboxSender:
-        return OutboxSender(store, sending, clock, password_for, on_pass=said)
-
-    mail_worker = MailWorker(
-        watcher, lambda: bool(watcher(lambda _s: None).mailboxes()), make_sender=sender
-    )
-    if board:
-        board_window = Wallboard(
-            context, dispatcher, SlaTicker(context.clock, app), board_filter=board_filter
-        )
-        board_window.setWindowTitle(f"{APP_NAME} — wallboard")
-        sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
-        show_full_screen(board_window)
+        background = Background(context, station.hlc, db_path)
+        open_wallboard(context, dispatcher, app, board_filter, background.sync_worker)
+        background.start_sync()
     else:
-        open_main_window(
-            context, dispatcher, settings, sync_service, sync_worker, mail_worker=mail_worker
-        )
-    if sync_service.settings() is not None:
-        sync_worker.start()
+        window = MainWindow(context, dispatcher, settings)
+
+        def the_rest() -> None:
+            nonlocal background
+            background = Background(context, station.hlc, db_path)
+            wire_window(
+                window,
+                context,
+                dispatcher,
+                settings,
+                background.sync_service,
+                background.sync_worker,
+                background.mail_worker,
+            )
+            background.start_sync()
+            assert store is not None
+            started = check_database_later(app, store.database)
+            check.extend([started] if started is not None else [])
+
+        _WhenQueueShown(window, the_rest)
+        if os.environ.get(EXIT_AFTER_PAINT):  # installed last, so it sees each paint first
+            exit_after_first_queue_paint(app, window)
+        window.show()
     code = app.exec()
-    sync_worker.stop()
-    mail_worker.stop()
+    for running in check:
+        running.stop()
+    if background is not None:
+        background.stop()
     dispatcher.wait_for_done()
     remember_clock(store, station.hlc)
+    store.database.mark_closed_cleanly()
     store.close()
     return code
+
+
+def open_wallboard(
+    context: ConsoleContext,
+    dispatcher: Dispatcher,
+    app: QApplication,
+    board_filter: BoardFilter,
+    sync_worker: SyncWorker,
+) -> None:
+    from console.qt.ticker import SlaTicker  # noqa: PLC0415
+    from console.ui.board.view import Wallboard  # noqa: PLC0415
+    from console.ui.forms import show_full_screen  # noqa: PLC0415
+
+    board_window = Wallboard(
+        context, dispatcher, SlaTicker(context.clock, app), board_filter=board_filter
+    )
+    board_window.setWindowTitle(f"{APP_NAME} — wallboard")
+    sync_worker.changes_pulled.connect(lambda _ids: board_window.reload())
+    show_full_screen(board_window)
+
+
+class _FirstQueuePaint(QObject):
+    """Prints the monotonic time once the queue has painted rows, then closes the window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._seen = False
+        window.queue.table.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        paint = event.type() == QEvent.Type.Paint
+        if paint and not self._seen and self._window.queue.model.rowCount() > 0:
+            self._seen = True
+            QTimer.singleShot(0, self._painted)  # runs once this paint has finished
+        return False
+
+    def _painted(self) -> None:
+        print(f"PAINTED {time.monotonic():.6f}", flush=True)
+        self._window.close()
+
+
+def exit_after_first_queue_paint(app: QApplication, window: MainWindow) -> None:
+    """For the start-up benchmark (``SUPPORT_CONSOLE_EXIT_AFTER_PAINT=1``, not a user flag):
+    the console quits, as closed by its user, right after its first paint of queue rows."""
+    _FirstQueuePaint(window)
 
 
 def board_filter_for(
     context: ConsoleContext, windows: Sequence[str], priorities: Sequence[str]
 ) -> BoardFilter:
     """``--window`` and ``--priority`` checked against the database (BoardFilterError)."""
+    from console.services.board import BoardFilter, resolve_board_filter  # noqa: PLC0415
+
     if not windows and not priorities:
         return BoardFilter()
     known = [(w.id, w.name) for w in context.customers.windows()]
@@ -590,6 +826,12 @@ def show_start_error(message: str) -> None:
 
 def report(args: argparse.Namespace) -> int:
     """``report attainment|incidents``: parse, open, print; the figures come from the service."""
+    from console.services.reports import (  # noqa: PLC0415
+        ReportService,
+        write_attainment,
+        write_incidents,
+    )
+
     try:
         flt = period(args.start, args.end)
     except ValueError as exc:
@@ -644,10 +886,16 @@ def _local_zone_name() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["sync"]:
+        from db.sync.cli import sync_command  # noqa: PLC0415
+
         return sync_command(arguments[1:])
     if arguments[:1] == ["mail"]:
+        from mail.cli import mail_command  # noqa: PLC0415
+
         return mail_command(arguments[1:], default_db_path)
     if arguments[:1] and arguments[0] in SAFEKEEPING:
+        from safekeeping.cli import safekeeping_command  # noqa: PLC0415
+
         return safekeeping_command(arguments, default_db_path)
     args = build_parser().parse_args(arguments)
     if args.command == "report":

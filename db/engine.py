@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,13 @@ READ_OPTIONS: dict[str, Any] = {QUERY_ONLY: True}
 MIGRATION_OPTIONS: dict[str, Any] = {BEGIN_MODE: "IMMEDIATE", FOREIGN_KEYS: False}
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+#: Meta keys of the start-up check (DESIGN §5): when the console last closed the file cleanly
+#: (removed while it is open), and when a whole-file check last found it healthy.
+CLEAN_CLOSE_KEY = "console.closed_cleanly_at"
+LAST_CHECK_KEY = "console.last_quick_check_at"
+#: A clean start still checks the whole file (off the GUI thread) once this long has passed.
+CHECK_EVERY = timedelta(days=7)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
@@ -251,6 +258,10 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         # Files and folders that did not exist before this opening (see ``abandon``).
         self.created: tuple[Path, ...] = ()
+        # Whether ``quick_check()`` is due: the file was not checked while opening and the
+        # console did not close it cleanly last time, or its last check is a week old.
+        self.check_due = False
+        self._checking: sqlite3.Connection | None = None
         self.engine = create_engine(
             URL.create("sqlite", database=str(self.path)),
             connect_args={"timeout": busy_timeout_ms / 1000},
@@ -323,6 +334,61 @@ class Database:
             return [error.detail]
         return [] if rows == ["ok"] else rows
 
+    def quick_check(self) -> list[str] | None:
+        """``PRAGMA quick_check`` over the whole file (about 1 s per GB; run it off the GUI
+        thread): the problems found, or [] if the file is healthy, which is then recorded so
+        the next check is due in a week; None if ``stop_check`` stopped it first."""
+        try:
+            connection = sqlite3.connect(
+                self.path, timeout=self.busy_timeout_ms / 1000, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise classify(error, self.path) or DiskError(self.path, str(error)) from error
+        self._checking = connection
+        try:
+            rows = [str(r[0]) for r in connection.execute("PRAGMA quick_check")]
+        except sqlite3.OperationalError as error:
+            if str(error) == "interrupted":
+                return None
+            raise classify(error, self.path) or DiskError(self.path, str(error)) from error
+        except sqlite3.DatabaseError as error:  # too damaged for the check itself to finish
+            return [str(error)]
+        finally:
+            self._checking = None
+            connection.close()
+        problems = [] if rows == ["ok"] else rows
+        if not problems:
+            self._set_meta(LAST_CHECK_KEY, datetime.now(UTC).isoformat())
+            self.check_due = False
+        return problems
+
+    def stop_check(self) -> None:
+        """Stop a running ``quick_check`` (from any thread): the console is closing."""
+        checking = self._checking
+        if checking is not None:
+            with suppress(sqlite3.Error):
+                checking.interrupt()
+
+    def mark_in_use(self) -> None:
+        """The console has the file open: until ``mark_closed_cleanly`` an end of the process
+        (a crash, a kill, a power cut) leaves the next start to check the whole file."""
+        with self.transaction() as session:
+            session.connection().exec_driver_sql(
+                "DELETE FROM meta WHERE key = ?", (CLEAN_CLOSE_KEY,)
+            )
+
+    def mark_closed_cleanly(self) -> None:
+        """The console is closing normally: its next start checks only header and schema."""
+        self._set_meta(CLEAN_CLOSE_KEY, datetime.now(UTC).isoformat())
+
+    def _set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as session:
+            session.connection().exec_driver_sql(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
     def close(self) -> None:
         """Close every connection (the last one checkpoints and removes -wal/-shm)."""
         self.engine.dispose()
@@ -379,6 +445,8 @@ class Database:
 class _Found:
     revisions: tuple[str, ...]
     user_tables: tuple[str, ...]
+    closed_cleanly: bool = False
+    last_checked: datetime | None = None
 
 
 def open_database(
@@ -395,7 +463,10 @@ def open_database(
     :class:`DiskError`, leaving an existing file untouched when it is refused, and its folder
     as it was: whatever this call created (the folder, a new file, -wal/-shm) is removed
     again. ``quick_check`` runs SQLite's ``PRAGMA quick_check`` over the whole file first
-    (about 1 s per GB from a warm cache).
+    (about 1 s per GB from a warm cache). Without it only the header (size, page size) and
+    the schema are checked, and ``Database.check_due`` says whether the caller should run
+    ``Database.quick_check()`` soon, off the GUI thread: after a start that did not follow a
+    clean close (``mark_in_use`` / ``mark_closed_cleanly``), or a week after the last check.
     """
     path = Path(path).expanduser().absolute()
     blocked = blocked_folder(path)
@@ -431,6 +502,7 @@ def _open(path: Path, busy_timeout_ms: int, *, backup: bool, quick_check: bool) 
         raise DatabaseReadOnly(path)
 
     database = Database(path, busy_timeout_ms=busy_timeout_ms)
+    database.check_due = found is not None and not quick_check and _check_due(found)
     database.created = tuple(
         p for p in (path, _sidecar(path, "-wal"), _sidecar(path, "-shm")) if p not in existed
     )
@@ -462,6 +534,12 @@ def _open(path: Path, busy_timeout_ms: int, *, backup: bool, quick_check: bool) 
         database.abandon()
         raise
     return database
+
+
+def _check_due(found: _Found) -> bool:
+    if not found.closed_cleanly or found.last_checked is None:
+        return True
+    return datetime.now(UTC) - found.last_checked >= CHECK_EVERY
 
 
 def database_exists(path: Path | str) -> bool:
@@ -598,12 +676,33 @@ def _probe(path: Path, *, is_wal: bool, timeout_ms: int, check: bool) -> _Found:
             revisions = tuple(
                 r[0] for r in connection.execute("SELECT version_num FROM alembic_version")
             )
+        marks: dict[str, str] = {}
+        if "meta" in tables:
+            marks = dict(
+                connection.execute(
+                    "SELECT key, value FROM meta WHERE key IN (?, ?)",
+                    (CLEAN_CLOSE_KEY, LAST_CHECK_KEY),
+                ).fetchall()
+            )
     except sqlite3.Error as error:
         raise _probe_error(error, path) from error
     finally:
         connection.close()
     user = tuple(t for t in tables if t != "alembic_version" and not t.startswith("sqlite_"))
-    return _Found(revisions=revisions, user_tables=user)
+    return _Found(
+        revisions=revisions,
+        user_tables=user,
+        closed_cleanly=CLEAN_CLOSE_KEY in marks,
+        last_checked=_instant(marks.get(LAST_CHECK_KEY)),
+    )
+
+
+def _instant(text: str | None) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return at if at is None or at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _probe_error(error: sqlite3.Error, path: Path) -> StoreError:

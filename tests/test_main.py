@@ -397,3 +397,80 @@ def test_a_full_disk_is_refused_in_words_and_leaves_no_wal_or_shm(tmp_path: Path
         assert "Traceback" not in run["stderr"], run["stderr"]
         assert "is full" in run["stderr"] and "Free some disk space" in run["stderr"]
     assert report["after"] == report["before"]  # no -wal, -shm or new file left behind
+
+
+# -- start-up check: header and schema on a clean start, the whole file later when due ---------
+
+CHECK_CHILD = """
+import sys
+from PySide6.QtWidgets import QApplication
+import main
+shown = main.show_damage
+def show_damage(window, error):
+    shown(window, error)
+    print("BOX:", window.findChild(main.QMessageBox).text(), file=sys.stderr)
+    QApplication.quit()
+main.show_damage = show_damage
+sys.exit(main.main(sys.argv[1:]))
+"""
+
+
+def start_console(
+    path: Path, home: Path, *, exit_after_paint: bool
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+    }
+    if exit_after_paint:
+        env["SUPPORT_CONSOLE_EXIT_AFTER_PAINT"] = "1"
+    return subprocess.run(
+        [sys.executable, "-c", CHECK_CHILD, "--db", str(path)],
+        capture_output=True, text=True, check=False, cwd=ROOT, timeout=120, env=env,
+    )  # fmt: skip
+
+
+def signed_in_copy(demo_db: Path, folder: Path) -> Path:
+    from tests.bench.startup import remember_an_agent
+
+    folder.mkdir()
+    path = folder / "console.sqlite3"
+    shutil.copyfile(demo_db, path)
+    remember_an_agent(path)
+    return path
+
+
+def test_a_clean_start_checks_only_header_and_schema(demo_db: Path, tmp_path: Path) -> None:
+    from tests.db.test_startup_check import damage_an_index
+
+    path = signed_in_copy(demo_db, tmp_path / "data")
+    database = open_database(path, quick_check=False)
+    assert database.quick_check() == []  # checked this week
+    database.mark_closed_cleanly()
+    database.close()
+    damage_an_index(path)  # what only a whole-file check would see
+    result = start_console(path, tmp_path, exit_after_paint=True)
+    assert result.returncode == 0, result.stderr
+    assert "PAINTED" in result.stdout  # the queue came up with its rows
+    assert "damage" not in result.stderr
+
+
+def test_after_an_unclean_close_damage_is_told_in_words_once_the_queue_is_up(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    from tests.db.test_startup_check import damage_an_index
+
+    path = signed_in_copy(demo_db, tmp_path / "data")
+    database = open_database(path, quick_check=False)
+    assert database.quick_check() == []
+    database.mark_in_use()
+    database.close()  # as if killed: it never said it closed cleanly
+    damage_an_index(path)
+    result = start_console(path, tmp_path, exit_after_paint=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    box = next(line for line in result.stderr.splitlines() if line.startswith("BOX:"))
+    assert f"The check of the database {path} found damage" in box
+    assert "Settings → Backups…" in box and "restore" in box.lower()

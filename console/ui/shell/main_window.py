@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import qtawesome as qta
 from PySide6.QtCore import QMetaMethod, QProcess, QSize, Qt, QTimer, Signal, Slot
@@ -32,14 +32,11 @@ from console.qt.settings import Settings
 from console.qt.ticker import SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext
-from console.ui.agents import AgentsDialog
-from console.ui.board.view import Wallboard
 from console.ui.customers.view import CustomersView
 from console.ui.escalations.view import EscalationsView
 from console.ui.forms import error_text, show_full_screen
 from console.ui.history.view import HistoryView
 from console.ui.incident.detail import IncidentDetailView
-from console.ui.incident.new_form import NewIncidentDialog
 from console.ui.incident.quick_assign import TAKE_KEYS
 from console.ui.queue.view import QueueView
 from console.ui.queue.views import view_label
@@ -49,6 +46,11 @@ from console.ui.shell.palette import install_palette
 from console.ui.shell.shortcuts import keyboard_shortcuts_dialog
 from console.ui.shell.statusbar import ConsoleStatusBar
 from console.ui.theme import apply_theme
+
+# What only a menu action opens is imported when it is first opened, not at start-up.
+if TYPE_CHECKING:
+    from console.ui.agents import AgentsDialog
+    from console.ui.board.view import Wallboard
 
 FIRST_SIZE = QSize(1366, 768)  # the console's size on first start, where it fits
 FRAME_ALLOWANCE = QSize(16, 64)  # a window manager's frame and title bar, and a panel
@@ -344,6 +346,8 @@ class MainWindow(QMainWindow):
         # From a customer's screen the incident is that customer's, unless the agent says not.
         on_customers = self.pages.currentWidget() is self.customers
         chosen = (self.customers.selected_customer_id() or "") if on_customers else ""
+        from console.ui.incident.new_form import NewIncidentDialog  # noqa: PLC0415
+
         dialog = NewIncidentDialog(self._context, self._dispatcher, self, customer_id=chosen)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.incident_opened.connect(self._on_new_incident_opened)
@@ -483,6 +487,8 @@ class MainWindow(QMainWindow):
             self.wallboard.raise_()
             self.wallboard.activateWindow()
             return
+        from console.ui.board.view import Wallboard  # noqa: PLC0415
+
         board = Wallboard(self._context, self._dispatcher, self.ticker)
         board.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         board.setWindowTitle("Support Console — wallboard")
@@ -529,6 +535,8 @@ class MainWindow(QMainWindow):
     def _on_agents_action_triggered(self) -> None:
         """Settings → Agents: everyone may look; only an admin changes anything."""
         if self.agents_dialog is None:
+            from console.ui.agents import AgentsDialog  # noqa: PLC0415
+
             self.agents_dialog = AgentsDialog(self._context.agents, self._context.agent_zone, self)
         else:
             self.agents_dialog.reload()
