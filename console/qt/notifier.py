@@ -173,6 +173,7 @@ class NotificationBanner(QFrame):
         self.setAutoFillBackground(True)
         self._incident_id = ""
         self._queued = 0
+        self._styled: tuple[ClockState, bool] | None = None  # the state and palette styled for
         self._host: QWidget | None = None
         self._icon = QLabel()
         self._icon.setFixedSize(QSize(22, 22))
@@ -207,6 +208,19 @@ class NotificationBanner(QFrame):
         self._queued = self._queued + 1 if not self.isHidden() else 0
         self._incident_id = notice.incident_id
         dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        if self._styled != (state, dark):  # a style sheet costs milliseconds: only on change
+            self._style(state, dark)
+        more = f" <span>(+{self._queued}\N{NO-BREAK SPACE}more)</span>" if self._queued else ""
+        self.text_label.setText(f"<b>{escape(title(notice))}</b> — {escape(body(notice))}{more}")
+        self.setAccessibleDescription(message(notice))
+        self._float()
+        self.show()
+        if self._host is not None and not self.isWindow():
+            self._place()
+            self.raise_()  # over the pages it floats above
+
+    def _style(self, state: ClockState, dark: bool) -> None:
+        self._styled = (state, dark)
         colours = _DARK if dark else _LIGHT
         accent, background, text = colours.get(state, colours[AT_RISK])
         palette = self.palette()
@@ -224,14 +238,6 @@ class NotificationBanner(QFrame):
                 QSize(22, 22), self.devicePixelRatioF()
             )
         )
-        more = f" <span>(+{self._queued}\N{NO-BREAK SPACE}more)</span>" if self._queued else ""
-        self.text_label.setText(f"<b>{escape(title(notice))}</b> — {escape(body(notice))}{more}")
-        self.setAccessibleDescription(message(notice))
-        self._float()
-        self.show()
-        if self._host is not None and not self.isWindow():
-            self._place()
-            self.raise_()  # over the pages it floats above
 
     def _float(self) -> None:
         """Leave the parent's layout (if any) and follow the parent's size from now on."""

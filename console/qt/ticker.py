@@ -22,13 +22,23 @@ re-read those incidents at ``now`` and emits :attr:`SlaTicker.incident_state_cha
 the state differs. Rescheduling an incident leaves its old entry in the heap; it is skipped
 when popped (the dict of live entries says which instant is current).
 
+A window's opening or closing is the same instant for every incident on that window, so tens
+of thousands of entries can fall due together. A tick re-reads them in chunks: at most
+:attr:`SlaTicker.BUDGET_S` of re-reading per tick (but never fewer than
+:attr:`SlaTicker.MIN_PER_TICK` re-reads), earliest first; the rest stay due and the next ticks
+take them, hidden or shown. Rows on screen never wait for this (the model reads a row that is past
+its change afresh when it paints it); the counts and the notices follow within the backlog.
+After each chunk the subject's ``settle()`` runs once (the counts are sent once a chunk, not
+once a row).
+
 Tests inject a clock and call :meth:`SlaTicker.tick` directly; no test waits on real time.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -54,6 +64,8 @@ class TransitionSubject(Protocol):
         """Re-read one incident at ``now``; None if it is no longer known."""
         ...
 
+    # Optionally ``settle(self) -> None``: a chunk of re-reads is done, say once what changed.
+
 
 class SlaTicker(QObject):
     """Ticks the visible countdowns and pops due state transitions off a heap."""
@@ -63,10 +75,23 @@ class SlaTicker(QObject):
 
     INTERVAL_MS = 1000
     MAX_WAIT_MS = 60_000  # re-arm at least this often: the wall clock may jump (sleep, NTP)
+    BUDGET_S = 0.012  # re-reading per tick at most (a row takes about 0.2 ms)
+    MIN_PER_TICK = 48  # re-reads per tick whatever the budget says: the backlog always drains
 
-    def __init__(self, clock: Clock, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        parent: QObject | None = None,
+        *,
+        budget_s: float | None = None,
+        min_per_tick: int | None = None,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
         super().__init__(parent)
         self._clock = clock
+        self._budget = self.BUDGET_S if budget_s is None else budget_s
+        self._min = max(1, self.MIN_PER_TICK if min_per_tick is None else min_per_tick)
+        self._timer = timer
         self._subject: TransitionSubject | None = None
         self._owners: set[int] = set()
         self._heap: list[tuple[datetime, str]] = []
@@ -140,6 +165,12 @@ class SlaTicker(QObject):
     def __len__(self) -> int:
         return len(self._due)
 
+    def backlog(self, now: datetime | None = None) -> int:
+        """How many scheduled incidents are due at ``now`` (default: the clock's) and not yet
+        re-read (they wait for the next ticks)."""
+        now = self._clock.now() if now is None else now
+        return sum(1 for at in self._due.values() if at <= now)
+
     def _set(self, incident_id: str, at: datetime | None) -> None:
         if at is None:
             self._due.pop(incident_id, None)
@@ -166,32 +197,53 @@ class SlaTicker(QObject):
         self._process(now)
         self.ticked.emit(now)
 
-    def _process(self, now: datetime) -> None:
-        heap, due = self._heap, self._due
-        while heap and heap[0][0] <= now:
-            at, incident_id = heapq.heappop(heap)
-            if due.get(incident_id) != at:
-                continue  # rescheduled or forgotten since this entry was pushed
-            del due[incident_id]
-            if self._subject is None:
-                continue
-            result = self._subject.reevaluate(incident_id, now)
-            if result is None:
-                continue
-            if result.next_at is not None and result.next_at > now:
-                self._set(incident_id, result.next_at)
-            if result.old_state != result.new_state:
-                self.incident_state_changed.emit(incident_id, result.old_state, result.new_state)
+    def _process(self, now: datetime) -> bool:
+        """Re-read the due incidents, earliest first, within the tick's budget; True when
+        some are left for the next tick."""
+        heap, due, subject = self._heap, self._due, self._subject
+        timer = self._timer
+        deadline = timer() + self._budget
+        done = 0
+        try:
+            while heap and heap[0][0] <= now:
+                if done >= self._min and timer() >= deadline:
+                    return True
+                at, incident_id = heapq.heappop(heap)
+                if due.get(incident_id) != at:
+                    continue  # rescheduled or forgotten since this entry was pushed
+                del due[incident_id]
+                if subject is None:
+                    continue
+                done += 1
+                result = subject.reevaluate(incident_id, now)
+                if result is None:
+                    continue
+                if result.next_at is not None and result.next_at > now:
+                    self._set(incident_id, result.next_at)
+                if result.old_state != result.new_state:
+                    self.incident_state_changed.emit(
+                        incident_id, result.old_state, result.new_state
+                    )
+            return False
+        finally:
+            if done and subject is not None:
+                settle = getattr(subject, "settle", None)
+                if settle is not None:
+                    settle()
 
     @Slot()
     def _on_transition_timeout(self) -> None:
-        self._process(self._clock.now())
-        self._arm()
+        more = self._process(self._clock.now())
+        self._arm(again_in_ms=self.INTERVAL_MS if more else None)
 
-    def _arm(self) -> None:
-        """While hidden, wake up for the earliest transition (at most a minute from now)."""
+    def _arm(self, again_in_ms: int | None = None) -> None:
+        """While hidden, wake up for the earliest transition (at most a minute from now);
+        with a backlog left, again in ``again_in_ms`` (a chunk a second, as when shown)."""
         if self._repaint.isActive():
             self._transition.stop()
+            return
+        if again_in_ms is not None:
+            self._transition.start(again_in_ms)
             return
         first = self.next_due()
         if first is None:

@@ -10,6 +10,16 @@ Run as ``python -m tests.bench.queue`` (offscreen); prints one JSON object per g
 * ``queue_startup``: opening a real SQLite file of 200 000 incidents (5 000 open) until the
   queue's first paint with rows; measured in a fresh process, generation excluded.
 * ``queue_memory``: resident memory with the 100 000-row queue alive.
+* ``queue_gui_cpu``: GUI-thread CPU time per second of real time (``time.thread_time`` of
+  the GUI thread around the running event loop, real timers, the clock moving with real
+  time) with 100 000 open, beside the floor measured in the same process: a bare table of
+  as many rows repainting one column of its visible rows each second. Measured in a fresh
+  process, the two in turn, twice.
+* ``queue_shift``: the same queue over a simulated day that crosses the opening and closing
+  of every support window: a tick each second around each edge until every due re-read is
+  done, every 30 s in between; GUI-thread CPU of the worst tick (slot, repaint, collector),
+  how long each edge's re-reads took to drain, and resident memory at the start and the end
+  (creep per hour), with the notifier listening.
 """
 
 from __future__ import annotations
@@ -34,8 +44,9 @@ from zoneinfo import ZoneInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="qt-runtime-"))
-from PySide6.QtCore import QEvent, QEventLoop, QObject, Signal
-from PySide6.QtWidgets import QAbstractItemView, QApplication
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView
 
 from console.domain.clock_model import Terms
 from console.domain.clocks import evaluate
@@ -47,6 +58,7 @@ from console.domain.reading import read
 from console.domain.records import Agent, IncidentSummary, Role, Status
 from console.qt import ticker as ticker_module
 from console.qt.gc import GuiThreadCollector
+from console.qt.notifier import Notifier
 from console.qt.ticker import Reevaluation, SlaTicker
 from console.qt.worker import Dispatcher
 from console.services.context import ConsoleContext, SystemClock
@@ -78,6 +90,10 @@ HOT = 60  # incidents due within the hour in every data set: the busiest screen
 HOT_CUSTOMER = "Hot Desk Logistics"
 TICK_BUDGET_MS = 2.0
 RATIO_BUDGET = 1.5
+CPU_BUDGET_MS_PER_S = 2.0  # the console's own GUI-thread work beyond the floor's repaint
+CPU_RATIO_BUDGET = 1.25  # DESIGN §9: at most this times the bare table
+WORST_TICK_BUDGET_MS = 50.0
+CREEP_BUDGET_MB_PER_H = 0.5
 STARTUP_BUDGET_S = 1.5
 RSS_BUDGET_MB = 400
 
@@ -113,6 +129,9 @@ class BenchClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+    def set(self, at: datetime) -> None:
+        self._now = at
 
 
 class PaintWatch(QObject):
@@ -384,7 +403,7 @@ def rss_mb() -> tuple[float, float]:
     return current, peak
 
 
-def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
+def tick_groups(small: int, large: int, ticks: int, hours: float) -> Iterator[dict[str, Any]]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     apply_theme(app, "light")
@@ -457,7 +476,245 @@ def tick_groups(small: int, large: int, ticks: int) -> Iterator[dict[str, Any]]:
             "rss_budget_mb": RSS_BUDGET_MB,
             "within_budget": current <= RSS_BUDGET_MB,
         }
+        if hours > 0:
+            gc.disable()  # as the app runs: the GUI thread's collector alone
+            try:
+                yield shift_group(screens[1], collector, hours)
+            finally:
+                gc.enable()
         screens[1].close()
+
+
+# -- GUI-thread CPU over real time, and a simulated shift -----------------------------------
+
+
+class BareTable:
+    """The floor: a bare QTableView over a QStandardItemModel (Qt's own, in C++) of ``rows``
+    rows, the countdown text of its visible rows set once a second (what any table showing
+    live countdowns costs, and no more)."""
+
+    def __init__(self, rows: int) -> None:
+        self.model = QStandardItemModel(rows, 9)
+        for row in range(rows):
+            for column in range(9):
+                text = f"{TITLES[(row + column) % len(TITLES)][: 12 + column]} {row}"
+                self.model.setItem(row, column, QStandardItem(text))
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.resize(1366, 768)
+        self.second = 0
+        self.timer = QTimer()
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.tick)
+
+    def tick(self) -> None:
+        self.second += 1
+        first = max(self.view.rowAt(0), 0)
+        last = self.view.rowAt(self.view.viewport().height() - 1)
+        last = self.model.rowCount() - 1 if last < 0 else last
+        for row in range(first, last + 1):
+            left = 86_400 - (row * 37 + self.second) % 86_400
+            text = f"{left // 3600} h {left // 60 % 60:02d} m {left % 60:02d} s"
+            self.model.setData(self.model.index(row, 6), text)
+
+    def start(self) -> None:
+        self.view.show()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.view.hide()
+
+
+class RealTimeClock:
+    """Real time moving on from ``start`` (the instant the rows were worked out at)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+def gui_cpu_over(app: QApplication, seconds: float) -> float:
+    """GUI-thread CPU ms per second of real time while the event loop runs ``seconds``."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    wall0, cpu0 = time.monotonic(), time.thread_time()
+    loop.exec()
+    return (time.thread_time() - cpu0) * 1000 / (time.monotonic() - wall0)
+
+
+def gui_cpu_group(count: int, seconds: float) -> dict[str, Any]:
+    """Real timers, real time: the queue of ``count`` open incidents and the bare-table floor,
+    in turn, twice each."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    apply_theme(app, "light")
+    policy = load_default_policy()
+    now = datetime(2026, 3, 4, 14, 30, tzinfo=UTC)  # a Wednesday afternoon, far from any edge
+    rows = Incidents(policy, now).rows(count)
+    collector = GuiThreadCollector()  # as main.py runs it
+    collector.start()
+    floors: list[float] = []
+    figures: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="queue-cpu-") as tmp:
+        clock = RealTimeClock(now)
+        context, store = scratch_context(Path(tmp), clock)
+        ticker = SlaTicker(clock)
+        view = QueueView(context, Dispatcher(), ticker)
+        windows = tuple(sorted({(r.window_id, r.window_name) for r in rows[:1000]}))
+        view.apply_snapshot(QueueSnapshot(tuple(rows), windows, PRIORITIES, now))
+        del rows
+        view.resize(1366, 768)
+        bare = BareTable(count)
+        gc.collect()
+        for _ in range(2):
+            bare.start()
+            gui_cpu_over(app, 2)  # settle: first paints, laid-out text
+            floors.append(gui_cpu_over(app, seconds / 2))
+            bare.stop()
+            view.show()
+            # the busiest screen: rows due within the hour, every countdown moving each second
+            scroll_to_first_due_after(view, clock.now() + timedelta(minutes=3))
+            gui_cpu_over(app, 2)
+            figures.append(gui_cpu_over(app, seconds / 2))
+            view.hide()
+        reread_backlog = ticker.backlog()
+        view.close()
+        store.close()
+    collector.stop()
+    floor, figure = statistics.fmean(floors), statistics.fmean(figures)
+    own = figure - floor
+    return {
+        "benchmark": "queue_gui_cpu",
+        "measures": (
+            "GUI-thread CPU ms per second of real time (time.thread_time around the running "
+            "event loop, real timers, GUI-thread collector on), 1366x768, the queue scrolled to "
+            "the rows due within the hour (every countdown on screen moves each second); "
+            "floor = a bare QTableView over a QStandardItemModel of as many rows, the "
+            "countdown text of its visible rows set each second; own = figure - floor"
+        ),
+        "open_incidents": count,
+        "seconds": seconds,
+        "ms_per_s": round(figure, 3),
+        "runs_ms_per_s": [round(f, 3) for f in figures],
+        "floor_ms_per_s": round(floor, 3),
+        "floor_runs_ms_per_s": [round(f, 3) for f in floors],
+        "own_ms_per_s": round(own, 3),
+        "ratio_to_floor": round(figure / floor, 2) if floor else None,
+        "due_left_unread": reread_backlog,
+        "own_budget_ms_per_s": CPU_BUDGET_MS_PER_S,
+        "ratio_budget": CPU_RATIO_BUDGET,
+        "within_budget": own <= CPU_BUDGET_MS_PER_S and figure <= CPU_RATIO_BUDGET * floor,
+    }
+
+
+def window_edges(policy: Policy, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """Every opening and closing of every support window between ``start`` and ``end``."""
+    edges = []
+    for spec in policy.windows:
+        calendar = spec.calendar()
+        at = start
+        while True:
+            edge = calendar.next_close(at) if calendar.is_open(at) else calendar.next_open(at)
+            if edge is None or edge > end:
+                break
+            kind = "closes" if calendar.is_open(at) else "opens"
+            edges.append((edge, f"{spec.name} {kind}"))
+            at = edge
+    return sorted(edges)
+
+
+def shift_group(screen: Screen, collector: GuiThreadCollector, hours: float) -> dict[str, Any]:
+    """``screen`` ticked over ``hours`` of simulated time that cross every window's edges."""
+    app = screen.app
+    view, clock = screen.view, screen.clock
+    notifier = Notifier(screen.context.actor.id, use_tray=False, beep=lambda: None)
+    view.incident_state_changed.connect(notifier.on_state_changed)
+    view.table.scrollToTop()
+    settle(app)
+    start = clock.now()
+    end = start + timedelta(hours=hours)
+    edges = window_edges(load_default_policy(), start, end)
+    per_edge: list[dict[str, Any]] = []
+    worst = {"cpu_ms": 0.0, "wall_ms": 0.0, "at": ""}
+    ticks: list[float] = []
+    rss: list[tuple[float, float]] = []
+
+    def one_tick() -> float:
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
+        view.ticker.tick()
+        app.processEvents()
+        collector.collect()
+        cpu, wall = (time.thread_time() - cpu0) * 1000, (time.perf_counter() - wall0) * 1000
+        ticks.append(cpu)
+        if cpu > worst["cpu_ms"]:
+            worst.update(cpu_ms=cpu, wall_ms=wall, at=clock.now().isoformat())
+        return cpu
+
+    def coarse_until(at: datetime) -> None:
+        while clock.now() + timedelta(seconds=30) < at:
+            clock.advance(timedelta(seconds=30))
+            one_tick()
+
+    gc.collect()
+    rss.append((0.0, rss_mb()[0]))
+    for edge, name in edges:
+        coarse_until(edge - timedelta(seconds=3))
+        clock.set(edge - timedelta(seconds=3))
+        edge_ticks: list[float] = []
+        drained = None
+        for second in range(1, 3600):
+            clock.advance(timedelta(seconds=1))
+            edge_ticks.append(one_tick())
+            if clock.now() >= edge and view.ticker.backlog() == 0:
+                drained = second - 3
+                break
+        per_edge.append(
+            {
+                "edge": f"{name} {edge.isoformat()}",
+                "drained_after_s": drained,
+                "worst_tick_ms": round(max(edge_ticks), 2),
+                "cpu_s": round(sum(edge_ticks) / 1000, 2),
+                "mean_ms_per_s": round(statistics.fmean(edge_ticks), 2),
+            }
+        )
+        gc.collect()
+        rss.append(((clock.now() - start).total_seconds() / 3600, rss_mb()[0]))
+    coarse_until(end)
+    gc.collect()
+    rss.append((hours, rss_mb()[0]))
+    # creep: from the first edge on (the start has not yet re-read anything)
+    (h0, m0), (h1, m1) = rss[1], rss[-1]
+    creep = (m1 - m0) / (h1 - h0) if h1 > h0 else 0.0
+    view.incident_state_changed.disconnect(notifier.on_state_changed)
+    return {
+        "benchmark": "queue_shift",
+        "measures": (
+            "GUI-thread CPU ms of one tick (ticker slot + repaint + the collector's turn), a "
+            "tick each second around each window edge until every due re-read is done, every "
+            "30 s in between; resident MB after each edge; notifier listening"
+        ),
+        "open_incidents": screen.count,
+        "simulated_hours": hours,
+        "ticks": len(ticks),
+        "edges": per_edge,
+        "worst_tick_cpu_ms": round(worst["cpu_ms"], 2),
+        "worst_tick_wall_ms": round(worst["wall_ms"], 2),
+        "worst_tick_at": worst["at"],
+        "p99_tick_ms": round(percentile(ticks, 0.99), 2),
+        "rss_mb_by_hour": [(round(h, 2), round(m, 1)) for h, m in rss],
+        "creep_mb_per_h": round(creep, 2),
+        "notices_said": len(notifier.history),
+        "transitions_remembered": notifier.remembered,
+        "worst_tick_budget_ms": WORST_TICK_BUDGET_MS,
+        "creep_budget_mb_per_h": CREEP_BUDGET_MB_PER_H,
+        "within_budget": worst["cpu_ms"] <= WORST_TICK_BUDGET_MS
+        and worst["wall_ms"] <= WORST_TICK_BUDGET_MS
+        and creep <= CREEP_BUDGET_MB_PER_H,
+    }
 
 
 # -- start-up ------------------------------------------------------------------------------
@@ -635,17 +892,26 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=200)
     parser.add_argument("--incidents", type=int, default=200_000)
     parser.add_argument("--open", type=int, default=5_000)
-    parser.add_argument("--only", choices=("ticks", "startup"))
+    parser.add_argument("--seconds", type=float, default=24, help="real ticking, in total")
+    parser.add_argument("--hours", type=float, default=24, help="simulated shift (0: none)")
+    parser.add_argument("--only", choices=("ticks", "startup", "cpu"))
     args = parser.parse_args()
     if args.only == "startup":
         print(json.dumps(startup_group(args.incidents, args.open)), flush=True)
         return
-    if args.only is None:  # start-up in a fresh process: nothing warm, nothing in the way
+    if args.only == "cpu":
+        print(json.dumps(gui_cpu_group(args.large, args.seconds)), flush=True)
+        return
+    if args.only is None:  # each in a fresh process: nothing warm, nothing in the way
         command = [sys.executable, "-m", "tests.bench.queue", "--only", "startup"]
         command += ["--incidents", str(args.incidents), "--open", str(args.open)]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
         print(result.stdout.strip().splitlines()[-1], flush=True)
-    for group in tick_groups(args.small, args.large, args.ticks):
+        command = [sys.executable, "-m", "tests.bench.queue", "--only", "cpu"]
+        command += ["--large", str(args.large), "--seconds", str(args.seconds)]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+        print(result.stdout.strip().splitlines()[-1], flush=True)
+    for group in tick_groups(args.small, args.large, args.ticks, args.hours):
         print(json.dumps(group), flush=True)
 
 

@@ -424,6 +424,7 @@ class QueueModel(QAbstractTableModel):
         self._index: dict[str, int] = {}
         self._now = _NEVER  # until the first reset: the view sets the ticker's instant
         self._counts: Counter[RowState] = Counter()
+        self._counts_moved = False  # re-reads changed the counts since they were last sent
         # Each row's countdown as last worked out (and at which tick): a tick compares with
         # it to send only what moved, and painting reuses it.
         self._shown: dict[str, tuple[datetime, CountdownCell]] = {}
@@ -733,5 +734,11 @@ class QueueModel(QAbstractTableModel):
         if old.state != new.state:
             self._counts[old.state] -= 1
             self._counts[new.state] += 1
-            self.state_counts_changed.emit()
+            self._counts_moved = True  # said once per chunk, by ``settle``
         return Reevaluation(old.state, new.state, new.next_at)
+
+    def settle(self) -> None:
+        """The ticker finished a chunk of re-reads: send the counts once if they moved."""
+        if self._counts_moved:
+            self._counts_moved = False
+            self.state_counts_changed.emit()
