@@ -13,15 +13,9 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
-    QSplitter,
-    QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +27,7 @@ from console.services.mail_intake import MailIntake
 from console.services.ports import HeldMail
 from console.ui.forms import error_label, error_text, hint_label, if_alive, page_title
 from console.ui.mail.accept_dialog import AcceptMailDialog
+from console.ui.mail.list_preview import list_with_preview
 from console.ui.table_model import HeaderedTableModel
 
 __all__ = ["EMPTY_TEXT", "HeldMailModel", "InboxView", "preview_text"]
@@ -155,29 +150,13 @@ class InboxView(QWidget):
         row.addStretch(1)
         outer.addLayout(row)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        self.preview = QPlainTextEdit()  # plain text only: a message's markup stays text
-        self.preview.setReadOnly(True)
-        self.preview.setPlaceholderText("Choose a message to read it here.")
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.preview)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
-        self.empty = hint_label(EMPTY_TEXT)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(splitter)
-        self.stack.addWidget(self.empty)
+        shape = list_with_preview(self.model, "Choose a message to read it here.", EMPTY_TEXT, 1)
+        self.table, self.preview, self.empty, self.stack = (
+            shape.table,
+            shape.preview,
+            shape.empty,
+            shape.stack,
+        )
         outer.addWidget(self.stack, 1)
         self._show_selection()
 

@@ -18,16 +18,10 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
-    QSplitter,
-    QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +41,7 @@ from console.ui.forms import (
     plain_tip,
     plural,
 )
+from console.ui.mail.list_preview import list_with_preview
 from console.ui.table_model import HeaderedTableModel
 from console.ui.theme import current_theme
 
@@ -355,30 +350,13 @@ class OutboxView(QWidget):
         row.addWidget(self.waiting_only)
         outer.addLayout(row)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        self.preview = QPlainTextEdit()  # plain text only: the server's words stay text
-        self.preview.setReadOnly(True)
-        self.preview.setPlaceholderText("Choose a mail to read it here.")
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.preview)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        self.empty = hint_label(EMPTY_TEXT)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(splitter)
-        self.stack.addWidget(self.empty)
+        shape = list_with_preview(self.model, "Choose a mail to read it here.", EMPTY_TEXT, 3)
+        self.table, self.preview, self.empty, self.stack = (
+            shape.table,
+            shape.preview,
+            shape.empty,
+            shape.stack,
+        )
         outer.addWidget(self.stack, 1)
         self._show_selection()
 
