@@ -16,11 +16,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialogButtonBox,
-    QFormLayout,
-    QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -31,12 +27,8 @@ from console.qt.worker import Dispatcher
 from console.services.mailboxes import MailboxService, validate
 from console.ui.forms import (
     FieldErrors,
-    choose_ca_file,
     error_label,
     hint_label,
-    plain_label,
-    submit_on_ctrl_enter,
-    with_error,
 )
 from console.ui.mail.server_form import KEEP_PASSWORD, ServerForm
 
@@ -99,7 +91,6 @@ class MailboxForm(ServerForm):
         self.general_error = error_label()
         outer.addWidget(self.general_error)
         self.errors = FieldErrors(self.general_error)
-        form = QFormLayout()
         self.name = QLineEdit()
         self.name.setPlaceholderText("support@vendor.example")
         self.host = QLineEdit()
@@ -116,56 +107,28 @@ class MailboxForm(ServerForm):
             self.after.addItem(label, key)
         self.move_to = QLineEdit()
         self.move_to.setPlaceholderText("INBOX/Imported")
-        self.ca_file = QLineEdit()
-        self.ca_file.setPlaceholderText("The system's trusted authorities")
-        self.ca_button = QPushButton("Choose…")
-        self.ca_row = QWidget()
-        ca_layout = QHBoxLayout(self.ca_row)
-        ca_layout.setContentsMargins(0, 0, 0, 0)
-        ca_layout.addWidget(self.ca_file, 1)
-        ca_layout.addWidget(self.ca_button)
+        self.ca_row = self._ca_row()
         self.starttls = QCheckBox("Use STARTTLS on port 143 instead of TLS from the start")
         self.enabled = QCheckBox("Read this mailbox")
-        for key, label, widget, hint in (
-            ("name", "Name", self.name, None),
-            ("host", "IMAP server", self.host, None),
-            ("port", "Port", self.port, None),
-            ("username", "User name", self.username, None),
-            ("password", "Password", self.password, None),
-            ("folder", "Folder", self.folder, None),
-            ("after", "After import", self.after, None),
-            ("move_to", "Move to folder", self.move_to, None),
-            ("ca_file", "CA certificate", self.ca_row, hint_label(CA_HINT)),
-            ("starttls", "", self.starttls, None),
-            ("enabled", "", self.enabled, None),
-        ):
-            box, message = with_error(widget, hint)
-            form.addRow(label, box)
-            self.errors.add(key, widget, message)
-        outer.addLayout(form)
-
-        test_row = QHBoxLayout()
-        self.test_button = QPushButton("Test connection")
-        self.test_result = plain_label()  # the server's words, as it said them
-        self.test_result.setWordWrap(True)
-        test_row.addWidget(self.test_button)
-        test_row.addWidget(self.test_result, 1)
-        outer.addLayout(test_row)
-        outer.addStretch(1)
-
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        self._add_fields(
+            outer,
+            (
+                ("name", "Name", self.name, None),
+                ("host", "IMAP server", self.host, None),
+                ("port", "Port", self.port, None),
+                ("username", "User name", self.username, None),
+                ("password", "Password", self.password, None),
+                ("folder", "Folder", self.folder, None),
+                ("after", "After import", self.after, None),
+                ("move_to", "Move to folder", self.move_to, None),
+                ("ca_file", "CA certificate", self.ca_row, hint_label(CA_HINT)),
+                ("starttls", "", self.starttls, None),
+                ("enabled", "", self.enabled, None),
+            ),
         )
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        outer.addWidget(self.buttons)
-        submit_on_ctrl_enter(self, self.save_button)
 
     def _connect_signals(self) -> None:
-        self.buttons.accepted.connect(self._on_save_clicked)
-        self.buttons.rejected.connect(self.reject)
-        self.test_button.clicked.connect(self._on_test_button_clicked)
         self.after.currentIndexChanged.connect(self._on_after_current_index_changed)
-        self.ca_button.clicked.connect(self._on_ca_button_clicked)
 
     def _fill(self, mailbox: Mailbox) -> None:
         self.name.setText(mailbox.name)
@@ -193,11 +156,6 @@ class MailboxForm(ServerForm):
     @Slot(int)
     def _on_after_current_index_changed(self, _: int) -> None:
         self._show_move_to()
-
-    @Slot()
-    def _on_ca_button_clicked(self) -> None:
-        if choose_ca_file(self, self.ca_file, "Choose the mail server's certificate authority"):
-            self.errors.resolve("ca_file")
 
     # -- values -----------------------------------------------------------------------------
 

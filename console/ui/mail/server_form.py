@@ -8,15 +8,33 @@ says how its record is checked (``_validate``), whether it needs a password to b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.qt.worker import Dispatcher
 from console.services.validation import ValidationError
-from console.ui.forms import FieldErrors, error_text, if_alive
+from console.ui.forms import (
+    FieldErrors,
+    choose_ca_file,
+    error_text,
+    if_alive,
+    plain_label,
+    submit_on_ctrl_enter,
+    with_error,
+)
 from console.ui.theme import current_theme
 
 __all__ = ["KEEP_PASSWORD", "ServerForm", "failure_words"]
@@ -68,6 +86,57 @@ class ServerForm(QDialog):
 
     def _emit_tested(self, ok: bool, words: str) -> None:
         """Say a connection test ended (the subclass's ``connection_tested`` signal)."""
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _ca_row(self) -> QWidget:
+        """The CA certificate file, with its Choose… button (``ca_file``, ``ca_button``)."""
+        self.ca_file = QLineEdit()
+        self.ca_file.setPlaceholderText("The system's trusted authorities")
+        self.ca_button = QPushButton("Choose…")
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.ca_file, 1)
+        layout.addWidget(self.ca_button)
+        return row
+
+    def _add_fields(
+        self,
+        outer: QVBoxLayout,
+        rows: Sequence[tuple[str, str, QWidget, QWidget | None]],
+    ) -> None:
+        """The fields (key, label, widget, hint), each with its message under it, then the
+        Test connection row and Save / Cancel (Ctrl+Enter saves)."""
+        form = QFormLayout()
+        for key, label, widget, hint in rows:
+            box, message = with_error(widget, hint)
+            form.addRow(label, box)
+            self.errors.add(key, widget, message)
+        outer.addLayout(form)
+        test_row = QHBoxLayout()
+        self.test_button = QPushButton("Test connection")
+        self.test_result = plain_label()  # the server's words, as it said them
+        self.test_result.setWordWrap(True)
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        outer.addLayout(test_row)
+        outer.addStretch(1)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        outer.addWidget(self.buttons)
+        submit_on_ctrl_enter(self, self.save_button)
+        self.buttons.accepted.connect(self._on_save_clicked)
+        self.buttons.rejected.connect(self.reject)
+        self.test_button.clicked.connect(self._on_test_button_clicked)
+        self.ca_button.clicked.connect(self._on_ca_button_clicked)
+
+    @Slot()
+    def _on_ca_button_clicked(self) -> None:
+        if choose_ca_file(self, self.ca_file, "Choose the mail server's certificate authority"):
+            self.errors.resolve("ca_file")
 
     # -- testing ----------------------------------------------------------------------------
 

@@ -19,11 +19,8 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -35,12 +32,9 @@ from console.qt.worker import Dispatcher
 from console.services.outbox import SendingAccounts, validate_account
 from console.ui.forms import (
     FieldErrors,
-    choose_ca_file,
     error_label,
     hint_label,
     plain_label,
-    submit_on_ctrl_enter,
-    with_error,
 )
 from console.ui.mail.mailbox_form import CA_HINT
 from console.ui.mail.server_form import KEEP_PASSWORD, ServerForm
@@ -111,7 +105,6 @@ class SmtpForm(ServerForm):
         self.general_error = error_label()
         outer.addWidget(self.general_error)
         self.errors = FieldErrors(self.general_error)
-        form = QFormLayout()
         self.name = QLineEdit()
         self.name.setPlaceholderText("support@vendor.example")
         self.host = QLineEdit()
@@ -128,14 +121,7 @@ class SmtpForm(ServerForm):
         self.from_address.setPlaceholderText("support@vendor.example")
         self.from_name = QLineEdit()
         self.from_name.setPlaceholderText("Vendor Support")
-        self.ca_file = QLineEdit()
-        self.ca_file.setPlaceholderText("The system's trusted authorities")
-        self.ca_button = QPushButton("Choose…")
-        self.ca_row = QWidget()
-        ca_layout = QHBoxLayout(self.ca_row)
-        ca_layout.setContentsMargins(0, 0, 0, 0)
-        ca_layout.addWidget(self.ca_file, 1)
-        ca_layout.addWidget(self.ca_button)
+        self.ca_row = self._ca_row()
         self.sent_mailbox = QComboBox()
         self.sent_mailbox.addItem(NO_COPY, "")
         for mailbox in self._mailboxes:
@@ -149,47 +135,26 @@ class SmtpForm(ServerForm):
         sent_layout.addWidget(plain_label("folder"))
         sent_layout.addWidget(self.sent_folder, 1)
         self.enabled = QCheckBox("Send mail through this account")
-        for key, label, widget, hint in (
-            ("name", "Name", self.name, None),
-            ("host", "SMTP server", self.host, None),
-            ("security", "Security", self.security, None),
-            ("port", "Port", self.port, None),
-            ("username", "User name", self.username, hint_label(USER_HINT)),
-            ("password", "Password", self.password, None),
-            ("from_address", "From address", self.from_address, None),
-            ("from_name", "Display name", self.from_name, None),
-            ("ca_file", "CA certificate", self.ca_row, hint_label(CA_HINT)),
-            ("sent_folder", "Copy to Sent", self.sent_row, hint_label(SENT_HINT)),
-            ("enabled", "", self.enabled, None),
-        ):
-            box, message = with_error(widget, hint)
-            form.addRow(label, box)
-            self.errors.add(key, widget, message)
-        outer.addLayout(form)
-
-        test_row = QHBoxLayout()
-        self.test_button = QPushButton("Test connection")
-        self.test_result = plain_label()  # the server's words, as it said them
-        self.test_result.setWordWrap(True)
-        test_row.addWidget(self.test_button)
-        test_row.addWidget(self.test_result, 1)
-        outer.addLayout(test_row)
-        outer.addStretch(1)
-
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        self._add_fields(
+            outer,
+            (
+                ("name", "Name", self.name, None),
+                ("host", "SMTP server", self.host, None),
+                ("security", "Security", self.security, None),
+                ("port", "Port", self.port, None),
+                ("username", "User name", self.username, hint_label(USER_HINT)),
+                ("password", "Password", self.password, None),
+                ("from_address", "From address", self.from_address, None),
+                ("from_name", "Display name", self.from_name, None),
+                ("ca_file", "CA certificate", self.ca_row, hint_label(CA_HINT)),
+                ("sent_folder", "Copy to Sent", self.sent_row, hint_label(SENT_HINT)),
+                ("enabled", "", self.enabled, None),
+            ),
         )
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        outer.addWidget(self.buttons)
-        submit_on_ctrl_enter(self, self.save_button)
 
     def _connect_signals(self) -> None:
-        self.buttons.accepted.connect(self._on_save_clicked)
-        self.buttons.rejected.connect(self.reject)
-        self.test_button.clicked.connect(self._on_test_button_clicked)
         self.security.currentIndexChanged.connect(self._on_security_current_index_changed)
         self.sent_mailbox.currentIndexChanged.connect(self._on_sent_mailbox_changed)
-        self.ca_button.clicked.connect(self._on_ca_button_clicked)
 
     def _fill(self, account: SmtpAccount) -> None:
         self.name.setText(account.name)
@@ -232,11 +197,6 @@ class SmtpForm(ServerForm):
     @Slot(int)
     def _on_sent_mailbox_changed(self, _: int) -> None:
         self._show_sent_folder()
-
-    @Slot()
-    def _on_ca_button_clicked(self) -> None:
-        if choose_ca_file(self, self.ca_file, "Choose the mail server's certificate authority"):
-            self.errors.resolve("ca_file")
 
     # -- values -----------------------------------------------------------------------------
 
