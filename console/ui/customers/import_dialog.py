@@ -214,8 +214,9 @@ class ImportDialog(QDialog):
             combo.setMinimumContentsLength(16)
             combo.currentIndexChanged.connect(self._on_combo_current_index_changed)
             sample = next((row[index] for row in table.rows if row[index]), "")
-            label = plain_label(name if not sample else f"{name}  (e.g. {sample[:30]})")
-            label.setWordWrap(True)
+            # Two fixed lines, not word-wrapped: a wrapped label in a form in a scroll area
+            # is given one line's height and its text is cut.
+            label = plain_label(name if not sample else f"{name}\ne.g. {sample[:30]}")
             self.mapping_form.addRow(label, combo)
             self.combos.append(combo)
 
